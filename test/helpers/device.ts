@@ -1,0 +1,30 @@
+// One device per test file, from whichever WebGPU the project's setup file installed.
+import { acquireDevice, type AcquiredDevice } from '../../src/gpu/device';
+
+export type TestRuntime = 'node' | 'browser';
+
+let gpu: GPU | undefined;
+let runtime: TestRuntime = 'node';
+let acquired: Promise<AcquiredDevice> | undefined;
+
+export function setTestGPU(g: GPU | undefined, where: TestRuntime): void {
+  gpu = g;
+  runtime = where;
+}
+
+export function testRuntime(): TestRuntime {
+  return runtime;
+}
+
+/** The shared test device; a missing adapter fails the test with the reason, never skips it. */
+export function testDevice(): Promise<GPUDevice> {
+  if (!acquired) {
+    if (!gpu) {
+      return Promise.reject(
+        new Error(`No WebGPU in the ${runtime} test project: the setup file found no GPU object.`),
+      );
+    }
+    acquired = acquireDevice({ gpu });
+  }
+  return acquired.then((a) => a.device);
+}

@@ -1,0 +1,4 @@
+// Browser project: the page's own navigator.gpu (SwiftShader in headless Chromium).
+import { setTestGPU } from '../helpers/device';
+
+setTestGPU(navigator.gpu, 'browser');

@@ -1,0 +1,61 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+import { playwright } from '@vitest/browser-playwright';
+
+// Headless Chromium with SwiftShader WebGPU (see ../shared/ENVIRONMENT.md).
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_WEBGPU_ARGS = [
+  '--headless=new',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+// Dawn in Node needs Mesa >= 25 lavapipe; prefer it when the caller has not chosen a driver.
+const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
+if (!process.env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = LAVAPIPE_ICD;
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.browser.test.ts'],
+          setupFiles: ['test/setup/node.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // One Dawn instance per worker; lavapipe already uses every core.
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/**/*.browser.test.ts', 'test/kernels/*.test.ts'],
+          setupFiles: ['test/setup/browser.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_WEBGPU_ARGS },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+});
