@@ -52,17 +52,3 @@ fn uniform01(seed: u32, step: u32, element: u32, phase: u32) -> f32 {
   let x = philox4x32_10(vec4<u32>(element, phase, 0u, 0u), vec2<u32>(seed, step));
   return f32(x.x >> 8u) * INV_2POW24;
 }
-
-// Numerically safe logistic function: exp never overflows to NaN.
-fn sigmoid(x: f32) -> f32 {
-  if (x >= 0.0) {
-    return 1.0 / (1.0 + exp(-x));
-  }
-  let e = exp(x);
-  return e / (1.0 + e);
-}
-
-// softplus(x) = log(1 + e^x), stable for large |x|.
-fn softplus(x: f32) -> f32 {
-  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
-}

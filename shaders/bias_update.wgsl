@@ -1,0 +1,76 @@
+// bias_update: the CD/PCD bias steps (column sums of the stacked batch), and
+// the end of the update: it advances the RNG step counter.
+//
+//   unit u < V (visible i = u):   g = Σ_r s_r · vis[r·V + i]
+//   unit u ≥ V (hidden j = u − V): g = Σ_r s_r · hid_prob[r·H + j]
+//   s_r = +1 for r < neg_start (data rows), −1 after (negative phase)
+//   vel[u] = momentum · vel[u] + learning_rate · g · inv_batch;  bias[u] += vel[u]
+//   counter[0] += 1 (one invocation), after every sampling kernel of the update ran.
+//
+// Layout: vis [R, V], hid_prob [R, H]; b [V], c [H]; b_vel [V], c_vel [H].
+// Biases carry no weight decay (Hinton's practical guide, section 10).
+
+struct Dims {
+  n_vis: u32,
+  n_hid: u32,
+  n_rows: u32,
+  neg_start: u32,
+}
+
+struct Hyper {
+  learning_rate: f32,
+  momentum: f32,
+  weight_decay: f32,
+  inv_batch: f32,
+}
+
+const WORKGROUP_SIZE: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<uniform> hyper: Hyper;
+@group(0) @binding(2) var<storage, read> vis: array<f32>;
+@group(0) @binding(3) var<storage, read> hid_prob: array<f32>;
+@group(0) @binding(4) var<storage, read_write> b: array<f32>;
+@group(0) @binding(5) var<storage, read_write> c: array<f32>;
+@group(0) @binding(6) var<storage, read_write> b_vel: array<f32>;
+@group(0) @binding(7) var<storage, read_write> c_vel: array<f32>;
+@group(0) @binding(8) var<storage, read_write> counter: array<u32>;
+
+fn column_sum(src_is_vis: bool, col: u32, width: u32) -> f32 {
+  var pos = 0.0;
+  var neg = 0.0;
+  for (var r = 0u; r < dims.n_rows; r = r + 1u) {
+    var x: f32;
+    if (src_is_vis) {
+      x = vis[r * width + col];
+    } else {
+      x = hid_prob[r * width + col];
+    }
+    if (r < dims.neg_start) {
+      pos = pos + x;
+    } else {
+      neg = neg + x;
+    }
+  }
+  return pos - neg;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let u = gid.x;
+  if (u == 0u) {
+    counter[0] = counter[0] + 1u;
+  }
+  if (u < dims.n_vis) {
+    let g = column_sum(true, u, dims.n_vis);
+    let v = hyper.momentum * b_vel[u] + hyper.learning_rate * g * hyper.inv_batch;
+    b_vel[u] = v;
+    b[u] = b[u] + v;
+  } else if (u < dims.n_vis + dims.n_hid) {
+    let j = u - dims.n_vis;
+    let g = column_sum(false, j, dims.n_hid);
+    let v = hyper.momentum * c_vel[j] + hyper.learning_rate * g * hyper.inv_batch;
+    c_vel[j] = v;
+    c[j] = c[j] + v;
+  }
+}

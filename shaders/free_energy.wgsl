@@ -1,0 +1,62 @@
+// free_energy: F(v) = −bᵀv − Σ_j softplus(vᵀw_j + c_j) for each row of a batch.
+//
+// Layout (row-major f32): data [rows, V], W [V, H], b [V], c [H]; out [rows].
+// One workgroup per row: invocations stride over the hidden units (and the
+// visible units for bᵀv), then a tree reduction in workgroup memory.
+// Rows beyond maxComputeWorkgroupsPerDimension go to the y dimension.
+
+struct Dims {
+  rows: u32,
+  n_vis: u32,
+  n_hid: u32,
+  _pad: u32,
+}
+
+const WORKGROUP_SIZE: u32 = 128u;
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> data: array<f32>;
+@group(0) @binding(2) var<storage, read> W: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read> c: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wg.x + wg.y * nwg.x;
+  let V = dims.n_vis;
+  let H = dims.n_hid;
+  let in_range = row < dims.rows;
+  let base = row * V;
+
+  var s = 0.0;
+  if (in_range) {
+    for (var j = lid; j < H; j = j + WORKGROUP_SIZE) {
+      var x = c[j];
+      for (var i = 0u; i < V; i = i + 1u) {
+        x = fma(data[base + i], W[i * H + j], x);
+      }
+      s = s + softplus(x);
+    }
+    for (var i = lid; i < V; i = i + WORKGROUP_SIZE) {
+      s = s + b[i] * data[base + i];
+    }
+  }
+  partial[lid] = s;
+  workgroupBarrier();
+  for (var width = WORKGROUP_SIZE / 2u; width > 0u; width = width / 2u) {
+    if (lid < width) {
+      partial[lid] = partial[lid] + partial[lid + width];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u && in_range) {
+    out[row] = -partial[0];
+  }
+}

@@ -1,0 +1,144 @@
+// Float64 reference of the GPU update: the same schedule, the same stacked
+// layout and the same Philox uniforms, so any GPU update can be replayed here.
+import { uniform01 } from './philox';
+import { sigmoid } from './exact';
+import { updateSchedule } from '../rbm/schedule';
+
+export interface CpuHyper {
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+}
+
+export interface CpuParams {
+  W: ArrayLike<number>;
+  b: ArrayLike<number>;
+  c: ArrayLike<number>;
+}
+
+/** hid_prob/hid_sample rows [off, off+rows) from vis rows [off, off+rows), as hidden.wgsl. */
+export function hiddenPass(
+  V: number, H: number, p: CpuParams, vis: ArrayLike<number>,
+  rows: number, off: number, seed: number, step: number, phase: number,
+  prob: Float64Array, sample: Float64Array,
+): void {
+  for (let m = 0; m < rows; m++) {
+    const row = (off + m) * V;
+    for (let j = 0; j < H; j++) {
+      let x = p.c[j];
+      for (let i = 0; i < V; i++) x += vis[row + i] * p.W[i * H + j];
+      const e = (off + m) * H + j;
+      const q = sigmoid(x);
+      prob[e] = q;
+      sample[e] = uniform01(seed, step, e, phase) < q ? 1 : 0;
+    }
+  }
+}
+
+/** vis_prob/vis rows [outOff, …) from hid_sample rows [inOff, …), as visible.wgsl. */
+export function visiblePass(
+  V: number, H: number, p: CpuParams, hidSample: ArrayLike<number>,
+  rows: number, inOff: number, outOff: number, seed: number, step: number, phase: number,
+  prob: Float64Array, vis: Float64Array,
+): void {
+  for (let m = 0; m < rows; m++) {
+    const hrow = (inOff + m) * H;
+    for (let i = 0; i < V; i++) {
+      let x = p.b[i];
+      for (let j = 0; j < H; j++) x += hidSample[hrow + j] * p.W[i * H + j];
+      const e = (outOff + m) * V + i;
+      const q = sigmoid(x);
+      prob[e] = q;
+      vis[e] = uniform01(seed, step, e, phase) < q ? 1 : 0;
+    }
+  }
+}
+
+/** A CPU twin of the GPU model plus trainer state. */
+export class CpuRBM {
+  readonly W: Float64Array;
+  readonly b: Float64Array;
+  readonly c: Float64Array;
+  readonly wVel: Float64Array;
+  readonly bVel: Float64Array;
+  readonly cVel: Float64Array;
+  step = 0;
+  // Stacked buffers, as on the GPU.
+  private vis?: Float64Array;
+  private visProb?: Float64Array;
+  private hidProb?: Float64Array;
+  private hidSample?: Float64Array;
+  private chainsReady = false;
+
+  constructor(
+    readonly V: number,
+    readonly H: number,
+    init: CpuParams,
+    readonly seed: number,
+  ) {
+    this.W = Float64Array.from(init.W);
+    this.b = Float64Array.from(init.b);
+    this.c = Float64Array.from(init.c);
+    this.wVel = new Float64Array(V * H);
+    this.bVel = new Float64Array(V);
+    this.cVel = new Float64Array(H);
+  }
+
+  /** One CD-k (or PCD-k) update on a batch of B rows; mirrors trainer.ts. */
+  update(batch: ArrayLike<number>, B: number, k: number, persistent: boolean, hyper: CpuHyper): void {
+    const { V, H } = this;
+    if (!this.vis || this.vis.length !== 2 * B * V) {
+      this.vis = new Float64Array(2 * B * V);
+      this.visProb = new Float64Array(2 * B * V);
+      this.hidProb = new Float64Array(2 * B * H);
+      this.hidSample = new Float64Array(2 * B * H);
+      this.chainsReady = false;
+    }
+    const vis = this.vis;
+    const visProb = this.visProb!;
+    const hidProb = this.hidProb!;
+    const hidSample = this.hidSample!;
+    for (let i = 0; i < B * V; i++) vis[i] = batch[i];
+    if (persistent && !this.chainsReady) {
+      for (let i = 0; i < B * V; i++) vis[B * V + i] = batch[i];
+      this.chainsReady = true;
+    }
+    for (const pass of updateSchedule(B, k, persistent)) {
+      if (pass.kind === 'hidden') {
+        hiddenPass(V, H, this, vis, pass.rows, pass.rowOffset, this.seed, this.step, pass.phase, hidProb, hidSample);
+      } else {
+        visiblePass(V, H, this, hidSample, pass.rows, pass.inOffset, pass.outOffset, this.seed, this.step, pass.phase, visProb, vis);
+      }
+    }
+    const { learningRate: lr, momentum: mom, weightDecay: wd } = hyper;
+    const R = 2 * B;
+    // Weights: update.wgsl.
+    for (let i = 0; i < V; i++) {
+      for (let j = 0; j < H; j++) {
+        let g = 0;
+        for (let r = 0; r < R; r++) {
+          const s = vis[r * V + i] * hidProb[r * H + j];
+          g += r < B ? s : -s;
+        }
+        const e = i * H + j;
+        const grad = g / B - wd * this.W[e];
+        this.wVel[e] = mom * this.wVel[e] + lr * grad;
+        this.W[e] += this.wVel[e];
+      }
+    }
+    // Biases: bias_update.wgsl.
+    for (let i = 0; i < V; i++) {
+      let g = 0;
+      for (let r = 0; r < R; r++) g += r < B ? vis[r * V + i] : -vis[r * V + i];
+      this.bVel[i] = mom * this.bVel[i] + (lr * g) / B;
+      this.b[i] += this.bVel[i];
+    }
+    for (let j = 0; j < H; j++) {
+      let g = 0;
+      for (let r = 0; r < R; r++) g += r < B ? hidProb[r * H + j] : -hidProb[r * H + j];
+      this.cVel[j] = mom * this.cVel[j] + (lr * g) / B;
+      this.c[j] += this.cVel[j];
+    }
+    this.step++;
+  }
+}

@@ -1,0 +1,151 @@
+// The engine's compute kernels: WGSL source, explicit bind group layouts,
+// and a per-device cache so each pipeline is compiled once.
+import rngWGSL from '../../shaders/rng.wgsl?raw';
+import mathWGSL from '../../shaders/math.wgsl?raw';
+import hiddenWGSL from '../../shaders/hidden.wgsl?raw';
+import visibleWGSL from '../../shaders/visible.wgsl?raw';
+import updateWGSL from '../../shaders/update.wgsl?raw';
+import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
+import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
+
+/** How a kernel sees each binding, in binding order. */
+export type BindingKind = 'uniform' | 'read' | 'rw';
+
+export interface KernelSpec {
+  name: string;
+  code: string;
+  bindings: readonly BindingKind[];
+  /** Values for the shader's `override` constants. */
+  constants?: Record<string, number>;
+}
+
+/** GEMM tile shape: workgroup of wgCols × wgRows invocations, each a 4 × 4 block. */
+export interface TileShape {
+  wgCols: number;
+  wgRows: number;
+  tileK: number;
+}
+
+export const DEFAULT_TILE: TileShape = { wgCols: 16, wgRows: 16, tileK: 16 };
+export const ROWS_PER_THREAD = 4;
+export const COLS_PER_THREAD = 4;
+
+function tileConstants(t: TileShape): Record<string, number> {
+  return { WG_COLS: t.wgCols, WG_ROWS: t.wgRows, TILE_K: t.tileK };
+}
+
+export const KERNELS = {
+  hidden: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
+    name: 'hidden',
+    code: rngWGSL + mathWGSL + hiddenWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+    constants: tileConstants(t),
+  }),
+  visible: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
+    name: 'visible',
+    code: rngWGSL + mathWGSL + visibleWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+    constants: tileConstants(t),
+  }),
+  update: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
+    name: 'update',
+    code: updateWGSL,
+    bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw'],
+    constants: tileConstants(t),
+  }),
+  biasUpdate: (): KernelSpec => ({
+    name: 'bias_update',
+    code: biasUpdateWGSL,
+    bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw'],
+  }),
+  freeEnergy: (): KernelSpec => ({
+    name: 'free_energy',
+    code: mathWGSL + freeEnergyWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
+  }),
+} as const;
+
+export const BIAS_WORKGROUP_SIZE = 64;
+
+/** A compiled kernel: its pipeline and the layout its bind groups must follow. */
+export class Kernel {
+  constructor(
+    readonly spec: KernelSpec,
+    readonly pipeline: GPUComputePipeline,
+    readonly layout: GPUBindGroupLayout,
+    private readonly device: GPUDevice,
+  ) {}
+
+  bind(buffers: readonly GPUBuffer[], label = this.spec.name): GPUBindGroup {
+    if (buffers.length !== this.spec.bindings.length) {
+      throw new Error(
+        `kernel ${this.spec.name} takes ${this.spec.bindings.length} buffers, got ${buffers.length}`,
+      );
+    }
+    return this.device.createBindGroup({
+      label,
+      layout: this.layout,
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  dispatch(pass: GPUComputePassEncoder, group: GPUBindGroup, x: number, y = 1, z = 1): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+  }
+}
+
+const BUFFER_TYPE: Record<BindingKind, GPUBufferBindingType> = {
+  uniform: 'uniform',
+  read: 'read-only-storage',
+  rw: 'storage',
+};
+
+const cache = new WeakMap<GPUDevice, Map<string, Promise<Kernel>>>();
+
+function cacheKey(spec: KernelSpec): string {
+  return `${spec.name}|${JSON.stringify(spec.constants ?? {})}`;
+}
+
+/** Compiles (once per device and constants) and returns the kernel. */
+export function getKernel(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
+  let perDevice = cache.get(device);
+  if (!perDevice) {
+    perDevice = new Map();
+    cache.set(device, perDevice);
+  }
+  const key = cacheKey(spec);
+  let kernel = perDevice.get(key);
+  if (!kernel) {
+    kernel = compile(device, spec);
+    perDevice.set(key, kernel);
+    // A failed compile must not poison the cache for later calls.
+    kernel.catch(() => perDevice?.delete(key));
+  }
+  return kernel;
+}
+
+async function compile(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
+  const module = device.createShaderModule({ label: spec.name, code: spec.code });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  if (errors.length > 0) {
+    const text = errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
+    throw new Error(`WGSL compile error in kernel ${spec.name}:\n${text}`);
+  }
+  const layout = device.createBindGroupLayout({
+    label: spec.name,
+    entries: spec.bindings.map((kind, binding) => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: BUFFER_TYPE[kind] },
+    })),
+  });
+  const pipeline = await device.createComputePipelineAsync({
+    label: spec.name,
+    layout: device.createPipelineLayout({ label: spec.name, bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint: 'main', constants: spec.constants ?? {} },
+  });
+  return new Kernel(spec, pipeline, layout, device);
+}

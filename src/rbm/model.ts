@@ -1,0 +1,143 @@
+// The RBM on the GPU: W [V,H], b [V], c [H] and their momentum buffers.
+import { BufferOwner, packUniform, readFloat32, writeArray } from '../gpu/buffers';
+import { getKernel, KERNELS } from '../gpu/kernels';
+import { initialParams } from './init';
+import { CDTrainer, type TrainerOptions } from './trainer';
+import { checkFiniteArray, checkSize } from './validate';
+
+export interface RBMParamsF32 {
+  W: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+}
+
+export interface RBMOptions {
+  visible: number;
+  hidden: number;
+  /** Seeds initialisation and every sampling kernel (default 1). */
+  seed?: number;
+  /** Standard deviation of the initial weights (default 0.01). */
+  weightScale?: number;
+  /** Per-visible-unit means of the training data, for b = log(p/(1−p)). */
+  visibleMarginals?: ArrayLike<number>;
+  /** Start from these parameters instead of the random initialisation. */
+  params?: RBMParamsF32;
+}
+
+export class RBM {
+  readonly W: GPUBuffer;
+  readonly b: GPUBuffer;
+  readonly c: GPUBuffer;
+  readonly wVel: GPUBuffer;
+  readonly bVel: GPUBuffer;
+  readonly cVel: GPUBuffer;
+  readonly seed: number;
+  readonly owner: BufferOwner;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly visible: number,
+    readonly hidden: number,
+    seed: number,
+    params: RBMParamsF32,
+  ) {
+    this.seed = seed >>> 0;
+    this.owner = new BufferOwner(device, `RBM ${visible}x${hidden}`);
+    this.W = this.owner.storage('W', params.W);
+    this.b = this.owner.storage('b', params.b);
+    this.c = this.owner.storage('c', params.c);
+    this.wVel = this.owner.storage('W velocity', visible * hidden * 4);
+    this.bVel = this.owner.storage('b velocity', visible * 4);
+    this.cVel = this.owner.storage('c velocity', hidden * 4);
+  }
+
+  static create(device: GPUDevice, options: RBMOptions): RBM {
+    const { visible, hidden } = options;
+    checkSize('visible', visible);
+    checkSize('hidden', hidden);
+    const seed = options.seed ?? 1;
+    const params = options.params ?? initialParams({ ...options, seed });
+    checkParams(params, visible, hidden);
+    return new RBM(device, visible, hidden, seed, params);
+  }
+
+  /** Copies W, b, c back to the CPU. */
+  async readParams(): Promise<RBMParamsF32> {
+    this.owner.assertLive();
+    const [W, b, c] = await Promise.all([
+      readFloat32(this.device, this.W, this.visible * this.hidden),
+      readFloat32(this.device, this.b, this.visible),
+      readFloat32(this.device, this.c, this.hidden),
+    ]);
+    return { W, b, c };
+  }
+
+  /** Replaces W, b, c (and clears the momentum). */
+  writeParams(params: RBMParamsF32): void {
+    this.owner.assertLive();
+    checkParams(params, this.visible, this.hidden);
+    const d = this.device;
+    writeArray(d, this.W, 0, params.W);
+    writeArray(d, this.b, 0, params.b);
+    writeArray(d, this.c, 0, params.c);
+    writeArray(d, this.wVel, 0, new Float32Array(this.visible * this.hidden));
+    writeArray(d, this.bVel, 0, new Float32Array(this.visible));
+    writeArray(d, this.cVel, 0, new Float32Array(this.hidden));
+  }
+
+  /** F(v) = −bᵀv − Σ_j softplus(vᵀw_j + c_j) for each row of `data` ([rows, V]). */
+  async freeEnergy(data: Float32Array): Promise<Float32Array> {
+    this.owner.assertLive();
+    const V = this.visible;
+    if (data.length === 0 || data.length % V !== 0) {
+      throw new RangeError(`freeEnergy: data has ${data.length} values, not a multiple of visible=${V}`);
+    }
+    checkFiniteArray('freeEnergy data', data);
+    const rows = data.length / V;
+    const kernel = await getKernel(this.device, KERNELS.freeEnergy());
+    const scratch = new BufferOwner(this.device, 'freeEnergy');
+    try {
+      const dims = scratch.uniform('dims', packUniform([rows, V, this.hidden, 0]));
+      const input = scratch.storage('data', data);
+      const out = scratch.storage('F', rows * 4);
+      const group = kernel.bind([dims, input, this.W, this.b, this.c, out]);
+      const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
+      const x = Math.min(rows, maxX);
+      const y = Math.ceil(rows / x);
+      const encoder = this.device.createCommandEncoder({ label: 'freeEnergy' });
+      const pass = encoder.beginComputePass();
+      kernel.dispatch(pass, group, x, y);
+      pass.end();
+      this.device.queue.submit([encoder.finish()]);
+      return await readFloat32(this.device, out, rows);
+    } finally {
+      scratch.dispose();
+    }
+  }
+
+  /** A CD-k / PCD-k trainer for this model with a fixed batch size. */
+  createTrainer(options: TrainerOptions): Promise<CDTrainer> {
+    this.owner.assertLive();
+    return CDTrainer.create(this, options);
+  }
+
+  get isDisposed(): boolean {
+    return this.owner.isDisposed;
+  }
+
+  dispose(): void {
+    this.owner.dispose();
+  }
+}
+
+function checkParams(p: RBMParamsF32, V: number, H: number): void {
+  const expect = (name: string, arr: Float32Array, n: number): void => {
+    if (!(arr instanceof Float32Array) || arr.length !== n) {
+      throw new RangeError(`parameter ${name} must be a Float32Array of ${n} values, got ${arr?.length}`);
+    }
+    checkFiniteArray(`parameter ${name}`, arr);
+  };
+  expect('W', p.W, V * H);
+  expect('b', p.b, V);
+  expect('c', p.c, H);
+}

@@ -1,0 +1,312 @@
+// The model file format: safetensors (https://github.com/huggingface/safetensors).
+// Layout: u64 little-endian header length N, N bytes of UTF-8 JSON
+//   {"name": {"dtype", "shape", "data_offsets": [start, end]}, …, "__metadata__": {str: str}}
+// then the data section; offsets are relative to its start, values little-endian.
+// We write float32 only; we read F32, F64, F16 and BF16 (converted to float32).
+// Environment-neutral: no Node built-ins.
+
+/** Thrown for any input that is not a valid safetensors file or RBM model. */
+export class SafetensorsFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SafetensorsFormatError';
+  }
+}
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** A decoded tensor: always a fresh, aligned float32 copy. */
+export interface DecodedTensor {
+  shape: number[];
+  data: Float32Array<ArrayBuffer>;
+}
+
+export interface SafetensorsContents {
+  tensors: Record<string, DecodedTensor>;
+  metadata: Record<string, string>;
+}
+
+/** Largest header we parse; real headers are a few hundred bytes. */
+export const SAFETENSORS_MAX_HEADER = 100_000_000;
+
+const DTYPE_SIZE: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+const METADATA_KEY = '__metadata__';
+const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+const fail = (msg: string): never => {
+  throw new SafetensorsFormatError(msg);
+};
+
+// Own-property assignment, so a tensor named "__proto__" cannot touch a prototype.
+function put<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function product(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Serializes float32 tensors (in the given order) and optional string metadata. */
+export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') fail(`metadata value for "${k}" must be a string, got ${typeof v}.`);
+    }
+    put(header, METADATA_KEY, { ...metadata });
+  }
+  let offset = 0;
+  const entries = Object.entries(tensors);
+  for (const [name, t] of entries) {
+    if (name === METADATA_KEY || name === '') fail(`"${name}" cannot be a tensor name.`);
+    if (!t.shape.every((n) => Number.isInteger(n) && n >= 0)) {
+      fail(`tensor "${name}": shape [${t.shape.join(', ')}] must be non-negative integers.`);
+    }
+    if (product(t.shape) !== t.data.length) {
+      fail(`tensor "${name}": shape [${t.shape.join(', ')}] holds ${product(t.shape)} values but data has ${t.data.length}.`);
+    }
+    const end = offset + 4 * t.data.length;
+    put(header, name, { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, end] });
+    offset = end;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Pad with spaces so the data section starts 8-byte aligned.
+  const n = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + n + offset);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, n, true);
+  view.setUint32(4, Math.floor(n / 2 ** 32), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + n);
+  let at = 8 + n;
+  for (const [, t] of entries) {
+    if (littleEndianHost) {
+      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    } else {
+      const u = new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length);
+      for (let i = 0; i < u.length; i++) view.setUint32(at + 4 * i, u[i], true);
+    }
+    at += 4 * t.data.length;
+  }
+  return out;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Parses and validates a safetensors file; tensor data are fresh float32 copies. */
+export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes; a safetensors file starts with an 8-byte header length. It is truncated or not safetensors.`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = view.getUint32(0, true);
+  const hi = view.getUint32(4, true);
+  const n = hi * 2 ** 32 + lo;
+  if (hi !== 0 || n > SAFETENSORS_MAX_HEADER) {
+    fail(`header length ${n} exceeds the ${SAFETENSORS_MAX_HEADER}-byte limit; the file is corrupt or not safetensors.`);
+  }
+  if (n > bytes.length - 8) {
+    fail(`header length ${n} runs past the end of the ${bytes.length}-byte file; the file is truncated or not safetensors.`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    return fail('header is not valid UTF-8; the file is corrupt or not safetensors.');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    return fail(`header is not valid JSON (${(e as Error).message}); the file is corrupt or not safetensors.`);
+  }
+  if (!isPlainObject(header)) fail('header JSON must be an object mapping tensor names to {dtype, shape, data_offsets}.');
+  const h = header as Record<string, unknown>;
+
+  const metadata: Record<string, string> = {};
+  if (Object.hasOwn(h, METADATA_KEY)) {
+    const m = h[METADATA_KEY];
+    if (!isPlainObject(m)) fail('__metadata__ must be an object of string values.');
+    for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
+      if (typeof v !== 'string') fail(`__metadata__ value for "${k}" must be a string, got ${JSON.stringify(v)}.`);
+      put(metadata, k, v as string);
+    }
+  }
+
+  const dataStart = 8 + n;
+  const dataLen = bytes.length - dataStart;
+  const entries: Array<{ name: string; dtype: string; shape: number[]; start: number; end: number }> = [];
+  for (const [name, e] of Object.entries(h)) {
+    if (name === METADATA_KEY) continue;
+    if (!isPlainObject(e)) fail(`tensor "${name}": entry must be an object with dtype, shape, data_offsets.`);
+    const { dtype, shape, data_offsets: offsets } = e as Record<string, unknown>;
+    if (typeof dtype !== 'string') fail(`tensor "${name}": dtype is missing or not a string.`);
+    const size = DTYPE_SIZE[dtype as string];
+    if (size === undefined) {
+      fail(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}; this reader accepts F32, F64, F16, BF16. Save the model as float32.`);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor "${name}": shape ${JSON.stringify(shape)} must be an array of non-negative integers.`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`tensor "${name}": data_offsets ${JSON.stringify(offsets)} must be [start, end], non-negative integers.`);
+    }
+    const [start, end] = offsets as [number, number];
+    if (start > end || end > dataLen) {
+      fail(`tensor "${name}": data_offsets [${start}, ${end}] fall outside the ${dataLen}-byte data section; the file is truncated or corrupt.`);
+    }
+    const count = product(shape as number[]);
+    if (count * size !== end - start) {
+      fail(
+        `tensor "${name}": shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${count * size} bytes but data_offsets span ${end - start}.`,
+      );
+    }
+    entries.push({ name, dtype: dtype as string, shape: [...(shape as number[])], start, end });
+  }
+
+  const sorted = [...entries].sort((a, b) => a.start - b.start || a.end - b.end);
+  for (let i = 1; i < sorted.length; i++) {
+    const [p, q] = [sorted[i - 1], sorted[i]];
+    if (q.start < p.end) {
+      fail(`tensors "${p.name}" [${p.start}, ${p.end}] and "${q.name}" [${q.start}, ${q.end}] overlap in the data section.`);
+    }
+  }
+
+  const tensors: Record<string, DecodedTensor> = {};
+  for (const t of entries) {
+    put(tensors, t.name, { shape: t.shape, data: toFloat32(t.dtype, bytes.subarray(dataStart + t.start, dataStart + t.end)) });
+  }
+  return { tensors, metadata };
+}
+
+// Copies little-endian raw values into a fresh, aligned Float32Array.
+function toFloat32(dtype: string, raw: Uint8Array): Float32Array<ArrayBuffer> {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  switch (dtype) {
+    case 'F32': {
+      if (littleEndianHost) return new Float32Array(raw.slice().buffer);
+      const out = new Float32Array(raw.length / 4);
+      const u = new Uint32Array(out.buffer);
+      for (let i = 0; i < u.length; i++) u[i] = view.getUint32(4 * i, true);
+      return out;
+    }
+    case 'F64': {
+      const out = new Float32Array(raw.length / 8);
+      for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(8 * i, true);
+      return out;
+    }
+    case 'BF16': {
+      // bfloat16 is the top half of a float32.
+      const out = new Float32Array(raw.length / 2);
+      const u = new Uint32Array(out.buffer);
+      for (let i = 0; i < u.length; i++) u[i] = view.getUint16(2 * i, true) << 16;
+      return out;
+    }
+    default: {
+      const out = new Float32Array(raw.length / 2);
+      for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      return out;
+    }
+  }
+}
+
+/** IEEE 754 binary16 bits to a number. */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+export type VisibleType = 'bernoulli' | 'gaussian';
+
+export interface RbmParameters {
+  visible: number;
+  hidden: number;
+  /** Row-major [visible, hidden]. */
+  W: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+  metadata?: Record<string, string>;
+  /** Written as metadata "visible"; defaults to the metadata's value, else bernoulli. */
+  visibleType?: VisibleType;
+}
+
+export interface RbmFile {
+  visible: number;
+  hidden: number;
+  /** Row-major [visible, hidden]. */
+  W: Float32Array<ArrayBuffer>;
+  b: Float32Array<ArrayBuffer>;
+  c: Float32Array<ArrayBuffer>;
+  metadata: Record<string, string>;
+  visibleType: VisibleType;
+}
+
+function parseVisibleType(v: string | undefined): VisibleType {
+  if (v === undefined || v === 'bernoulli') return 'bernoulli';
+  if (v === 'gaussian') return 'gaussian';
+  return fail(`metadata "visible" is ${JSON.stringify(v)}; expected "bernoulli" or "gaussian".`);
+}
+
+/** Serializes an RBM as tensors W [V,H], b [V], c [H] with its metadata. */
+export function rbmToSafetensors(p: RbmParameters): Uint8Array {
+  const { visible: V, hidden: H } = p;
+  if (!Number.isInteger(V) || V < 1 || !Number.isInteger(H) || H < 1) {
+    fail(`visible and hidden must be positive integers, got ${V} and ${H}.`);
+  }
+  const metadata = { ...(p.metadata ?? {}) };
+  const fromMeta = parseVisibleType(metadata.visible);
+  if (p.visibleType !== undefined && metadata.visible !== undefined && p.visibleType !== fromMeta) {
+    fail(`visibleType "${p.visibleType}" contradicts metadata visible "${metadata.visible}".`);
+  }
+  const visibleType = p.visibleType ?? fromMeta;
+  if (visibleType === 'gaussian' || metadata.visible !== undefined) metadata.visible = visibleType;
+  return encodeSafetensors(
+    {
+      W: checkLength('W', p.W, [V, H]),
+      b: checkLength('b', p.b, [V]),
+      c: checkLength('c', p.c, [H]),
+    },
+    metadata,
+  );
+}
+
+function checkLength(name: string, data: Float32Array, shape: number[]): Tensor {
+  if (data.length !== product(shape)) {
+    fail(`${name} has ${data.length} values; shape [${shape.join(', ')}] needs ${product(shape)}.`);
+  }
+  return { shape, data };
+}
+
+/** Loads an RBM, checking W [V,H], b [V], c [H] agree; metadata "visible" picks the visible type. */
+export function rbmFromSafetensors(bytes: Uint8Array): RbmFile {
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  const get = (name: string): DecodedTensor => {
+    if (!Object.hasOwn(tensors, name)) {
+      const have = Object.keys(tensors);
+      return fail(`model file has no tensor "${name}" (found: ${have.length ? have.join(', ') : 'none'}); an RBM needs W [V,H], b [V], c [H].`);
+    }
+    return tensors[name];
+  };
+  const W = get('W');
+  const b = get('b');
+  const c = get('c');
+  if (W.shape.length !== 2 || W.shape[0] < 1 || W.shape[1] < 1) {
+    fail(`tensor "W" has shape [${W.shape.join(', ')}]; expected [V, H] with V, H >= 1.`);
+  }
+  const [V, H] = W.shape;
+  const expect = (name: string, t: DecodedTensor, want: number): void => {
+    if (t.shape.length !== 1 || t.shape[0] !== want) {
+      fail(`tensor "${name}" has shape [${t.shape.join(', ')}]; expected [${want}] to match W [${V}, ${H}].`);
+    }
+  };
+  expect('b', b, V);
+  expect('c', c, H);
+  return { visible: V, hidden: H, W: W.data, b: b.data, c: c.data, metadata, visibleType: parseVisibleType(metadata.visible) };
+}

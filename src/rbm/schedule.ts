@@ -1,0 +1,24 @@
+// The order of kernel calls in one CD-k / PCD-k update, shared by the GPU
+// trainer and the CPU reference so both draw the same random numbers.
+//
+// Stacked batch buffers hold R = 2B rows: rows [0, B) are the data (positive
+// phase), rows [B, 2B) the negative phase (CD: the chain started from the
+// data; PCD: the persistent chains). RNG phase 0 is the first hidden pass,
+// phases 2t−1 and 2t the visible and hidden halves of Gibbs step t.
+
+export type Pass =
+  | { kind: 'hidden'; rows: number; rowOffset: number; phase: number }
+  | { kind: 'visible'; rows: number; inOffset: number; outOffset: number; phase: number };
+
+export function updateSchedule(batch: number, k: number, persistent: boolean): Pass[] {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  const B = batch;
+  // PCD: one hidden pass covers the data rows and the persistent chains at once.
+  const passes: Pass[] = [{ kind: 'hidden', rows: persistent ? 2 * B : B, rowOffset: 0, phase: 0 }];
+  for (let t = 1; t <= k; t++) {
+    const inOffset = !persistent && t === 1 ? 0 : B;
+    passes.push({ kind: 'visible', rows: B, inOffset, outOffset: B, phase: 2 * t - 1 });
+    passes.push({ kind: 'hidden', rows: B, rowOffset: B, phase: 2 * t });
+  }
+  return passes;
+}

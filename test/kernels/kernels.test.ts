@@ -1,0 +1,196 @@
+// Each kernel against the float64 CPU reference, on sizes that are not
+// multiples of the tile. Runs in both projects (Dawn in Node, Chromium).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BufferOwner, packUniform, readFloat32 } from '../../src/gpu/buffers';
+import { BIAS_WORKGROUP_SIZE, DEFAULT_TILE, getKernel, KERNELS } from '../../src/gpu/kernels';
+import { hiddenPass, visiblePass } from '../../src/cpu/reference';
+import { freeEnergyBatch } from '../../src/cpu/exact';
+import { testDevice, testRuntime } from '../helpers/device';
+import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
+import { expectSamplesMatch, maxRelError, uniformFor } from '../helpers/compare';
+
+const TILE_M = DEFAULT_TILE.wgRows * 4;
+const TILE_N = DEFAULT_TILE.wgCols * 4;
+
+type Size = [V: number, H: number, B: number];
+const SIZES: Size[] =
+  testRuntime() === 'browser'
+    ? [[7, 5, 3], [65, 33, 17]]
+    : [[7, 5, 3], [65, 33, 17], [131, 70, 67], [784, 500, 100]];
+
+let device: GPUDevice;
+let owner: BufferOwner;
+
+beforeAll(async () => {
+  device = await testDevice();
+  owner = new BufferOwner(device, 'kernel test');
+});
+afterAll(() => owner?.dispose());
+
+function model(V: number, H: number, seed: number) {
+  const rand = mulberry32(seed);
+  // Scale keeps pre-activations O(1) so probabilities span (0, 1).
+  const scale = 1.5 / Math.sqrt(V * 0.5 + H * 0.5);
+  return {
+    W: randomNormal(V * H, scale, rand),
+    b: randomNormal(V, 0.5, rand),
+    c: randomNormal(H, 0.5, rand),
+  };
+}
+
+async function run(kernelSpec: ReturnType<(typeof KERNELS)[keyof typeof KERNELS]>, buffers: GPUBuffer[], x: number, y: number) {
+  const kernel = await getKernel(device, kernelSpec);
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  kernel.dispatch(pass, kernel.bind(buffers), x, y);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+}
+
+describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
+  const seed = 0xc0ffee + V;
+  const step = 5;
+  const p = model(V, H, V * 31 + H);
+
+  it('hidden: σ(V·W + c) and Bernoulli samples on rows [B, 2B) of a stacked buffer', async () => {
+    const rand = mulberry32(11);
+    const vis = randomBinary(2 * B * V, 0.4, rand);
+    const phase = 2;
+    const bufs = {
+      dims: owner.uniform('dims', packUniform([B, B, V, H, phase, seed])),
+      counter: owner.storage('counter', new Uint32Array([step, 0, 0, 0])),
+      vis: owner.storage('vis', vis),
+      W: owner.storage('W', p.W),
+      c: owner.storage('c', p.c),
+      prob: owner.storage('prob', 2 * B * H * 4),
+      sample: owner.storage('sample', 2 * B * H * 4),
+    };
+    await run(KERNELS.hidden(), Object.values(bufs), Math.ceil(H / TILE_N), Math.ceil(B / TILE_M));
+    const gpuProb = await readFloat32(device, bufs.prob, 2 * B * H);
+    const gpuSample = await readFloat32(device, bufs.sample, 2 * B * H);
+    const cpuProb = new Float64Array(2 * B * H);
+    const cpuSample = new Float64Array(2 * B * H);
+    hiddenPass(V, H, p, vis, B, B, seed, step, phase, cpuProb, cpuSample);
+    // Rows outside the dispatch stay untouched (zero).
+    expect(gpuProb.subarray(0, B * H).every((x) => x === 0)).toBe(true);
+    expect(maxRelError(gpuProb.subarray(B * H), cpuProb.subarray(B * H))).toBeLessThan(1e-5);
+    const { compared } = expectSamplesMatch(gpuSample, cpuSample, cpuProb, uniformFor(seed, step, phase), B * H);
+    expect(compared).toBeGreaterThan(B * H * 0.99);
+    // The samples really are random: a fair share of ones.
+    const ones = gpuSample.subarray(B * H).reduce((s, x) => s + x, 0);
+    expect(ones).toBeGreaterThan(0);
+    expect(ones).toBeLessThan(B * H);
+  });
+
+  it('visible: σ(H·Wᵀ + b) and samples, reading rows [0, B) and writing rows [B, 2B)', async () => {
+    const rand = mulberry32(12);
+    const hid = randomBinary(2 * B * H, 0.5, rand);
+    const phase = 3;
+    const bufs = {
+      dims: owner.uniform('dims', packUniform([B, 0, B, H, V, phase, seed])),
+      counter: owner.storage('counter', new Uint32Array([step, 0, 0, 0])),
+      hid: owner.storage('hid', hid),
+      W: owner.storage('W', p.W),
+      b: owner.storage('b', p.b),
+      prob: owner.storage('prob', 2 * B * V * 4),
+      vis: owner.storage('vis', 2 * B * V * 4),
+    };
+    await run(KERNELS.visible(), Object.values(bufs), Math.ceil(V / TILE_N), Math.ceil(B / TILE_M));
+    const gpuProb = await readFloat32(device, bufs.prob, 2 * B * V);
+    const gpuVis = await readFloat32(device, bufs.vis, 2 * B * V);
+    const cpuProb = new Float64Array(2 * B * V);
+    const cpuVis = new Float64Array(2 * B * V);
+    visiblePass(V, H, p, hid, B, 0, B, seed, step, phase, cpuProb, cpuVis);
+    expect(maxRelError(gpuProb.subarray(B * V), cpuProb.subarray(B * V))).toBeLessThan(1e-5);
+    expectSamplesMatch(gpuVis, cpuVis, cpuProb, uniformFor(seed, step, phase), B * V);
+  });
+
+  it('update: W and its velocity from [V0; Vk]ᵀ·[P0; −Pk] with lr, momentum, decay', async () => {
+    const rand = mulberry32(13);
+    const vis = randomBinary(2 * B * V, 0.5, rand);
+    const hidProb = new Float32Array(2 * B * H).map(() => rand());
+    const vel0 = randomNormal(V * H, 0.01, rand);
+    const hyper = { lr: 0.05, mom: 0.5, wd: 2e-4 };
+    const bufs = {
+      dims: owner.uniform('dims', packUniform([V, H, 2 * B, B])),
+      hyper: owner.uniform('hyper', packUniform([{ f32: hyper.lr }, { f32: hyper.mom }, { f32: hyper.wd }, { f32: 1 / B }])),
+      vis: owner.storage('vis', vis),
+      hidProb: owner.storage('hidProb', hidProb),
+      W: owner.storage('W', p.W),
+      vel: owner.storage('vel', vel0),
+    };
+    await run(KERNELS.update(), Object.values(bufs), Math.ceil(H / TILE_N), Math.ceil(V / TILE_M));
+    const W = await readFloat32(device, bufs.W, V * H);
+    const vel = await readFloat32(device, bufs.vel, V * H);
+    const refW = new Float64Array(V * H);
+    const refVel = new Float64Array(V * H);
+    for (let i = 0; i < V; i++) {
+      for (let j = 0; j < H; j++) {
+        let g = 0;
+        for (let r = 0; r < 2 * B; r++) g += (r < B ? 1 : -1) * vis[r * V + i] * hidProb[r * H + j];
+        const e = i * H + j;
+        refVel[e] = hyper.mom * vel0[e] + hyper.lr * (g / B - hyper.wd * p.W[e]);
+        refW[e] = p.W[e] + refVel[e];
+      }
+    }
+    // Velocities are differences of sums: compare on the scale of the batch sum.
+    let worstVel = 0;
+    for (let e = 0; e < V * H; e++) worstVel = Math.max(worstVel, Math.abs(vel[e] - refVel[e]));
+    expect(worstVel).toBeLessThan(1e-6 * Math.max(1, hyper.lr * 2));
+    expect(maxRelError(W, refW, 1e-3)).toBeLessThan(1e-5);
+  });
+
+  it('bias_update: column sums, momentum, and the RNG step counter', async () => {
+    const rand = mulberry32(14);
+    const vis = randomBinary(2 * B * V, 0.5, rand);
+    const hidProb = new Float32Array(2 * B * H).map(() => rand());
+    const hyper = { lr: 0.1, mom: 0.9 };
+    const bVel0 = randomNormal(V, 0.01, rand);
+    const cVel0 = randomNormal(H, 0.01, rand);
+    const bufs = {
+      dims: owner.uniform('dims', packUniform([V, H, 2 * B, B])),
+      hyper: owner.uniform('hyper', packUniform([{ f32: hyper.lr }, { f32: hyper.mom }, { f32: 0.5 }, { f32: 1 / B }])),
+      vis: owner.storage('vis', vis),
+      hidProb: owner.storage('hidProb', hidProb),
+      b: owner.storage('b', p.b),
+      c: owner.storage('c', p.c),
+      bVel: owner.storage('bVel', bVel0),
+      cVel: owner.storage('cVel', cVel0),
+      counter: owner.storage('counter', new Uint32Array([41, 0, 0, 0])),
+    };
+    await run(KERNELS.biasUpdate(), Object.values(bufs), Math.ceil((V + H) / BIAS_WORKGROUP_SIZE), 1);
+    const b = await readFloat32(device, bufs.b, V);
+    const c = await readFloat32(device, bufs.c, H);
+    const counter = new Uint32Array((await readFloat32(device, bufs.counter, 4)).buffer);
+    expect(counter[0]).toBe(42);
+    const refB = Array.from({ length: V }, (_, i) => {
+      let g = 0;
+      for (let r = 0; r < 2 * B; r++) g += (r < B ? 1 : -1) * vis[r * V + i];
+      return p.b[i] + hyper.mom * bVel0[i] + (hyper.lr * g) / B;
+    });
+    const refC = Array.from({ length: H }, (_, j) => {
+      let g = 0;
+      for (let r = 0; r < 2 * B; r++) g += (r < B ? 1 : -1) * hidProb[r * H + j];
+      return p.c[j] + hyper.mom * cVel0[j] + (hyper.lr * g) / B;
+    });
+    expect(maxRelError(b, refB, 1e-2)).toBeLessThan(1e-5);
+    expect(maxRelError(c, refC, 1e-2)).toBeLessThan(1e-5);
+  });
+
+  it('free_energy: F(v) = −bᵀv − Σ softplus(vᵀw_j + c_j)', async () => {
+    const rand = mulberry32(15);
+    const data = randomBinary(B * V, 0.3, rand);
+    const bufs = {
+      dims: owner.uniform('dims', packUniform([B, V, H, 0])),
+      data: owner.storage('data', data),
+      W: owner.storage('W', p.W),
+      b: owner.storage('b', p.b),
+      c: owner.storage('c', p.c),
+      out: owner.storage('F', B * 4),
+    };
+    await run(KERNELS.freeEnergy(), Object.values(bufs), B, 1);
+    const F = await readFloat32(device, bufs.out, B);
+    const ref = freeEnergyBatch({ visible: V, hidden: H, ...p }, data, B);
+    expect(maxRelError(F, ref, 1)).toBeLessThan(1e-5);
+  });
+});
