@@ -41,7 +41,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
-          include: ['test/**/*.browser.test.ts', 'test/kernels/*.test.ts'],
+          include: ['test/**/*.browser.test.ts', 'test/kernels/*.test.ts', 'test/gpu/*.test.ts'],
           setupFiles: ['test/setup/browser.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,

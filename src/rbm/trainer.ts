@@ -165,15 +165,25 @@ export class CDTrainer {
     this.owner.assertLive();
     this.model.owner.assertLive();
     if (this.persistent && !this.chainsReady) {
-      // PCD chains start at the first batch.
-      const bytes = this.batchSize * this.model.visible * 4;
-      encoder.copyBufferToBuffer(this.vis, 0, this.vis, bytes, bytes);
-      this.chainsReady = true;
+      throw new Error('PCD chains are not initialised: call initChains(batch) before encodeUpdate().');
     }
     const pass = encoder.beginComputePass({ label: 'CD update' });
     for (const p of this.passes) p.kernel.dispatch(pass, p.group, p.x, p.y);
     pass.end();
     this.step++;
+  }
+
+  /** Sets the persistent chains' visible states ([B, V] rows), e.g. to the first batch. */
+  initChains(states: Float32Array): void {
+    this.owner.assertLive();
+    const B = this.batchSize;
+    const V = this.model.visible;
+    if (!(states instanceof Float32Array) || states.length !== B * V) {
+      throw new RangeError(`initChains: expected ${B} × ${V} = ${B * V} values, got ${states?.length}`);
+    }
+    checkBinary('initChains states', states, V);
+    writeArray(this.model.device, this.vis, B * V * 4, states);
+    this.chainsReady = true;
   }
 
   /** One update on a batch of B binary rows ([B, V] row-major); no readback. */
@@ -191,6 +201,7 @@ export class CDTrainer {
     this.setHyperparameters(hyper);
     const device = this.model.device;
     writeArray(device, this.vis, 0, batch);
+    if (this.persistent && !this.chainsReady) this.initChains(batch);
     const encoder = device.createCommandEncoder({ label: 'CD update' });
     this.encodeUpdate(encoder);
     device.queue.submit([encoder.finish()]);

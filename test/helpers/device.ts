@@ -6,6 +6,7 @@ export type TestRuntime = 'node' | 'browser';
 let gpu: GPU | undefined;
 let runtime: TestRuntime = 'node';
 let acquired: Promise<AcquiredDevice> | undefined;
+const gpuErrors: string[] = [];
 
 export function setTestGPU(g: GPU | undefined, where: TestRuntime): void {
   gpu = g;
@@ -24,7 +25,19 @@ export function testDevice(): Promise<GPUDevice> {
         new Error(`No WebGPU in the ${runtime} test project: the setup file found no GPU object.`),
       );
     }
-    acquired = acquireDevice({ gpu });
+    acquired = acquireDevice({ gpu }).then((a) => {
+      // Validation errors are otherwise silent: collect them so the test fails.
+      a.device.addEventListener('uncapturederror', (e) => {
+        gpuErrors.push((e as GPUUncapturedErrorEvent).error.message);
+      });
+      return a;
+    });
   }
   return acquired.then((a) => a.device);
+}
+
+/** WebGPU errors raised since the last call, after the queue has drained. */
+export async function takeGPUErrors(): Promise<string[]> {
+  if (acquired) await (await acquired).device.queue.onSubmittedWorkDone();
+  return gpuErrors.splice(0);
 }

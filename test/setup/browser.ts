@@ -2,3 +2,4 @@
 import { setTestGPU } from '../helpers/device';
 
 setTestGPU(navigator.gpu, 'browser');
+import './common';

@@ -3,3 +3,4 @@ import { nodeGPU } from '../../src/gpu/node';
 import { setTestGPU } from '../helpers/device';
 
 setTestGPU(nodeGPU(), 'node');
+import './common';
