@@ -22,6 +22,10 @@ struct Hyper {
   momentum: f32,
   weight_decay: f32,
   inv_batch: f32,
+  sparsity_target: f32,
+  sparsity_cost: f32,
+  sparsity_decay: f32,
+  _pad: f32,
 }
 
 const ROWS_PER_THREAD: u32 = 4u;

@@ -4,6 +4,9 @@
 //   vis_prob[e] = σ(x[m, n])
 //   vis[e]      = 1 if uniform01(seed, step, e, phase) < vis_prob[e] else 0
 //   with e = (out_offset + m)·N + n.
+//   flags: WRITE_PROB and/or WRITE_SAMPLE select which outputs are stored
+//   (a reconstruction for metrics writes only probabilities; later Gibbs
+//   steps of CD-k write only samples, keeping the first reconstruction).
 //
 // Layout (row-major f32): hid_sample [R, K], W [N, K] (N = visible,
 // K = hidden: the model's own W, read transposed), b [N], vis and vis_prob
@@ -20,7 +23,11 @@ struct Dims {
   n_out: u32,
   phase: u32,
   seed: u32,
+  flags: u32,
 }
+
+const WRITE_PROB: u32 = 1u;
+const WRITE_SAMPLE: u32 = 2u;
 
 const ROWS_PER_THREAD: u32 = 4u;
 const COLS_PER_THREAD: u32 = 4u;
@@ -112,8 +119,12 @@ fn main(
       }
       let e = (dims.out_offset + m) * N + n;
       let p = sigmoid(acc[r][q] + b[n]);
-      vis_prob[e] = p;
-      vis[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, dims.phase) < p);
+      if ((dims.flags & WRITE_PROB) != 0u) {
+        vis_prob[e] = p;
+      }
+      if ((dims.flags & WRITE_SAMPLE) != 0u) {
+        vis[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, dims.phase) < p);
+      }
     }
   }
 }

@@ -6,8 +6,11 @@ import { updateSchedule } from '../rbm/schedule';
 
 export interface CpuHyper {
   learningRate: number;
-  momentum: number;
-  weightDecay: number;
+  momentum?: number;
+  weightDecay?: number;
+  sparsityTarget?: number;
+  sparsityCost?: number;
+  sparsityDecay?: number;
 }
 
 export interface CpuParams {
@@ -39,7 +42,7 @@ export function hiddenPass(
 export function visiblePass(
   V: number, H: number, p: CpuParams, hidSample: ArrayLike<number>,
   rows: number, inOff: number, outOff: number, seed: number, step: number, phase: number,
-  prob: Float64Array, vis: Float64Array,
+  prob: Float64Array, vis: Float64Array, writeProb = true, writeSample = true,
 ): void {
   for (let m = 0; m < rows; m++) {
     const hrow = (inOff + m) * H;
@@ -48,8 +51,8 @@ export function visiblePass(
       for (let j = 0; j < H; j++) x += hidSample[hrow + j] * p.W[i * H + j];
       const e = (outOff + m) * V + i;
       const q = sigmoid(x);
-      prob[e] = q;
-      vis[e] = uniform01(seed, step, e, phase) < q ? 1 : 0;
+      if (writeProb) prob[e] = q;
+      if (writeSample) vis[e] = uniform01(seed, step, e, phase) < q ? 1 : 0;
     }
   }
 }
@@ -62,6 +65,8 @@ export class CpuRBM {
   readonly wVel: Float64Array;
   readonly bVel: Float64Array;
   readonly cVel: Float64Array;
+  /** Running mean of the data-driven hidden probabilities (sparsity). */
+  readonly q: Float64Array;
   step = 0;
   // Stacked buffers, as on the GPU.
   private vis?: Float64Array;
@@ -82,10 +87,15 @@ export class CpuRBM {
     this.wVel = new Float64Array(V * H);
     this.bVel = new Float64Array(V);
     this.cVel = new Float64Array(H);
+    this.q = new Float64Array(H).fill(0.5);
   }
 
-  /** One CD-k (or PCD-k) update on a batch of B rows; mirrors trainer.ts. */
-  update(batch: ArrayLike<number>, B: number, k: number, persistent: boolean, hyper: CpuHyper): void {
+  /**
+   * One CD-k (or PCD-k) update on a batch of B rows; mirrors trainer.ts.
+   * Returns the reconstruction error (per-pixel mean squared error of the
+   * one-step reconstruction), as recon_error.wgsl.
+   */
+  update(batch: ArrayLike<number>, B: number, k: number, persistent: boolean, hyper: CpuHyper): number {
     const { V, H } = this;
     if (!this.vis || this.vis.length !== 2 * B * V) {
       this.vis = new Float64Array(2 * B * V);
@@ -107,10 +117,21 @@ export class CpuRBM {
       if (pass.kind === 'hidden') {
         hiddenPass(V, H, this, vis, pass.rows, pass.rowOffset, this.seed, this.step, pass.phase, hidProb, hidSample);
       } else {
-        visiblePass(V, H, this, hidSample, pass.rows, pass.inOffset, pass.outOffset, this.seed, this.step, pass.phase, visProb, vis);
+        visiblePass(
+          V, H, this, hidSample, pass.rows, pass.inOffset, pass.outOffset, this.seed, this.step, pass.phase,
+          visProb, vis, pass.writeProb, pass.writeSample,
+        );
       }
     }
-    const { learningRate: lr, momentum: mom, weightDecay: wd } = hyper;
+    let recon = 0;
+    for (let e = 0; e < B * V; e++) recon += (vis[e] - visProb[B * V + e]) ** 2;
+    recon /= B * V;
+    const lr = hyper.learningRate;
+    const mom = hyper.momentum ?? 0;
+    const wd = hyper.weightDecay ?? 0;
+    const sparsityCost = hyper.sparsityCost ?? 0;
+    const sparsityTarget = hyper.sparsityTarget ?? 0.1;
+    const sparsityDecay = hyper.sparsityDecay ?? 0.9;
     const R = 2 * B;
     // Weights: update.wgsl.
     for (let i = 0; i < V; i++) {
@@ -135,10 +156,19 @@ export class CpuRBM {
     }
     for (let j = 0; j < H; j++) {
       let g = 0;
-      for (let r = 0; r < R; r++) g += r < B ? hidProb[r * H + j] : -hidProb[r * H + j];
+      let pos = 0;
+      for (let r = 0; r < R; r++) {
+        g += r < B ? hidProb[r * H + j] : -hidProb[r * H + j];
+        if (r < B) pos += hidProb[r * H + j];
+      }
+      if (sparsityCost > 0) {
+        this.q[j] = sparsityDecay * this.q[j] + (1 - sparsityDecay) * (pos / B);
+        g += sparsityCost * (sparsityTarget - this.q[j]) * B;
+      }
       this.cVel[j] = mom * this.cVel[j] + (lr * g) / B;
       this.c[j] += this.cVel[j];
     }
     this.step++;
+    return recon;
   }
 }

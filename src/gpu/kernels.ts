@@ -7,6 +7,10 @@ import visibleWGSL from '../../shaders/visible.wgsl?raw';
 import updateWGSL from '../../shaders/update.wgsl?raw';
 import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
 import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
+import gatherWGSL from '../../shaders/gather.wgsl?raw';
+import reconErrorWGSL from '../../shaders/recon_error.wgsl?raw';
+import clampWGSL from '../../shaders/clamp.wgsl?raw';
+import advanceWGSL from '../../shaders/advance.wgsl?raw';
 
 /** How a kernel sees each binding, in binding order. */
 export type BindingKind = 'uniform' | 'read' | 'rw';
@@ -56,7 +60,27 @@ export const KERNELS = {
   biasUpdate: (): KernelSpec => ({
     name: 'bias_update',
     code: biasUpdateWGSL,
-    bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw'],
+    bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'],
+  }),
+  gather: (): KernelSpec => ({
+    name: 'gather',
+    code: rngWGSL + gatherWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+  }),
+  reconError: (): KernelSpec => ({
+    name: 'recon_error',
+    code: reconErrorWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+  }),
+  clamp: (): KernelSpec => ({
+    name: 'clamp',
+    code: clampWGSL,
+    bindings: ['uniform', 'read', 'read', 'rw', 'rw'],
+  }),
+  advance: (): KernelSpec => ({
+    name: 'advance',
+    code: advanceWGSL,
+    bindings: ['rw'],
   }),
   freeEnergy: (): KernelSpec => ({
     name: 'free_energy',
@@ -66,6 +90,16 @@ export const KERNELS = {
 } as const;
 
 export const BIAS_WORKGROUP_SIZE = 64;
+/** Workgroup size of the one-invocation-per-element kernels (gather, clamp). */
+export const ELEMENT_WORKGROUP_SIZE = 256;
+
+/** Workgroup counts (x, y) covering `count` elements, spilling into y past the device limit. */
+export function elementGrid(device: GPUDevice, count: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(count / ELEMENT_WORKGROUP_SIZE));
+  const maxX = device.limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.min(groups, maxX);
+  return [x, Math.ceil(groups / x)];
+}
 
 /** A compiled kernel: its pipeline and the layout its bind groups must follow. */
 export class Kernel {

@@ -149,10 +149,10 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
       fail(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}; this reader accepts F32, F64, F16, BF16. Save the model as float32.`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`tensor "${name}": shape ${JSON.stringify(shape)} must be an array of non-negative integers.`);
+      fail(`tensor "${name}": shape ${shape === undefined ? 'is missing; it' : JSON.stringify(shape)} must be an array of non-negative integers.`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(`tensor "${name}": data_offsets ${JSON.stringify(offsets)} must be [start, end], non-negative integers.`);
+      fail(`tensor "${name}": data_offsets ${offsets === undefined ? 'is missing; it' : JSON.stringify(offsets)} must be [start, end], non-negative integers.`);
     }
     const [start, end] = offsets as [number, number];
     if (start > end || end > dataLen) {

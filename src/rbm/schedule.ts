@@ -5,19 +5,42 @@
 // phase), rows [B, 2B) the negative phase (CD: the chain started from the
 // data; PCD: the persistent chains). RNG phase 0 is the first hidden pass,
 // phases 2t−1 and 2t the visible and hidden halves of Gibbs step t.
+//
+// vis_prob rows [B, 2B) end the update holding the one-step reconstruction
+// σ(h₀·Wᵀ + b) of the data, for the reconstruction-error metric: CD-k's first
+// visible pass writes it; PCD adds a probabilities-only pass when `metrics`.
 
 export type Pass =
   | { kind: 'hidden'; rows: number; rowOffset: number; phase: number }
-  | { kind: 'visible'; rows: number; inOffset: number; outOffset: number; phase: number };
+  | {
+      kind: 'visible';
+      rows: number;
+      inOffset: number;
+      outOffset: number;
+      phase: number;
+      writeProb: boolean;
+      writeSample: boolean;
+    };
 
-export function updateSchedule(batch: number, k: number, persistent: boolean): Pass[] {
+export function updateSchedule(batch: number, k: number, persistent: boolean, metrics = true): Pass[] {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
   const B = batch;
   // PCD: one hidden pass covers the data rows and the persistent chains at once.
   const passes: Pass[] = [{ kind: 'hidden', rows: persistent ? 2 * B : B, rowOffset: 0, phase: 0 }];
+  if (persistent && metrics) {
+    passes.push({ kind: 'visible', rows: B, inOffset: 0, outOffset: B, phase: 0, writeProb: true, writeSample: false });
+  }
   for (let t = 1; t <= k; t++) {
-    const inOffset = !persistent && t === 1 ? 0 : B;
-    passes.push({ kind: 'visible', rows: B, inOffset, outOffset: B, phase: 2 * t - 1 });
+    const first = !persistent && t === 1;
+    passes.push({
+      kind: 'visible',
+      rows: B,
+      inOffset: first ? 0 : B,
+      outOffset: B,
+      phase: 2 * t - 1,
+      writeProb: first,
+      writeSample: true,
+    });
     passes.push({ kind: 'hidden', rows: B, rowOffset: B, phase: 2 * t });
   }
   return passes;

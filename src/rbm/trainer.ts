@@ -1,19 +1,21 @@
-// CD-k / PCD-k updates on the GPU. One update is one compute pass of
-// 2k + 3 dispatches with no CPU readback: hidden, (visible, hidden) × k,
-// update (W), bias_update (b, c, RNG step). See schedule.ts for the order.
-import { BufferOwner, packUniform, writeArray } from '../gpu/buffers';
+// CD-k / PCD-k updates on the GPU. One update is one run of dispatches with
+// no CPU readback: [gather], hidden, (visible, hidden) × k, [recon_error],
+// update (W), bias_update (b, c, counters). See schedule.ts for the order.
+import { BufferOwner, packUniform, readFloat32, writeArray } from '../gpu/buffers';
 import {
   BIAS_WORKGROUP_SIZE,
   COLS_PER_THREAD,
   DEFAULT_TILE,
+  elementGrid,
   getKernel,
   KERNELS,
   ROWS_PER_THREAD,
   type Kernel,
   type TileShape,
 } from '../gpu/kernels';
+import type { GpuDataset, BinarizeMode } from './dataset';
 import type { RBM } from './model';
-import { updateSchedule, type Pass } from './schedule';
+import { updateSchedule } from './schedule';
 import { checkBinary, checkFiniteNumber, checkSize } from './validate';
 
 export interface TrainerOptions {
@@ -22,6 +24,10 @@ export interface TrainerOptions {
   k?: number;
   /** Persistent chains (PCD) instead of restarting from the data (CD). */
   persistent?: boolean;
+  /** Compute the reconstruction error of every batch on the GPU (default true). */
+  metrics?: boolean;
+  /** Slots in the on-GPU metrics ring (default 4096): updates between two readMetrics. */
+  metricsCapacity?: number;
   tile?: TileShape;
 }
 
@@ -29,30 +35,51 @@ export interface Hyperparameters {
   learningRate: number;
   momentum?: number;
   weightDecay?: number;
+  /** Target mean activation of the hidden units (Hinton's guide §11); used when sparsityCost > 0. */
+  sparsityTarget?: number;
+  sparsityCost?: number;
+  /** Decay of the running mean of hidden activations (default 0.9). */
+  sparsityDecay?: number;
 }
 
-interface EncodedPass {
+export interface GatherOptions {
+  binarize: BinarizeMode;
+  threshold?: number;
+  /** Seeds stochastic binarization (default: the model's seed). */
+  seed?: number;
+}
+
+interface Dispatch {
   kernel: Kernel;
   group: GPUBindGroup;
   x: number;
   y: number;
 }
 
+const BINARIZE_CODE: Record<BinarizeMode, number> = { none: 0, threshold: 1, stochastic: 2 };
+/** The running mean of hidden activations starts where a fresh model is: p ≈ 1/2. */
+const INITIAL_HIDDEN_MEAN = 0.5;
+
 export class CDTrainer {
   readonly batchSize: number;
   readonly k: number;
   readonly persistent: boolean;
+  readonly metrics: boolean;
+  readonly metricsCapacity: number;
   /** Stacked [2B, V]: data rows then negative-phase rows (samples). */
   readonly vis: GPUBuffer;
   readonly visProb: GPUBuffer;
   /** Stacked [2B, H]. */
   readonly hidProb: GPUBuffer;
   readonly hidSample: GPUBuffer;
-  /** counter[0] = the update step keying the RNG; advanced by bias_update. */
+  /** counter[0] = the update step keying the RNG; counter[1] = the batch cursor. */
   readonly counter: GPUBuffer;
+  /** Reconstruction error (per-pixel mean squared error) of update u in slot u mod capacity. */
+  readonly metricsBuffer: GPUBuffer;
   private readonly hyper: GPUBuffer;
   private readonly owner: BufferOwner;
-  private readonly passes: EncodedPass[];
+  private readonly dispatches: Dispatch[];
+  private gather?: { dispatch: Dispatch; dims: GPUBuffer; dataset: GpuDataset; options: GatherOptions };
   private chainsReady = false;
   private lastHyper = '';
   /** Updates encoded so far (mirrors counter[0] on the GPU). */
@@ -61,121 +88,129 @@ export class CDTrainer {
   private constructor(
     readonly model: RBM,
     options: Required<Omit<TrainerOptions, 'tile'>>,
-    kernels: { hidden: Kernel; visible: Kernel; update: Kernel; bias: Kernel },
+    private readonly kernels: Record<'hidden' | 'visible' | 'update' | 'bias' | 'recon' | 'gather', Kernel>,
     tile: TileShape,
   ) {
-    const { batchSize: B, k, persistent } = options;
+    const { batchSize: B, k, persistent, metrics, metricsCapacity } = options;
+    Object.assign(this, { batchSize: B, k, persistent, metrics, metricsCapacity });
     this.batchSize = B;
     this.k = k;
     this.persistent = persistent;
+    this.metrics = metrics;
+    this.metricsCapacity = metricsCapacity;
     const V = model.visible;
     const H = model.hidden;
     const owner = new BufferOwner(model.device, `trainer B=${B} k=${k}${persistent ? ' PCD' : ''}`);
     this.owner = owner;
-    this.vis = owner.storage('vis', 2 * B * V * 4);
-    this.visProb = owner.storage('vis_prob', 2 * B * V * 4);
-    this.hidProb = owner.storage('hid_prob', 2 * B * H * 4);
-    this.hidSample = owner.storage('hid_sample', 2 * B * H * 4);
-    this.counter = owner.storage('counter', new Uint32Array(4));
-    this.hyper = owner.uniform('hyper', packUniform([{ f32: 0 }, { f32: 0 }, { f32: 0 }, { f32: 1 / B }]));
+    try {
+      this.vis = owner.storage('vis', 2 * B * V * 4);
+      this.visProb = owner.storage('vis_prob', 2 * B * V * 4);
+      this.hidProb = owner.storage('hid_prob', 2 * B * H * 4);
+      this.hidSample = owner.storage('hid_sample', 2 * B * H * 4);
+      this.counter = owner.storage('counter', new Uint32Array(4));
+      this.metricsBuffer = owner.storage('metrics', metricsCapacity * 4);
+      this.hyper = owner.uniform('hyper', packHyper({ learningRate: 0 }, B));
+      const q = owner.storage('hidden mean', new Float32Array(H).fill(INITIAL_HIDDEN_MEAN));
 
-    const tileM = tile.wgRows * ROWS_PER_THREAD;
-    const tileN = tile.wgCols * COLS_PER_THREAD;
-    const seed = model.seed;
-    const passes: EncodedPass[] = updateSchedule(B, k, persistent).map((p: Pass, i) => {
-      if (p.kind === 'hidden') {
-        const dims = owner.uniform(`hidden dims ${i}`, packUniform([p.rows, p.rowOffset, V, H, p.phase, seed]));
-        const group = kernels.hidden.bind([dims, this.counter, this.vis, model.W, model.c, this.hidProb, this.hidSample]);
-        return { kernel: kernels.hidden, group, x: Math.ceil(H / tileN), y: Math.ceil(p.rows / tileM) };
-      }
-      const dims = owner.uniform(
-        `visible dims ${i}`,
-        packUniform([p.rows, p.inOffset, p.outOffset, H, V, p.phase, seed]),
-      );
-      const group = kernels.visible.bind([dims, this.counter, this.hidSample, model.W, model.b, this.visProb, this.vis]);
-      return { kernel: kernels.visible, group, x: Math.ceil(V / tileN), y: Math.ceil(p.rows / tileM) };
-    });
-    const updateDims = owner.uniform('update dims', packUniform([V, H, 2 * B, B]));
-    passes.push({
-      kernel: kernels.update,
-      group: kernels.update.bind([updateDims, this.hyper, this.vis, this.hidProb, model.W, model.wVel]),
-      x: Math.ceil(H / tileN),
-      y: Math.ceil(V / tileM),
-    });
-    passes.push({
-      kernel: kernels.bias,
-      group: kernels.bias.bind([
-        updateDims, this.hyper, this.vis, this.hidProb, model.b, model.c, model.bVel, model.cVel, this.counter,
-      ]),
-      x: Math.ceil((V + H) / BIAS_WORKGROUP_SIZE),
-      y: 1,
-    });
-    const maxGroups = model.device.limits.maxComputeWorkgroupsPerDimension;
-    for (const p of passes) {
-      if (p.x > maxGroups || p.y > maxGroups) {
-        owner.dispose();
-        throw new RangeError(
-          `kernel ${p.kernel.spec.name} needs ${Math.max(p.x, p.y)} workgroups in one dimension but this ` +
-            `device's maxComputeWorkgroupsPerDimension is ${maxGroups}; use a smaller batch or model.`,
+      const tileM = tile.wgRows * ROWS_PER_THREAD;
+      const tileN = tile.wgCols * COLS_PER_THREAD;
+      const seed = model.seed;
+      const dispatches: Dispatch[] = updateSchedule(B, k, persistent, metrics).map((p, i) => {
+        if (p.kind === 'hidden') {
+          const dims = owner.uniform(`hidden dims ${i}`, packUniform([p.rows, p.rowOffset, V, H, p.phase, seed]));
+          const group = kernels.hidden.bind([dims, this.counter, this.vis, model.W, model.c, this.hidProb, this.hidSample]);
+          return { kernel: kernels.hidden, group, x: Math.ceil(H / tileN), y: Math.ceil(p.rows / tileM) };
+        }
+        const flags = (p.writeProb ? 1 : 0) | (p.writeSample ? 2 : 0);
+        const dims = owner.uniform(
+          `visible dims ${i}`,
+          packUniform([p.rows, p.inOffset, p.outOffset, H, V, p.phase, seed, flags]),
         );
+        const group = kernels.visible.bind([dims, this.counter, this.hidSample, model.W, model.b, this.visProb, this.vis]);
+        return { kernel: kernels.visible, group, x: Math.ceil(V / tileN), y: Math.ceil(p.rows / tileM) };
+      });
+      const updateDims = owner.uniform('update dims', packUniform([V, H, 2 * B, B]));
+      if (metrics) {
+        const reconDims = owner.uniform('recon dims', packUniform([B, V, metricsCapacity, 0]));
+        dispatches.push({
+          kernel: kernels.recon,
+          group: kernels.recon.bind([reconDims, this.counter, this.vis, this.visProb, this.metricsBuffer]),
+          x: 1,
+          y: 1,
+        });
       }
+      dispatches.push({
+        kernel: kernels.update,
+        group: kernels.update.bind([updateDims, this.hyper, this.vis, this.hidProb, model.W, model.wVel]),
+        x: Math.ceil(H / tileN),
+        y: Math.ceil(V / tileM),
+      });
+      dispatches.push({
+        kernel: kernels.bias,
+        group: kernels.bias.bind([
+          updateDims, this.hyper, this.vis, this.hidProb, model.b, model.c, model.bVel, model.cVel, this.counter, q,
+        ]),
+        x: Math.ceil((V + H) / BIAS_WORKGROUP_SIZE),
+        y: 1,
+      });
+      const maxGroups = model.device.limits.maxComputeWorkgroupsPerDimension;
+      for (const d of dispatches) {
+        if (d.x > maxGroups || d.y > maxGroups) {
+          throw new RangeError(
+            `kernel ${d.kernel.spec.name} needs ${Math.max(d.x, d.y)} workgroups in one dimension but this ` +
+              `device's maxComputeWorkgroupsPerDimension is ${maxGroups}; use a smaller batch or model.`,
+          );
+        }
+      }
+      this.dispatches = dispatches;
+    } catch (e) {
+      owner.dispose();
+      throw e;
     }
-    this.passes = passes;
   }
 
   static async create(model: RBM, options: TrainerOptions): Promise<CDTrainer> {
     checkSize('batchSize', options.batchSize);
     const k = options.k ?? 1;
     checkSize('k', k);
+    const metricsCapacity = options.metricsCapacity ?? 4096;
+    checkSize('metricsCapacity', metricsCapacity);
     const tile = options.tile ?? DEFAULT_TILE;
     const device = model.device;
-    const [hidden, visible, update, bias] = await Promise.all([
+    const [hidden, visible, update, bias, recon, gather] = await Promise.all([
       getKernel(device, KERNELS.hidden(tile)),
       getKernel(device, KERNELS.visible(tile)),
       getKernel(device, KERNELS.update(tile)),
       getKernel(device, KERNELS.biasUpdate()),
+      getKernel(device, KERNELS.reconError()),
+      getKernel(device, KERNELS.gather()),
     ]);
     return new CDTrainer(
       model,
-      { batchSize: options.batchSize, k, persistent: options.persistent ?? false },
-      { hidden, visible, update, bias },
+      {
+        batchSize: options.batchSize,
+        k,
+        persistent: options.persistent ?? false,
+        metrics: options.metrics ?? true,
+        metricsCapacity,
+      },
+      { hidden, visible, update, bias, recon, gather },
       tile,
     );
   }
 
-  /** Sets learning rate, momentum and weight decay for the following updates. */
+  /** Sets learning rate, momentum, weight decay and sparsity for the following updates. */
   setHyperparameters(h: Hyperparameters): void {
-    checkFiniteNumber('learningRate', h.learningRate, 0);
-    const momentum = h.momentum ?? 0;
-    const weightDecay = h.weightDecay ?? 0;
-    checkFiniteNumber('momentum', momentum, 0);
-    checkFiniteNumber('weightDecay', weightDecay, 0);
-    const key = `${h.learningRate}|${momentum}|${weightDecay}`;
+    const data = packHyper(h, this.batchSize);
+    const key = Array.from(new Uint32Array(data)).join(',');
     if (key === this.lastHyper) return;
     this.lastHyper = key;
-    const data = packUniform([{ f32: h.learningRate }, { f32: momentum }, { f32: weightDecay }, { f32: 1 / this.batchSize }]);
     this.model.device.queue.writeBuffer(this.hyper, 0, data);
   }
 
-  /**
-   * Encodes one update whose data rows (vis rows [0, B)) are already in place,
-   * e.g. written by a gather kernel in the same encoder.
-   */
-  encodeUpdate(encoder: GPUCommandEncoder): void {
-    this.owner.assertLive();
-    this.model.owner.assertLive();
-    if (this.persistent && !this.chainsReady) {
-      throw new Error('PCD chains are not initialised: call initChains(batch) before encodeUpdate().');
-    }
-    const pass = encoder.beginComputePass({ label: 'CD update' });
-    for (const p of this.passes) p.kernel.dispatch(pass, p.group, p.x, p.y);
-    pass.end();
-    this.step++;
-  }
-
-  /** Sets the persistent chains' visible states ([B, V] rows), e.g. to the first batch. */
+  /** Sets the persistent chains' visible states ([B, V] binary rows), e.g. to the first batch. */
   initChains(states: Float32Array): void {
-    this.owner.assertLive();
+    this.assertLive();
     const B = this.batchSize;
     const V = this.model.visible;
     if (!(states instanceof Float32Array) || states.length !== B * V) {
@@ -186,10 +221,59 @@ export class CDTrainer {
     this.chainsReady = true;
   }
 
-  /** One update on a batch of B binary rows ([B, V] row-major); no readback. */
+  /** Makes later encodeUpdates() gather their batches from `dataset` on the GPU. */
+  bindDataset(dataset: GpuDataset, options: GatherOptions): void {
+    this.assertLive();
+    if (dataset.dim !== this.model.visible) {
+      throw new RangeError(`data set rows have ${dataset.dim} values, the model ${this.model.visible} visible units`);
+    }
+    if (dataset.count < this.batchSize) {
+      throw new RangeError(`data set has ${dataset.count} rows, fewer than one batch of ${this.batchSize}`);
+    }
+    const threshold = options.threshold ?? 0.5;
+    checkFiniteNumber('threshold', threshold);
+    const dims = this.gather?.dims ?? this.owner.uniform('gather dims', new ArrayBuffer(32));
+    const group = this.kernels.gather.bind([dims, this.counter, dataset.perm, dataset.data, this.vis]);
+    const [x, y] = elementGrid(this.model.device, this.batchSize * this.model.visible);
+    this.gather = { dispatch: { kernel: this.kernels.gather, group, x, y }, dims, dataset, options: { ...options, threshold } };
+  }
+
+  /** Starts an epoch of gathered updates: the permutation, the batch cursor, the binarization draw. */
+  startEpoch(epoch: number, permutation: Uint32Array): void {
+    this.assertLive();
+    const g = this.gather;
+    if (!g) throw new Error('startEpoch: call bindDataset() first');
+    g.dataset.setPermutation(permutation);
+    const o = g.options;
+    const seed = o.seed ?? this.model.seed;
+    const dims = packUniform([this.batchSize, this.model.visible, BINARIZE_CODE[o.binarize], seed, epoch, { f32: o.threshold ?? 0.5 }]);
+    this.model.device.queue.writeBuffer(g.dims, 0, dims);
+    writeArray(this.model.device, this.counter, 4, new Uint32Array([0]));
+  }
+
+  /**
+   * Encodes `count` updates in one compute pass. With a bound data set each
+   * update first gathers its batch; otherwise vis rows [0, B) must already
+   * hold the data.
+   */
+  encodeUpdates(encoder: GPUCommandEncoder, count = 1): void {
+    this.assertLive();
+    if (this.persistent && !this.chainsReady) {
+      throw new Error('PCD chains are not initialised: call initChains(batch) before encoding updates.');
+    }
+    const pass = encoder.beginComputePass({ label: 'CD updates' });
+    for (let u = 0; u < count; u++) {
+      const g = this.gather?.dispatch;
+      if (g) g.kernel.dispatch(pass, g.group, g.x, g.y);
+      for (const d of this.dispatches) d.kernel.dispatch(pass, d.group, d.x, d.y);
+    }
+    pass.end();
+    this.step += count;
+  }
+
+  /** One update on a batch of B binary rows ([B, V] row-major) from the CPU; no readback. */
   update(batch: Float32Array, hyper: Hyperparameters): void {
-    this.owner.assertLive();
-    this.model.owner.assertLive();
+    this.assertLive();
     const B = this.batchSize;
     const V = this.model.visible;
     if (!(batch instanceof Float32Array) || batch.length !== B * V) {
@@ -199,17 +283,31 @@ export class CDTrainer {
     }
     checkBinary('update batch', batch, V);
     this.setHyperparameters(hyper);
+    if (this.gather) throw new Error('update(batch) cannot be mixed with a bound data set; use encodeUpdates()');
     const device = this.model.device;
     writeArray(device, this.vis, 0, batch);
     if (this.persistent && !this.chainsReady) this.initChains(batch);
     const encoder = device.createCommandEncoder({ label: 'CD update' });
-    this.encodeUpdate(encoder);
+    this.encodeUpdates(encoder, 1);
     device.queue.submit([encoder.finish()]);
+  }
+
+  /** The reconstruction errors of the first `count` updates since the ring was last read from slot 0. */
+  async readMetrics(count: number, fromSlot = 0): Promise<Float32Array> {
+    this.assertLive();
+    if (!this.metrics) throw new Error('this trainer was created with metrics: false');
+    if (count > this.metricsCapacity) throw new RangeError(`at most ${this.metricsCapacity} metrics can be read at once`);
+    return readFloat32(this.model.device, this.metricsBuffer, count, fromSlot);
   }
 
   /** Waits until every update submitted so far has run. */
   async flush(): Promise<void> {
     await this.model.device.queue.onSubmittedWorkDone();
+  }
+
+  private assertLive(): void {
+    this.owner.assertLive();
+    this.model.owner.assertLive();
   }
 
   get isDisposed(): boolean {
@@ -221,3 +319,30 @@ export class CDTrainer {
   }
 }
 
+/** The Hyper uniform of update.wgsl and bias_update.wgsl, validated. */
+export function packHyper(h: Hyperparameters, batchSize: number): ArrayBuffer {
+  checkFiniteNumber('learningRate', h.learningRate, 0);
+  const momentum = h.momentum ?? 0;
+  const weightDecay = h.weightDecay ?? 0;
+  const sparsityTarget = h.sparsityTarget ?? 0.1;
+  const sparsityCost = h.sparsityCost ?? 0;
+  const sparsityDecay = h.sparsityDecay ?? 0.9;
+  checkFiniteNumber('momentum', momentum, 0);
+  checkFiniteNumber('weightDecay', weightDecay, 0);
+  checkFiniteNumber('sparsityTarget', sparsityTarget, 0);
+  checkFiniteNumber('sparsityCost', sparsityCost, 0);
+  checkFiniteNumber('sparsityDecay', sparsityDecay, 0);
+  if (momentum >= 1) throw new RangeError(`momentum must be below 1, got ${momentum}`);
+  if (sparsityTarget >= 1) throw new RangeError(`sparsityTarget must be below 1, got ${sparsityTarget}`);
+  if (sparsityDecay >= 1) throw new RangeError(`sparsityDecay must be below 1, got ${sparsityDecay}`);
+  return packUniform([
+    { f32: h.learningRate },
+    { f32: momentum },
+    { f32: weightDecay },
+    { f32: 1 / batchSize },
+    { f32: sparsityTarget },
+    { f32: sparsityCost },
+    { f32: sparsityDecay },
+    { f32: 0 },
+  ]);
+}

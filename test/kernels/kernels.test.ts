@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferOwner, packUniform, readFloat32 } from '../../src/gpu/buffers';
 import { BIAS_WORKGROUP_SIZE, DEFAULT_TILE, getKernel, KERNELS } from '../../src/gpu/kernels';
+import { packHyper } from '../../src/rbm/trainer';
 import { hiddenPass, visiblePass } from '../../src/cpu/reference';
 import { freeEnergyBatch } from '../../src/cpu/exact';
 import { testDevice, testRuntime } from '../helpers/device';
@@ -87,7 +88,7 @@ describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
     const hid = randomBinary(2 * B * H, 0.5, rand);
     const phase = 3;
     const bufs = {
-      dims: owner.uniform('dims', packUniform([B, 0, B, H, V, phase, seed])),
+      dims: owner.uniform('dims', packUniform([B, 0, B, H, V, phase, seed, 3])),
       counter: owner.storage('counter', new Uint32Array([step, 0, 0, 0])),
       hid: owner.storage('hid', hid),
       W: owner.storage('W', p.W),
@@ -113,7 +114,7 @@ describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
     const hyper = { lr: 0.05, mom: 0.5, wd: 2e-4 };
     const bufs = {
       dims: owner.uniform('dims', packUniform([V, H, 2 * B, B])),
-      hyper: owner.uniform('hyper', packUniform([{ f32: hyper.lr }, { f32: hyper.mom }, { f32: hyper.wd }, { f32: 1 / B }])),
+      hyper: owner.uniform('hyper', packHyper({ learningRate: hyper.lr, momentum: hyper.mom, weightDecay: hyper.wd }, B)),
       vis: owner.storage('vis', vis),
       hidProb: owner.storage('hidProb', hidProb),
       W: owner.storage('W', p.W),
@@ -144,25 +145,33 @@ describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
     const rand = mulberry32(14);
     const vis = randomBinary(2 * B * V, 0.5, rand);
     const hidProb = new Float32Array(2 * B * H).map(() => rand());
-    const hyper = { lr: 0.1, mom: 0.9 };
+    const hyper = { lr: 0.1, mom: 0.9, target: 0.2, cost: 0.05, decay: 0.8 };
     const bVel0 = randomNormal(V, 0.01, rand);
     const cVel0 = randomNormal(H, 0.01, rand);
     const bufs = {
       dims: owner.uniform('dims', packUniform([V, H, 2 * B, B])),
-      hyper: owner.uniform('hyper', packUniform([{ f32: hyper.lr }, { f32: hyper.mom }, { f32: 0.5 }, { f32: 1 / B }])),
+      hyper: owner.uniform(
+        'hyper',
+        packHyper(
+          { learningRate: hyper.lr, momentum: hyper.mom, weightDecay: 0.5, sparsityTarget: hyper.target, sparsityCost: hyper.cost, sparsityDecay: hyper.decay },
+          B,
+        ),
+      ),
       vis: owner.storage('vis', vis),
       hidProb: owner.storage('hidProb', hidProb),
       b: owner.storage('b', p.b),
       c: owner.storage('c', p.c),
       bVel: owner.storage('bVel', bVel0),
       cVel: owner.storage('cVel', cVel0),
-      counter: owner.storage('counter', new Uint32Array([41, 0, 0, 0])),
+      counter: owner.storage('counter', new Uint32Array([41, 6, 0, 0])),
+      q: owner.storage('q', new Float32Array(H).fill(0.5)),
     };
     await run(KERNELS.biasUpdate(), Object.values(bufs), Math.ceil((V + H) / BIAS_WORKGROUP_SIZE), 1);
     const b = await readFloat32(device, bufs.b, V);
     const c = await readFloat32(device, bufs.c, H);
     const counter = new Uint32Array((await readFloat32(device, bufs.counter, 4)).buffer);
     expect(counter[0]).toBe(42);
+    expect(counter[1]).toBe(7);
     const refB = Array.from({ length: V }, (_, i) => {
       let g = 0;
       for (let r = 0; r < 2 * B; r++) g += (r < B ? 1 : -1) * vis[r * V + i];
@@ -170,7 +179,12 @@ describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
     });
     const refC = Array.from({ length: H }, (_, j) => {
       let g = 0;
+      let pos = 0;
       for (let r = 0; r < 2 * B; r++) g += (r < B ? 1 : -1) * hidProb[r * H + j];
+      for (let r = 0; r < B; r++) pos += hidProb[r * H + j];
+      // Sparsity pulls c towards the target through the running mean q.
+      const q = hyper.decay * 0.5 + (1 - hyper.decay) * (pos / B);
+      g += hyper.cost * (hyper.target - q) * B;
       return p.c[j] + hyper.mom * cVel0[j] + (hyper.lr * g) / B;
     });
     expect(maxRelError(b, refB, 1e-2)).toBeLessThan(1e-5);

@@ -19,16 +19,18 @@ interface Case {
   k: number;
   persistent: boolean;
   updates: number;
+  sparsity?: boolean;
 }
 
 const CASES: Case[] = [
   { name: 'CD-1', V: 37, H: 19, B: 11, k: 1, persistent: false, updates: 6 },
   { name: 'CD-5', V: 29, H: 13, B: 7, k: 5, persistent: false, updates: 4 },
   { name: 'PCD-1', V: 37, H: 19, B: 11, k: 1, persistent: true, updates: 6 },
+  { name: 'CD-2 with a sparsity target', V: 23, H: 31, B: 9, k: 2, persistent: false, updates: 5, sparsity: true },
   { name: 'PCD-3, tiny', V: 7, H: 5, B: 3, k: 3, persistent: true, updates: 5 },
 ];
 
-describe.each(CASES)('$name updates match the CPU reference', ({ V, H, B, k, persistent, updates }) => {
+describe.each(CASES)('$name updates match the CPU reference', ({ V, H, B, k, persistent, updates, sparsity }) => {
   const models: RBM[] = [];
   afterAll(() => models.forEach((m) => m.dispose()));
 
@@ -41,12 +43,22 @@ describe.each(CASES)('$name updates match the CPU reference', ({ V, H, B, k, per
     const init = await gpu.readParams();
     const cpu = new CpuRBM(V, H, init, 77);
     const trainer = await gpu.createTrainer({ batchSize: B, k, persistent });
-    const hyper = { learningRate: 0.1, momentum: 0.5, weightDecay: 1e-3 };
+    const hyper = {
+      learningRate: 0.1,
+      momentum: 0.5,
+      weightDecay: 1e-3,
+      ...(sparsity ? { sparsityTarget: 0.05, sparsityCost: 0.5, sparsityDecay: 0.7 } : {}),
+    };
+    const recon: number[] = [];
     for (let u = 0; u < updates; u++) {
       const batch = data.subarray(u * B * V, (u + 1) * B * V);
       trainer.update(batch, hyper);
-      cpu.update(batch, B, k, persistent, hyper);
+      recon.push(cpu.update(batch, B, k, persistent, hyper));
     }
+    // The GPU-reduced reconstruction error of every update equals the reference's.
+    const gpuRecon = await trainer.readMetrics(updates);
+    expect(maxRelError(gpuRecon, recon)).toBeLessThan(1e-5);
+    expect(recon.every((r) => r > 0.01 && r < 1)).toBe(true);
     const after = await gpu.readParams();
     expect(trainer.step).toBe(updates);
     expect(cpu.step).toBe(updates);
