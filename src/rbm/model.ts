@@ -3,6 +3,9 @@ import { BufferOwner, packUniform, readFloat32, writeArray } from '../gpu/buffer
 import { getKernel, KERNELS } from '../gpu/kernels';
 import { initialParams } from './init';
 import { CDTrainer, type TrainerOptions } from './trainer';
+import { train, type FitOptions, type FitResult, type TrainingRun } from './fit';
+import { GibbsChains, reconstruct, sample, transform, type ChainOptions, type SampleOptions, type SampleResult } from './sampler';
+import { rbmFromSafetensors, rbmToSafetensors } from './safetensors';
 import { checkFiniteArray, checkSize } from './validate';
 
 export interface RBMParamsF32 {
@@ -119,6 +122,60 @@ export class RBM {
   createTrainer(options: TrainerOptions): Promise<CDTrainer> {
     this.owner.assertLive();
     return CDTrainer.create(this, options);
+  }
+
+  /** Starts training on `data` ([N, V] intensities in [0, 1]); pause, resume and cancel through the run. */
+  train(data: Float32Array, options: FitOptions): TrainingRun {
+    this.owner.assertLive();
+    return train(this, data, options);
+  }
+
+  /** Trains to the end: `train(...).result`. */
+  fit(data: Float32Array, options: FitOptions): Promise<FitResult> {
+    return this.train(data, options).result;
+  }
+
+  /** Runs fresh Gibbs chains and returns the kept states. */
+  sample(options: SampleOptions): Promise<SampleResult> {
+    this.owner.assertLive();
+    return sample(this, options);
+  }
+
+  /** Persistent chains that live until disposed (fantasy particles, inpainting). */
+  createChains(options: ChainOptions): Promise<GibbsChains> {
+    return GibbsChains.create(this, options);
+  }
+
+  /** P(h = 1 | v) for each row of `data`. */
+  transform(data: Float32Array): Promise<Float32Array> {
+    return transform(this, data);
+  }
+
+  /** Mean-field reconstruction σ(σ(vW + c)Wᵀ + b) of each row of `data`. */
+  reconstruct(data: Float32Array): Promise<Float32Array> {
+    return reconstruct(this, data);
+  }
+
+  /** The model as a safetensors file: W [V,H], b [V], c [H], float32, with `metadata`. */
+  async toSafetensors(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    const p = await this.readParams();
+    return rbmToSafetensors({ visible: this.visible, hidden: this.hidden, ...p, metadata });
+  }
+
+  /** Loads a safetensors model file (any writer; tensors W, b, c) onto `device`. */
+  static fromSafetensors(device: GPUDevice, bytes: Uint8Array, seed?: number): { model: RBM; metadata: Record<string, string> } {
+    const f = rbmFromSafetensors(bytes);
+    if (f.visibleType !== 'bernoulli') {
+      throw new RangeError(`this model file has ${f.visibleType} visible units; only Bernoulli RBMs are supported so far`);
+    }
+    const fileSeed = Number(f.metadata.seed);
+    const model = RBM.create(device, {
+      visible: f.visible,
+      hidden: f.hidden,
+      seed: seed ?? (Number.isInteger(fileSeed) ? fileSeed : 1),
+      params: { W: f.W, b: f.b, c: f.c },
+    });
+    return { model, metadata: f.metadata };
   }
 
   get isDisposed(): boolean {

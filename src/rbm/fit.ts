@@ -1,0 +1,272 @@
+// The training loop: epochs of gathered mini-batches on the GPU, submitted in
+// chunks so progress events, pause and cancel never stall the GPU (the next
+// chunk is queued before the previous one is awaited) and a page keeps
+// repainting. Metrics are reduced on the GPU and read back once per epoch.
+import { BINARIZE_PHASE } from '../data/binarize';
+import { shuffledPermutation } from '../data/split';
+import { uniform01 } from '../cpu/philox';
+import { GpuDataset, type BinarizeMode } from './dataset';
+import type { RBM } from './model';
+import type { CDTrainer, Hyperparameters } from './trainer';
+import { checkFiniteNumber, checkSize } from './validate';
+
+export type Schedule = number | ((epoch: number) => number);
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  /** Gibbs steps per update (default 1). */
+  k?: number;
+  /** PCD-k instead of CD-k (default false). */
+  persistent?: boolean;
+  /** Learning rate, or a function of the epoch (default 0.05). */
+  learningRate?: Schedule;
+  /** Momentum, a function of the epoch, or 'hinton': 0.5 for 5 epochs, then 0.9 (default). */
+  momentum?: Schedule | 'hinton';
+  /** L2 weight decay on W (default 1e-4). */
+  weightDecay?: number;
+  sparsityTarget?: number;
+  /** Strength of the sparsity penalty; 0 turns it off (default 0). */
+  sparsityCost?: number;
+  sparsityDecay?: number;
+  /** How intensities become binary: 'stochastic' (per epoch, default), 'threshold', or 'none' (data already 0/1). */
+  binarize?: BinarizeMode;
+  threshold?: number;
+  /** Seeds shuffling and binarization (default: the model's seed). */
+  seed?: number;
+  /** Updates per command buffer (default 32): the grain of progress, pause and cancel. */
+  updatesPerSubmit?: number;
+  onProgress?: (p: TrainingProgress) => void;
+  /** Called after each epoch's metrics are back; may be async (e.g. an evaluation). */
+  onEpoch?: (e: EpochStats) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface TrainingProgress {
+  epoch: number;
+  /** Updates finished in this epoch and in all. */
+  epochStep: number;
+  step: number;
+  batchesPerEpoch: number;
+  samplesPerSecond: number;
+  seconds: number;
+}
+
+export interface EpochStats {
+  epoch: number;
+  /** Mean per-pixel squared error of the one-step reconstructions of the epoch's batches. */
+  reconError: number;
+  seconds: number;
+  samplesPerSecond: number;
+  learningRate: number;
+  momentum: number;
+}
+
+export interface FitResult {
+  epochs: EpochStats[];
+  reconError: number[];
+  updates: number;
+  seconds: number;
+  samplesPerSecond: number;
+  cancelled: boolean;
+}
+
+export interface TrainingRun {
+  readonly result: Promise<FitResult>;
+  pause(): void;
+  resume(): void;
+  /** Stops after the update in flight; the model keeps every completed update. */
+  cancel(): void;
+  readonly paused: boolean;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function scheduleAt(s: Schedule, epoch: number, name: string): number {
+  const x = typeof s === 'function' ? s(epoch) : s;
+  checkFiniteNumber(`${name} at epoch ${epoch}`, x, 0);
+  return x;
+}
+
+function momentumAt(m: Schedule | 'hinton', epoch: number): number {
+  return m === 'hinton' ? (epoch < 5 ? 0.5 : 0.9) : scheduleAt(m, epoch, 'momentum');
+}
+
+/** Starts training `model` on `data` ([N, V] intensities in [0, 1]). */
+export function train(model: RBM, data: Float32Array, options: FitOptions): TrainingRun {
+  let paused = false;
+  let cancelled = false;
+  let wake: (() => void) | undefined;
+  const gate = (): Promise<void> =>
+    paused && !cancelled ? new Promise((resolve) => (wake = resolve)) : Promise.resolve();
+  const release = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  options.signal?.addEventListener('abort', () => {
+    cancelled = true;
+    release();
+  });
+  const result = runTraining(model, data, options, gate, () => cancelled || options.signal?.aborted === true);
+  return {
+    result,
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+      release();
+    },
+    cancel: () => {
+      cancelled = true;
+      release();
+    },
+    get paused() {
+      return paused;
+    },
+  };
+}
+
+async function runTraining(
+  model: RBM,
+  data: Float32Array,
+  o: FitOptions,
+  gate: () => Promise<void>,
+  isCancelled: () => boolean,
+): Promise<FitResult> {
+  checkSize('epochs', o.epochs);
+  checkSize('batchSize', o.batchSize);
+  const chunk = o.updatesPerSubmit ?? 32;
+  checkSize('updatesPerSubmit', chunk);
+  const V = model.visible;
+  const B = o.batchSize;
+  const binarize = o.binarize ?? 'stochastic';
+  const seed = (o.seed ?? model.seed) >>> 0;
+  const threshold = o.threshold ?? 0.5;
+  const learningRate = o.learningRate ?? 0.05;
+  const momentum = o.momentum ?? 'hinton';
+  // Check every epoch's schedule before the first update, so bad input changes nothing.
+  for (let e = 0; e < o.epochs; e++) {
+    scheduleAt(learningRate, e, 'learningRate');
+    momentumAt(momentum, e);
+  }
+  const dataset = GpuDataset.upload(model.device, data, V, binarize === 'none');
+  const N = dataset.count;
+  const batches = Math.floor(N / B);
+  let trainer: CDTrainer | undefined;
+  try {
+    if (batches < 1) throw new RangeError(`the data set has ${N} rows, fewer than one batch of ${B}`);
+    trainer = await model.createTrainer({
+      batchSize: B,
+      k: o.k ?? 1,
+      persistent: o.persistent ?? false,
+      metricsCapacity: batches,
+    });
+    trainer.bindDataset(dataset, { binarize, threshold, seed });
+    const base: Omit<Hyperparameters, 'learningRate' | 'momentum'> = {
+      weightDecay: o.weightDecay ?? 1e-4,
+      sparsityTarget: o.sparsityTarget,
+      sparsityCost: o.sparsityCost,
+      sparsityDecay: o.sparsityDecay,
+    };
+    trainer.setHyperparameters({ ...base, learningRate: scheduleAt(learningRate, 0, 'learningRate') });
+    if (trainer.persistent) {
+      trainer.initChains(firstBatch(data, V, B, shuffledPermutation(N, seed, 0), binarize, threshold, seed));
+    }
+
+    const device = model.device;
+    const start = now();
+    const epochs: EpochStats[] = [];
+    let done = 0; // updates known to have finished on the GPU
+    let submitted = 0;
+    const inFlight: Array<{ finished: Promise<void>; upto: number; epoch: number; epochStep: number }> = [];
+    const settle = async (): Promise<void> => {
+      const f = inFlight.shift()!;
+      await f.finished;
+      done = f.upto;
+      const seconds = (now() - start) / 1000;
+      o.onProgress?.({
+        epoch: f.epoch,
+        epochStep: f.epochStep,
+        step: done,
+        batchesPerEpoch: batches,
+        samplesPerSecond: (done * B) / Math.max(seconds, 1e-9),
+        seconds,
+      });
+    };
+
+    let stopped = false;
+    for (let epoch = 0; epoch < o.epochs && !stopped; epoch++) {
+      const epochStart = now();
+      const lr = scheduleAt(learningRate, epoch, 'learningRate');
+      const mom = momentumAt(momentum, epoch);
+      trainer.setHyperparameters({ ...base, learningRate: lr, momentum: mom });
+      trainer.startEpoch(epoch, shuffledPermutation(N, seed, epoch));
+      let epochUpdates = 0;
+      while (epochUpdates < batches) {
+        await gate();
+        if (isCancelled()) {
+          stopped = true;
+          break;
+        }
+        const n = Math.min(chunk, batches - epochUpdates);
+        const encoder = device.createCommandEncoder({ label: `epoch ${epoch} updates ${epochUpdates}+${n}` });
+        trainer.encodeUpdates(encoder, n);
+        device.queue.submit([encoder.finish()]);
+        epochUpdates += n;
+        submitted += n;
+        inFlight.push({ finished: device.queue.onSubmittedWorkDone(), upto: submitted, epoch, epochStep: epochUpdates });
+        // Keep one chunk queued behind the one we wait for: the GPU never idles on us.
+        if (inFlight.length > 1) await settle();
+      }
+      if (epochUpdates === 0) break;
+      const metrics = await trainer.readMetrics(epochUpdates);
+      while (inFlight.length > 0) await settle();
+      const seconds = (now() - epochStart) / 1000;
+      let sum = 0;
+      for (const m of metrics) sum += m;
+      const stats: EpochStats = {
+        epoch,
+        reconError: sum / metrics.length,
+        seconds,
+        samplesPerSecond: (epochUpdates * B) / Math.max(seconds, 1e-9),
+        learningRate: lr,
+        momentum: mom,
+      };
+      epochs.push(stats);
+      await o.onEpoch?.(stats);
+    }
+    while (inFlight.length > 0) await settle();
+    const seconds = (now() - start) / 1000;
+    return {
+      epochs,
+      reconError: epochs.map((e) => e.reconError),
+      updates: done,
+      seconds,
+      samplesPerSecond: (done * B) / Math.max(seconds, 1e-9),
+      cancelled: isCancelled(),
+    };
+  } finally {
+    trainer?.dispose();
+    dataset.dispose();
+  }
+}
+
+/** The first batch of epoch 0, binarized exactly as gather.wgsl will: the PCD chains' start. */
+function firstBatch(
+  data: Float32Array, V: number, B: number, perm: Uint32Array,
+  mode: BinarizeMode, threshold: number, seed: number,
+): Float32Array {
+  const out = new Float32Array(B * V);
+  for (let r = 0; r < B; r++) {
+    const src = perm[r];
+    for (let i = 0; i < V; i++) {
+      const x = data[src * V + i];
+      out[r * V + i] =
+        mode === 'none' ? x
+        : mode === 'threshold' ? (x > threshold ? 1 : 0)
+        : uniform01(seed, 0, src * V + i, BINARIZE_PHASE) < x ? 1 : 0;
+    }
+  }
+  return out;
+}

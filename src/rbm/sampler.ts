@@ -1,0 +1,272 @@
+// Sampling from a trained model on the GPU: persistent Gibbs chains (from
+// noise or from data), clamped/conditional sampling (inpainting), and the
+// deterministic maps transform (P(h|v)) and reconstruct.
+import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
+import {
+  COLS_PER_THREAD,
+  DEFAULT_TILE,
+  elementGrid,
+  getKernel,
+  KERNELS,
+  ROWS_PER_THREAD,
+  type Kernel,
+} from '../gpu/kernels';
+import { uniform01 } from '../cpu/philox';
+import type { RBM } from './model';
+import { checkFiniteArray, checkSize } from './validate';
+
+const TILE_M = DEFAULT_TILE.wgRows * ROWS_PER_THREAD;
+const TILE_N = DEFAULT_TILE.wgCols * COLS_PER_THREAD;
+const NOISE_PHASE = 0x401e;
+/** Sampler RNG streams differ from training's for the same model seed. */
+const SAMPLER_SEED_SALT = 0x53414d50;
+const WRITE_BOTH = 3;
+
+export interface ChainOptions {
+  chains: number;
+  /** Start from Bernoulli(1/2) noise (default) or from these [chains, V] binary states. */
+  init?: 'noise' | Float32Array;
+  /**
+   * Clamped units: mask [chains, V] (1 = clamped) and their values; after every
+   * sweep the clamped units are put back, so the rest is sampled from p(v_free | v_clamped).
+   */
+  clamp?: { mask: Float32Array; values: Float32Array };
+  seed?: number;
+}
+
+export interface SampleOptions extends ChainOptions {
+  /** Gibbs sweeps (v → h → v) to run. */
+  steps: number;
+  /** Keep the state every this many sweeps (default: only the last). */
+  keepEvery?: number;
+  /** Sweeps per command buffer (default 50). */
+  stepsPerSubmit?: number;
+}
+
+export interface SampleResult {
+  /** Kept states, [kept, chains, V]: binary samples and the probabilities they were drawn from. */
+  samples: Float32Array;
+  probabilities: Float32Array;
+  kept: number;
+  chains: number;
+}
+
+/** n persistent Gibbs chains of one model. */
+export class GibbsChains {
+  readonly vis: GPUBuffer;
+  readonly visProb: GPUBuffer;
+  private readonly owner: BufferOwner;
+  private readonly sweep: Array<{ kernel: Kernel; group: GPUBindGroup; x: number; y: number }>;
+  /** Sweeps run so far. */
+  steps = 0;
+
+  private constructor(
+    readonly model: RBM,
+    readonly chains: number,
+    init: Float32Array,
+    clamp: ChainOptions['clamp'],
+    seed: number,
+    k: Record<'hidden' | 'visible' | 'clamp' | 'advance', Kernel>,
+  ) {
+    const V = model.visible;
+    const H = model.hidden;
+    const n = chains;
+    const owner = new BufferOwner(model.device, `Gibbs chains ×${n}`);
+    this.owner = owner;
+    try {
+      this.vis = owner.storage('vis', init);
+      this.visProb = owner.storage('vis_prob', init);
+      const hidProb = owner.storage('hid_prob', n * H * 4);
+      const hidSample = owner.storage('hid_sample', n * H * 4);
+      const counter = owner.storage('counter', new Uint32Array(4));
+      const hDims = owner.uniform('hidden dims', packUniform([n, 0, V, H, 0, seed]));
+      const vDims = owner.uniform('visible dims', packUniform([n, 0, 0, H, V, 1, seed, WRITE_BOTH]));
+      this.sweep = [
+        {
+          kernel: k.hidden,
+          group: k.hidden.bind([hDims, counter, this.vis, model.W, model.c, hidProb, hidSample]),
+          x: Math.ceil(H / TILE_N),
+          y: Math.ceil(n / TILE_M),
+        },
+        {
+          kernel: k.visible,
+          group: k.visible.bind([vDims, counter, hidSample, model.W, model.b, this.visProb, this.vis]),
+          x: Math.ceil(V / TILE_N),
+          y: Math.ceil(n / TILE_M),
+        },
+      ];
+      if (clamp) {
+        const cDims = owner.uniform('clamp dims', packUniform([n * V, 0, 0, 0]));
+        const mask = owner.storage('clamp mask', clamp.mask);
+        const values = owner.storage('clamp values', clamp.values);
+        const [x, y] = elementGrid(model.device, n * V);
+        this.sweep.push({ kernel: k.clamp, group: k.clamp.bind([cDims, mask, values, this.vis, this.visProb]), x, y });
+      }
+      this.sweep.push({ kernel: k.advance, group: k.advance.bind([counter]), x: 1, y: 1 });
+      const max = model.device.limits.maxComputeWorkgroupsPerDimension;
+      if (Math.ceil(n / TILE_M) > max) {
+        throw new RangeError(`${n} chains need ${Math.ceil(n / TILE_M)} workgroups; this device allows ${max} per dimension`);
+      }
+    } catch (e) {
+      owner.dispose();
+      throw e;
+    }
+  }
+
+  static async create(model: RBM, o: ChainOptions): Promise<GibbsChains> {
+    model.owner.assertLive();
+    checkSize('chains', o.chains);
+    const V = model.visible;
+    const n = o.chains;
+    const seed = (o.seed ?? (model.seed ^ SAMPLER_SEED_SALT)) >>> 0;
+    let init: Float32Array;
+    if (o.init === undefined || o.init === 'noise') {
+      init = new Float32Array(n * V);
+      for (let e = 0; e < init.length; e++) init[e] = uniform01(seed, 0, e, NOISE_PHASE) < 0.5 ? 1 : 0;
+    } else {
+      init = checkStates('init', o.init, n, V);
+    }
+    let clamp = o.clamp;
+    if (clamp) {
+      const mask = checkStates('clamp.mask', clamp.mask, n, V);
+      const values = checkStates('clamp.values', clamp.values, n, V);
+      // Clamped units start at their values.
+      init = init.map((x, e) => (mask[e] >= 0.5 ? values[e] : x));
+      clamp = { mask, values };
+    }
+    const [hidden, visible, clampK, advance] = await Promise.all([
+      getKernel(model.device, KERNELS.hidden()),
+      getKernel(model.device, KERNELS.visible()),
+      getKernel(model.device, KERNELS.clamp()),
+      getKernel(model.device, KERNELS.advance()),
+    ]);
+    return new GibbsChains(model, n, init, clamp, seed, { hidden, visible, clamp: clampK, advance });
+  }
+
+  /** Encodes `count` sweeps in one compute pass. */
+  encode(encoder: GPUCommandEncoder, count: number): void {
+    this.owner.assertLive();
+    this.model.owner.assertLive();
+    const pass = encoder.beginComputePass({ label: 'Gibbs sweeps' });
+    for (let s = 0; s < count; s++) for (const d of this.sweep) d.kernel.dispatch(pass, d.group, d.x, d.y);
+    pass.end();
+    this.steps += count;
+  }
+
+  /** Runs `steps` sweeps, keeping the state every `keepEvery` sweeps; one readback at the end. */
+  async run(steps: number, keepEvery = steps, stepsPerSubmit = 50): Promise<SampleResult> {
+    checkSize('steps', steps);
+    checkSize('keepEvery', keepEvery);
+    checkSize('stepsPerSubmit', stepsPerSubmit);
+    const device = this.model.device;
+    const bytes = this.chains * this.model.visible * 4;
+    const kept = Math.floor(steps / keepEvery);
+    const scratch = new BufferOwner(device, 'samples');
+    try {
+      const samples = scratch.storage('kept samples', Math.max(1, kept) * bytes);
+      const probs = scratch.storage('kept probabilities', Math.max(1, kept) * bytes);
+      let slot = 0;
+      let done = 0;
+      while (done < steps) {
+        const encoder = device.createCommandEncoder({ label: 'Gibbs sampling' });
+        const untilKeep = keepEvery - (done % keepEvery);
+        const n = Math.min(stepsPerSubmit, untilKeep, steps - done);
+        this.encode(encoder, n);
+        done += n;
+        if (done % keepEvery === 0 && slot < kept) {
+          encoder.copyBufferToBuffer(this.vis, 0, samples, slot * bytes, bytes);
+          encoder.copyBufferToBuffer(this.visProb, 0, probs, slot * bytes, bytes);
+          slot++;
+        }
+        device.queue.submit([encoder.finish()]);
+        if (n === stepsPerSubmit) await device.queue.onSubmittedWorkDone(); // bounded queue depth
+      }
+      const count = (kept * bytes) / 4;
+      const [s, p] = await Promise.all([readFloat32(device, samples, count), readFloat32(device, probs, count)]);
+      return { samples: s, probabilities: p, kept, chains: this.chains };
+    } finally {
+      scratch.dispose();
+    }
+  }
+
+  /** The chains' current binary states, [chains, V]. */
+  read(): Promise<Float32Array> {
+    return readFloat32(this.model.device, this.vis, this.chains * this.model.visible);
+  }
+
+  dispose(): void {
+    this.owner.dispose();
+  }
+}
+
+function checkStates(name: string, a: Float32Array, n: number, V: number): Float32Array {
+  if (!(a instanceof Float32Array) || a.length !== n * V) {
+    throw new RangeError(`${name} must be a Float32Array of chains × visible = ${n} × ${V} = ${n * V} values, got ${a?.length}`);
+  }
+  checkFiniteArray(name, a);
+  return a;
+}
+
+/** Runs fresh chains and disposes them: the one-call sampling API. */
+export async function sample(model: RBM, o: SampleOptions): Promise<SampleResult> {
+  const chains = await GibbsChains.create(model, o);
+  try {
+    return await chains.run(o.steps, o.keepEvery ?? o.steps, o.stepsPerSubmit);
+  } finally {
+    chains.dispose();
+  }
+}
+
+/** P(h = 1 | v) for each row of `data` ([rows, V]): the features of an RBM. */
+export async function transform(model: RBM, data: Float32Array): Promise<Float32Array> {
+  const { hidProb } = await meanField(model, data, false);
+  return hidProb;
+}
+
+/** σ(σ(vW + c)Wᵀ + b): the mean-field reconstruction of each row. */
+export async function reconstruct(model: RBM, data: Float32Array): Promise<Float32Array> {
+  const { visProb } = await meanField(model, data, true);
+  return visProb!;
+}
+
+async function meanField(
+  model: RBM,
+  data: Float32Array,
+  back: boolean,
+): Promise<{ hidProb: Float32Array; visProb?: Float32Array }> {
+  model.owner.assertLive();
+  const V = model.visible;
+  const H = model.hidden;
+  if (!(data instanceof Float32Array) || data.length === 0 || data.length % V !== 0) {
+    throw new RangeError(`data must be a Float32Array with a multiple of visible=${V} values, got ${data?.length}`);
+  }
+  checkFiniteArray('data', data);
+  const n = data.length / V;
+  const device = model.device;
+  const [hidden, visible] = await Promise.all([getKernel(device, KERNELS.hidden()), getKernel(device, KERNELS.visible())]);
+  const o = new BufferOwner(device, 'mean field');
+  try {
+    const vis = o.storage('vis', data);
+    const visProb = o.storage('vis_prob', n * V * 4);
+    const visOut = o.storage('vis_sample', n * V * 4);
+    const hidProb = o.storage('hid_prob', n * H * 4);
+    const hidSample = o.storage('hid_sample', n * H * 4);
+    const counter = o.storage('counter', new Uint32Array(4));
+    const encoder = device.createCommandEncoder({ label: 'mean field' });
+    const pass = encoder.beginComputePass();
+    const hDims = o.uniform('hidden dims', packUniform([n, 0, V, H, 0, 0]));
+    hidden.dispatch(pass, hidden.bind([hDims, counter, vis, model.W, model.c, hidProb, hidSample]), Math.ceil(H / TILE_N), Math.ceil(n / TILE_M));
+    if (back) {
+      // Feeding probabilities where the kernel expects samples gives the mean-field pass.
+      const vDims = o.uniform('visible dims', packUniform([n, 0, 0, H, V, 0, 0, 1]));
+      visible.dispatch(pass, visible.bind([vDims, counter, hidProb, model.W, model.b, visProb, visOut]), Math.ceil(V / TILE_N), Math.ceil(n / TILE_M));
+    }
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const h = await readFloat32(device, hidProb, n * H);
+    return { hidProb: h, visProb: back ? await readFloat32(device, visProb, n * V) : undefined };
+  } finally {
+    o.dispose();
+  }
+}
+
