@@ -41,7 +41,15 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
-          include: ['test/**/*.browser.test.ts', 'test/kernels/*.test.ts', 'test/gpu/*.test.ts'],
+          include: [
+            'test/**/*.browser.test.ts',
+            'test/kernels/*.test.ts',
+            'test/gpu/*.test.ts',
+            'test/rbm/updates.test.ts',
+            'test/rbm/identities.test.ts',
+            'test/rbm/sampler.test.ts',
+            'test/rbm/fit.test.ts',
+          ],
           setupFiles: ['test/setup/browser.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
