@@ -5,6 +5,7 @@ import mathWGSL from '../../shaders/math.wgsl?raw';
 import hiddenWGSL from '../../shaders/hidden.wgsl?raw';
 import visibleWGSL from '../../shaders/visible.wgsl?raw';
 import updateWGSL from '../../shaders/update.wgsl?raw';
+import gemmWGSL from '../../shaders/gemm.wgsl?raw';
 import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
 import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
 import gatherWGSL from '../../shaders/gather.wgsl?raw';
@@ -23,37 +24,66 @@ export interface KernelSpec {
   constants?: Record<string, number>;
 }
 
-/** GEMM tile shape: workgroup of wgCols × wgRows invocations, each a 4 × 4 block. */
+/**
+ * How the GEMM kernels (gemm.wgsl) are shaped: a workgroup of wgCols × wgRows
+ * invocations, each owning threadRows rows × 4 columns; operands staged through
+ * workgroup memory in steps of tileK (shared) or read straight from storage.
+ */
 export interface TileShape {
   wgCols: number;
   wgRows: number;
+  threadRows: number;
   tileK: number;
+  shared: boolean;
 }
 
-export const DEFAULT_TILE: TileShape = { wgCols: 16, wgRows: 16, tileK: 16 };
-export const ROWS_PER_THREAD = 4;
+export const DEFAULT_TILE: TileShape = { wgCols: 16, wgRows: 16, threadRows: 4, tileK: 16, shared: true };
 export const COLS_PER_THREAD = 4;
+export const MAX_THREAD_ROWS = 8;
+/** @deprecated rows per invocation of DEFAULT_TILE; use tileRows(tile). */
+export const ROWS_PER_THREAD = 4;
+
+export function tileRows(t: TileShape): number {
+  return t.wgRows * t.threadRows;
+}
+
+export function tileCols(t: TileShape): number {
+  return t.wgCols * COLS_PER_THREAD;
+}
+
+export function tileName(t: TileShape): string {
+  return `${t.shared ? 'shared' : 'direct'} ${t.wgCols}x${t.wgRows} rows${t.threadRows}${t.shared ? ` k${t.tileK}` : ''}`;
+}
 
 function tileConstants(t: TileShape): Record<string, number> {
-  return { WG_COLS: t.wgCols, WG_ROWS: t.wgRows, TILE_K: t.tileK };
+  if (!Number.isInteger(t.threadRows) || t.threadRows < 1 || t.threadRows > MAX_THREAD_ROWS) {
+    throw new RangeError(`threadRows must be an integer in 1..${MAX_THREAD_ROWS}, got ${t.threadRows}`);
+  }
+  return {
+    WG_COLS: t.wgCols,
+    WG_ROWS: t.wgRows,
+    THREAD_ROWS: t.threadRows,
+    TILE_K: t.tileK,
+    USE_SHARED: t.shared ? 1 : 0,
+  };
 }
 
 export const KERNELS = {
   hidden: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
     name: 'hidden',
-    code: rngWGSL + mathWGSL + hiddenWGSL,
+    code: rngWGSL + mathWGSL + hiddenWGSL + gemmWGSL,
     bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'],
     constants: tileConstants(t),
   }),
   visible: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
     name: 'visible',
-    code: rngWGSL + mathWGSL + visibleWGSL,
+    code: rngWGSL + mathWGSL + visibleWGSL + gemmWGSL,
     bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'],
     constants: tileConstants(t),
   }),
   update: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
     name: 'update',
-    code: updateWGSL,
+    code: updateWGSL + gemmWGSL,
     bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw'],
     constants: tileConstants(t),
   }),

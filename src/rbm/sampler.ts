@@ -2,21 +2,12 @@
 // noise or from data), clamped/conditional sampling (inpainting), and the
 // deterministic maps transform (P(h|v)) and reconstruct.
 import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
-import {
-  COLS_PER_THREAD,
-  DEFAULT_TILE,
-  elementGrid,
-  getKernel,
-  KERNELS,
-  ROWS_PER_THREAD,
-  type Kernel,
-} from '../gpu/kernels';
+import { elementGrid, getKernel, KERNELS, tileCols, tileRows, type Kernel } from '../gpu/kernels';
+import { chooseTiles, type TileChoice } from '../gpu/tune';
 import { uniform01 } from '../cpu/philox';
 import type { RBM } from './model';
 import { checkFiniteArray, checkSize } from './validate';
 
-const TILE_M = DEFAULT_TILE.wgRows * ROWS_PER_THREAD;
-const TILE_N = DEFAULT_TILE.wgCols * COLS_PER_THREAD;
 const NOISE_PHASE = 0x401e;
 /** Sampler RNG streams differ from training's for the same model seed. */
 const SAMPLER_SEED_SALT = 0x53414d50;
@@ -67,6 +58,7 @@ export class GibbsChains {
     clamp: ChainOptions['clamp'],
     seed: number,
     k: Record<'hidden' | 'visible' | 'clamp' | 'advance', Kernel>,
+    tiles: TileChoice,
   ) {
     const V = model.visible;
     const H = model.hidden;
@@ -85,14 +77,14 @@ export class GibbsChains {
         {
           kernel: k.hidden,
           group: k.hidden.bind([hDims, counter, this.vis, model.W, model.c, hidProb, hidSample]),
-          x: Math.ceil(H / TILE_N),
-          y: Math.ceil(n / TILE_M),
+          x: Math.ceil(H / tileCols(tiles.hidden)),
+          y: Math.ceil(n / tileRows(tiles.hidden)),
         },
         {
           kernel: k.visible,
           group: k.visible.bind([vDims, counter, hidSample, model.W, model.b, this.visProb, this.vis]),
-          x: Math.ceil(V / TILE_N),
-          y: Math.ceil(n / TILE_M),
+          x: Math.ceil(V / tileCols(tiles.visible)),
+          y: Math.ceil(n / tileRows(tiles.visible)),
         },
       ];
       if (clamp) {
@@ -104,8 +96,9 @@ export class GibbsChains {
       }
       this.sweep.push({ kernel: k.advance, group: k.advance.bind([counter]), x: 1, y: 1 });
       const max = model.device.limits.maxComputeWorkgroupsPerDimension;
-      if (Math.ceil(n / TILE_M) > max) {
-        throw new RangeError(`${n} chains need ${Math.ceil(n / TILE_M)} workgroups; this device allows ${max} per dimension`);
+      const groups = Math.ceil(n / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
+      if (groups > max) {
+        throw new RangeError(`${n} chains need ${groups} workgroups; this device allows ${max} per dimension`);
       }
     } catch (e) {
       owner.dispose();
@@ -134,13 +127,14 @@ export class GibbsChains {
       init = init.map((x, e) => (mask[e] >= 0.5 ? values[e] : x));
       clamp = { mask, values };
     }
+    const tiles = await chooseTiles(model.device);
     const [hidden, visible, clampK, advance] = await Promise.all([
-      getKernel(model.device, KERNELS.hidden()),
-      getKernel(model.device, KERNELS.visible()),
+      getKernel(model.device, KERNELS.hidden(tiles.hidden)),
+      getKernel(model.device, KERNELS.visible(tiles.visible)),
       getKernel(model.device, KERNELS.clamp()),
       getKernel(model.device, KERNELS.advance()),
     ]);
-    return new GibbsChains(model, n, init, clamp, seed, { hidden, visible, clamp: clampK, advance });
+    return new GibbsChains(model, n, init, clamp, seed, { hidden, visible, clamp: clampK, advance }, tiles);
   }
 
   /** Encodes `count` sweeps in one compute pass. */
@@ -243,7 +237,11 @@ async function meanField(
   checkFiniteArray('data', data);
   const n = data.length / V;
   const device = model.device;
-  const [hidden, visible] = await Promise.all([getKernel(device, KERNELS.hidden()), getKernel(device, KERNELS.visible())]);
+  const tiles = await chooseTiles(device);
+  const [hidden, visible] = await Promise.all([
+    getKernel(device, KERNELS.hidden(tiles.hidden)),
+    getKernel(device, KERNELS.visible(tiles.visible)),
+  ]);
   const o = new BufferOwner(device, 'mean field');
   try {
     const vis = o.storage('vis', data);
@@ -255,11 +253,17 @@ async function meanField(
     const encoder = device.createCommandEncoder({ label: 'mean field' });
     const pass = encoder.beginComputePass();
     const hDims = o.uniform('hidden dims', packUniform([n, 0, V, H, 0, 0]));
-    hidden.dispatch(pass, hidden.bind([hDims, counter, vis, model.W, model.c, hidProb, hidSample]), Math.ceil(H / TILE_N), Math.ceil(n / TILE_M));
+    hidden.dispatch(
+      pass, hidden.bind([hDims, counter, vis, model.W, model.c, hidProb, hidSample]),
+      Math.ceil(H / tileCols(tiles.hidden)), Math.ceil(n / tileRows(tiles.hidden)),
+    );
     if (back) {
       // Feeding probabilities where the kernel expects samples gives the mean-field pass.
       const vDims = o.uniform('visible dims', packUniform([n, 0, 0, H, V, 0, 0, 1]));
-      visible.dispatch(pass, visible.bind([vDims, counter, hidProb, model.W, model.b, visProb, visOut]), Math.ceil(V / TILE_N), Math.ceil(n / TILE_M));
+      visible.dispatch(
+        pass, visible.bind([vDims, counter, hidProb, model.W, model.b, visProb, visOut]),
+        Math.ceil(V / tileCols(tiles.visible)), Math.ceil(n / tileRows(tiles.visible)),
+      );
     }
     pass.end();
     device.queue.submit([encoder.finish()]);

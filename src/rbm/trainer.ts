@@ -4,19 +4,22 @@
 import { BufferOwner, packUniform, readFloat32, writeArray } from '../gpu/buffers';
 import {
   BIAS_WORKGROUP_SIZE,
-  COLS_PER_THREAD,
-  DEFAULT_TILE,
   elementGrid,
   getKernel,
   KERNELS,
-  ROWS_PER_THREAD,
+  tileCols,
+  tileRows,
   type Kernel,
   type TileShape,
 } from '../gpu/kernels';
+import { chooseTiles, type TileChoice } from '../gpu/tune';
 import type { GpuDataset, BinarizeMode } from './dataset';
 import type { RBM } from './model';
 import { updateSchedule } from './schedule';
 import { checkBinary, checkFiniteNumber, checkSize } from './validate';
+import { packHyper, type Hyperparameters } from './hyper';
+
+export { packHyper, type Hyperparameters };
 
 export interface TrainerOptions {
   batchSize: number;
@@ -28,19 +31,10 @@ export interface TrainerOptions {
   metrics?: boolean;
   /** Slots in the on-GPU metrics ring (default 4096): updates between two readMetrics. */
   metricsCapacity?: number;
-  tile?: TileShape;
+  /** GEMM tile shapes: 'auto' (default) tunes once per device; one shape for all three kernels; or one per kernel. */
+  tile?: 'auto' | TileShape | TileChoice;
 }
 
-export interface Hyperparameters {
-  learningRate: number;
-  momentum?: number;
-  weightDecay?: number;
-  /** Target mean activation of the hidden units (Hinton's guide §11); used when sparsityCost > 0. */
-  sparsityTarget?: number;
-  sparsityCost?: number;
-  /** Decay of the running mean of hidden activations (default 0.9). */
-  sparsityDecay?: number;
-}
 
 export interface GatherOptions {
   binarize: BinarizeMode;
@@ -89,7 +83,7 @@ export class CDTrainer {
     readonly model: RBM,
     options: Required<Omit<TrainerOptions, 'tile'>>,
     private readonly kernels: Record<'hidden' | 'visible' | 'update' | 'bias' | 'recon' | 'gather', Kernel>,
-    tile: TileShape,
+    tiles: TileChoice,
   ) {
     const { batchSize: B, k, persistent, metrics, metricsCapacity } = options;
     Object.assign(this, { batchSize: B, k, persistent, metrics, metricsCapacity });
@@ -112,14 +106,12 @@ export class CDTrainer {
       this.hyper = owner.uniform('hyper', packHyper({ learningRate: 0 }, B));
       const q = owner.storage('hidden mean', new Float32Array(H).fill(INITIAL_HIDDEN_MEAN));
 
-      const tileM = tile.wgRows * ROWS_PER_THREAD;
-      const tileN = tile.wgCols * COLS_PER_THREAD;
       const seed = model.seed;
       const dispatches: Dispatch[] = updateSchedule(B, k, persistent, metrics).map((p, i) => {
         if (p.kind === 'hidden') {
           const dims = owner.uniform(`hidden dims ${i}`, packUniform([p.rows, p.rowOffset, V, H, p.phase, seed]));
           const group = kernels.hidden.bind([dims, this.counter, this.vis, model.W, model.c, this.hidProb, this.hidSample]);
-          return { kernel: kernels.hidden, group, x: Math.ceil(H / tileN), y: Math.ceil(p.rows / tileM) };
+          return { kernel: kernels.hidden, group, x: Math.ceil(H / tileCols(tiles.hidden)), y: Math.ceil(p.rows / tileRows(tiles.hidden)) };
         }
         const flags = (p.writeProb ? 1 : 0) | (p.writeSample ? 2 : 0);
         const dims = owner.uniform(
@@ -127,7 +119,7 @@ export class CDTrainer {
           packUniform([p.rows, p.inOffset, p.outOffset, H, V, p.phase, seed, flags]),
         );
         const group = kernels.visible.bind([dims, this.counter, this.hidSample, model.W, model.b, this.visProb, this.vis]);
-        return { kernel: kernels.visible, group, x: Math.ceil(V / tileN), y: Math.ceil(p.rows / tileM) };
+        return { kernel: kernels.visible, group, x: Math.ceil(V / tileCols(tiles.visible)), y: Math.ceil(p.rows / tileRows(tiles.visible)) };
       });
       const updateDims = owner.uniform('update dims', packUniform([V, H, 2 * B, B]));
       if (metrics) {
@@ -142,8 +134,8 @@ export class CDTrainer {
       dispatches.push({
         kernel: kernels.update,
         group: kernels.update.bind([updateDims, this.hyper, this.vis, this.hidProb, model.W, model.wVel]),
-        x: Math.ceil(H / tileN),
-        y: Math.ceil(V / tileM),
+        x: Math.ceil(H / tileCols(tiles.update)),
+        y: Math.ceil(V / tileRows(tiles.update)),
       });
       dispatches.push({
         kernel: kernels.bias,
@@ -175,12 +167,12 @@ export class CDTrainer {
     checkSize('k', k);
     const metricsCapacity = options.metricsCapacity ?? 4096;
     checkSize('metricsCapacity', metricsCapacity);
-    const tile = options.tile ?? DEFAULT_TILE;
     const device = model.device;
+    const tiles = await resolveTiles(device, options.tile ?? 'auto');
     const [hidden, visible, update, bias, recon, gather] = await Promise.all([
-      getKernel(device, KERNELS.hidden(tile)),
-      getKernel(device, KERNELS.visible(tile)),
-      getKernel(device, KERNELS.update(tile)),
+      getKernel(device, KERNELS.hidden(tiles.hidden)),
+      getKernel(device, KERNELS.visible(tiles.visible)),
+      getKernel(device, KERNELS.update(tiles.update)),
       getKernel(device, KERNELS.biasUpdate()),
       getKernel(device, KERNELS.reconError()),
       getKernel(device, KERNELS.gather()),
@@ -195,7 +187,7 @@ export class CDTrainer {
         metricsCapacity,
       },
       { hidden, visible, update, bias, recon, gather },
-      tile,
+      tiles,
     );
   }
 
@@ -319,30 +311,9 @@ export class CDTrainer {
   }
 }
 
-/** The Hyper uniform of update.wgsl and bias_update.wgsl, validated. */
-export function packHyper(h: Hyperparameters, batchSize: number): ArrayBuffer {
-  checkFiniteNumber('learningRate', h.learningRate, 0);
-  const momentum = h.momentum ?? 0;
-  const weightDecay = h.weightDecay ?? 0;
-  const sparsityTarget = h.sparsityTarget ?? 0.1;
-  const sparsityCost = h.sparsityCost ?? 0;
-  const sparsityDecay = h.sparsityDecay ?? 0.9;
-  checkFiniteNumber('momentum', momentum, 0);
-  checkFiniteNumber('weightDecay', weightDecay, 0);
-  checkFiniteNumber('sparsityTarget', sparsityTarget, 0);
-  checkFiniteNumber('sparsityCost', sparsityCost, 0);
-  checkFiniteNumber('sparsityDecay', sparsityDecay, 0);
-  if (momentum >= 1) throw new RangeError(`momentum must be below 1, got ${momentum}`);
-  if (sparsityTarget >= 1) throw new RangeError(`sparsityTarget must be below 1, got ${sparsityTarget}`);
-  if (sparsityDecay >= 1) throw new RangeError(`sparsityDecay must be below 1, got ${sparsityDecay}`);
-  return packUniform([
-    { f32: h.learningRate },
-    { f32: momentum },
-    { f32: weightDecay },
-    { f32: 1 / batchSize },
-    { f32: sparsityTarget },
-    { f32: sparsityCost },
-    { f32: sparsityDecay },
-    { f32: 0 },
-  ]);
+/** Expands a tile option to one shape per GEMM kernel. */
+export async function resolveTiles(device: GPUDevice, tile: 'auto' | TileShape | TileChoice): Promise<TileChoice> {
+  if (tile === 'auto') return chooseTiles(device);
+  if ('hidden' in tile) return tile;
+  return { hidden: tile, visible: tile, update: tile };
 }

@@ -2,7 +2,7 @@
 // multiples of the tile. Runs in both projects (Dawn in Node, Chromium).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferOwner, packUniform, readFloat32 } from '../../src/gpu/buffers';
-import { BIAS_WORKGROUP_SIZE, DEFAULT_TILE, getKernel, KERNELS } from '../../src/gpu/kernels';
+import { BIAS_WORKGROUP_SIZE, DEFAULT_TILE, getKernel, KERNELS, tileCols, tileRows, type TileShape } from '../../src/gpu/kernels';
 import { packHyper } from '../../src/rbm/trainer';
 import { hiddenPass, visiblePass } from '../../src/cpu/reference';
 import { freeEnergyBatch } from '../../src/cpu/exact';
@@ -10,8 +10,13 @@ import { testDevice, testRuntime } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
 import { expectSamplesMatch, maxRelError, uniformFor } from '../helpers/compare';
 
-const TILE_M = DEFAULT_TILE.wgRows * 4;
-const TILE_N = DEFAULT_TILE.wgCols * 4;
+// Every GEMM variant must give the same (reference) answer.
+const TILES: TileShape[] = [
+  DEFAULT_TILE,
+  { wgCols: 8, wgRows: 8, threadRows: 8, tileK: 8, shared: true },
+  { wgCols: 16, wgRows: 4, threadRows: 8, tileK: 16, shared: false },
+  { wgCols: 8, wgRows: 1, threadRows: 3, tileK: 16, shared: false },
+];
 
 type Size = [V: number, H: number, B: number];
 const SIZES: Size[] =
@@ -48,7 +53,15 @@ async function run(kernelSpec: ReturnType<(typeof KERNELS)[keyof typeof KERNELS]
   device.queue.submit([encoder.finish()]);
 }
 
-describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
+const CASES = SIZES.flatMap((size, i) => [
+  [...size, DEFAULT_TILE] as const,
+  // Each non-default tile on one size, and all of them on the awkward 65×33×17.
+  ...TILES.slice(1).filter((_, j) => i === 1 || j === i % 3).map((t) => [...size, t] as const),
+]);
+
+describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
+  const TILE_M = tileRows(tile);
+  const TILE_N = tileCols(tile);
   const seed = 0xc0ffee + V;
   const step = 5;
   const p = model(V, H, V * 31 + H);
@@ -66,7 +79,7 @@ describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
       prob: owner.storage('prob', 2 * B * H * 4),
       sample: owner.storage('sample', 2 * B * H * 4),
     };
-    await run(KERNELS.hidden(), Object.values(bufs), Math.ceil(H / TILE_N), Math.ceil(B / TILE_M));
+    await run(KERNELS.hidden(tile), Object.values(bufs), Math.ceil(H / TILE_N), Math.ceil(B / TILE_M));
     const gpuProb = await readFloat32(device, bufs.prob, 2 * B * H);
     const gpuSample = await readFloat32(device, bufs.sample, 2 * B * H);
     const cpuProb = new Float64Array(2 * B * H);
@@ -96,7 +109,7 @@ describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
       prob: owner.storage('prob', 2 * B * V * 4),
       vis: owner.storage('vis', 2 * B * V * 4),
     };
-    await run(KERNELS.visible(), Object.values(bufs), Math.ceil(V / TILE_N), Math.ceil(B / TILE_M));
+    await run(KERNELS.visible(tile), Object.values(bufs), Math.ceil(V / TILE_N), Math.ceil(B / TILE_M));
     const gpuProb = await readFloat32(device, bufs.prob, 2 * B * V);
     const gpuVis = await readFloat32(device, bufs.vis, 2 * B * V);
     const cpuProb = new Float64Array(2 * B * V);
@@ -120,7 +133,7 @@ describe.each(SIZES)('kernels at V=%i H=%i B=%i', (V, H, B) => {
       W: owner.storage('W', p.W),
       vel: owner.storage('vel', vel0),
     };
-    await run(KERNELS.update(), Object.values(bufs), Math.ceil(H / TILE_N), Math.ceil(V / TILE_M));
+    await run(KERNELS.update(tile), Object.values(bufs), Math.ceil(H / TILE_N), Math.ceil(V / TILE_M));
     const W = await readFloat32(device, bufs.W, V * H);
     const vel = await readFloat32(device, bufs.vel, V * H);
     const refW = new Float64Array(V * H);

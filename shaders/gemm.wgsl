@@ -1,0 +1,125 @@
+// Shared GEMM skeleton, appended to hidden.wgsl, visible.wgsl and update.wgsl:
+//
+//   C[m, n] = Σ_{k=0}^{K−1} A[m, k] · B[k, n]   for m < M, n < N, then epilogue(m, n, C[m, n])
+//
+// The kernel file supplies the operands and what happens to each result:
+//   fn gemm_size() -> vec3<u32>      (M, N, K)
+//   fn load_a(m, k) -> f32, fn load_b(k, n) -> f32   (only called in bounds)
+//   fn epilogue(m, n, c)             (only called in bounds)
+//   const A_CONTIGUOUS_IN_K, B_CONTIGUOUS_IN_K: bool — which index walks memory,
+//   so staging loads stay coalesced.
+//
+// Each invocation owns THREAD_ROWS consecutive rows × 4 consecutive columns
+// (vec4 accumulators); a workgroup covers TILE_M = WG_ROWS·THREAD_ROWS rows and
+// TILE_N = WG_COLS·4 columns. Two ways to feed it, picked per adapter:
+//   USE_SHARED = true:  stage TILE_M×TILE_K of A and TILE_K×TILE_N of B in
+//                       workgroup memory (GPUs);
+//   USE_SHARED = false: read operands straight from storage, indices clamped
+//                       in bounds, no barriers (CPU Vulkan such as lavapipe).
+// Both sum k in the same order, so every variant gives bit-identical results.
+
+const MAX_THREAD_ROWS: u32 = 8u;
+override WG_COLS: u32 = 16u;
+override WG_ROWS: u32 = 16u;
+override THREAD_ROWS: u32 = 4u;
+override TILE_K: u32 = 16u;
+override USE_SHARED: bool = true;
+override TILE_M: u32 = WG_ROWS * THREAD_ROWS;
+override TILE_N: u32 = WG_COLS * 4u;
+
+var<workgroup> a_tile: array<f32, TILE_M * TILE_K>;
+var<workgroup> b_tile: array<vec4<f32>, TILE_K * WG_COLS>;
+
+fn stage_tiles(wg: vec3<u32>, lindex: u32, k0: u32, size: vec3<u32>) {
+  let threads = WG_COLS * WG_ROWS;
+  for (var i = lindex; i < TILE_M * TILE_K; i = i + threads) {
+    var mm: u32;
+    var kk: u32;
+    if (A_CONTIGUOUS_IN_K) {
+      mm = i / TILE_K;
+      kk = i % TILE_K;
+    } else {
+      kk = i / TILE_M;
+      mm = i % TILE_M;
+    }
+    let m = wg.y * TILE_M + mm;
+    let k = k0 + kk;
+    var a = 0.0;
+    if (m < size.x && k < size.z) {
+      a = load_a(m, k);
+    }
+    a_tile[mm * TILE_K + kk] = a;
+  }
+  let cols = TILE_N;
+  for (var i = lindex; i < TILE_K * cols; i = i + threads) {
+    var nn: u32;
+    var kk: u32;
+    if (B_CONTIGUOUS_IN_K) {
+      nn = i / TILE_K;
+      kk = i % TILE_K;
+    } else {
+      kk = i / cols;
+      nn = i % cols;
+    }
+    let n = wg.x * TILE_N + nn;
+    let k = k0 + kk;
+    var b = 0.0;
+    if (n < size.y && k < size.z) {
+      b = load_b(k, n);
+    }
+    b_tile[kk * WG_COLS + nn / 4u][nn % 4u] = b;
+  }
+}
+
+@compute @workgroup_size(WG_COLS, WG_ROWS)
+fn main(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(local_invocation_index) lindex: u32,
+) {
+  let size = gemm_size();
+  let M = size.x;
+  let N = size.y;
+  let K = size.z;
+  let row0 = wg.y * TILE_M + lid.y * THREAD_ROWS;
+  let col0 = wg.x * TILE_N + lid.x * 4u;
+  var acc: array<vec4<f32>, MAX_THREAD_ROWS>;
+
+  if (USE_SHARED) {
+    for (var k0 = 0u; k0 < K; k0 = k0 + TILE_K) {
+      stage_tiles(wg, lindex, k0, size);
+      workgroupBarrier();
+      for (var kk = 0u; kk < TILE_K; kk = kk + 1u) {
+        let b = b_tile[kk * WG_COLS + lid.x];
+        for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
+          acc[r] = fma(vec4<f32>(a_tile[(lid.y * THREAD_ROWS + r) * TILE_K + kk]), b, acc[r]);
+        }
+      }
+      workgroupBarrier();
+    }
+  } else if (row0 < M && col0 < N) {
+    // Out-of-range rows/columns read a clamped neighbour; their sums are never stored.
+    let c1 = min(col0 + 1u, N - 1u);
+    let c2 = min(col0 + 2u, N - 1u);
+    let c3 = min(col0 + 3u, N - 1u);
+    for (var k = 0u; k < K; k = k + 1u) {
+      let b = vec4<f32>(load_b(k, col0), load_b(k, c1), load_b(k, c2), load_b(k, c3));
+      for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
+        acc[r] = fma(vec4<f32>(load_a(min(row0 + r, M - 1u), k)), b, acc[r]);
+      }
+    }
+  }
+
+  for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
+    let m = row0 + r;
+    if (m >= M) {
+      break;
+    }
+    for (var q = 0u; q < 4u; q = q + 1u) {
+      let n = col0 + q;
+      if (n < N) {
+        epilogue(m, n, acc[r][q]);
+      }
+    }
+  }
+}
