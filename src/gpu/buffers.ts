@@ -1,3 +1,5 @@
+import { assertDeviceAlive, raceLoss } from './lost';
+
 // GPU buffers with an owner: every buffer a component makes is registered in
 // its BufferOwner and released by one dispose(). Sizes are checked against the
 // device's limits before WebGPU sees them, so the error names the limit.
@@ -39,6 +41,8 @@ export function checkStorageSize(device: GPUDevice, label: string, bytes: number
 }
 
 export class BufferOwner {
+  /** GPU buffers alive in all owners of this process (leak checks, soak tests). */
+  static live = 0;
   private readonly buffers = new Set<GPUBuffer>();
   private disposed = false;
 
@@ -59,6 +63,7 @@ export class BufferOwner {
     if (this.disposed) {
       throw new DisposedError(`${this.label} has been disposed; create a new one.`);
     }
+    assertDeviceAlive(this.device);
   }
 
   /** A storage buffer (copyable both ways), zero-filled or holding `data`. */
@@ -77,8 +82,13 @@ export class BufferOwner {
       new Ctor(buffer.getMappedRange(0, bytes)).set(sizeOrData);
       buffer.unmap();
     }
-    this.buffers.add(buffer);
+    this.track(buffer);
     return buffer;
+  }
+
+  private track(buffer: GPUBuffer): void {
+    this.buffers.add(buffer);
+    BufferOwner.live++;
   }
 
   /** A uniform buffer initialised from `data` (rounded up to 16 bytes). */
@@ -92,16 +102,20 @@ export class BufferOwner {
     });
     new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data));
     buffer.unmap();
-    this.buffers.add(buffer);
+    this.track(buffer);
     return buffer;
   }
 
   release(buffer: GPUBuffer): void {
-    if (this.buffers.delete(buffer)) buffer.destroy();
+    if (this.buffers.delete(buffer)) {
+      buffer.destroy();
+      BufferOwner.live--;
+    }
   }
 
   dispose(): void {
     for (const b of this.buffers) b.destroy();
+    BufferOwner.live -= this.buffers.size;
     this.buffers.clear();
     this.disposed = true;
   }
@@ -139,7 +153,7 @@ export async function readBuffer(
     const encoder = device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer(source, offset, staging, 0, size);
     device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    await raceLoss(device, staging.mapAsync(GPUMapMode.READ));
     return staging.getMappedRange(0, byteLength).slice(0);
   } finally {
     staging.destroy();

@@ -6,6 +6,7 @@ import { BINARIZE_PHASE } from '../data/binarize';
 import { shuffledPermutation } from '../data/split';
 import { uniform01 } from '../cpu/philox';
 import { GpuDataset, type BinarizeMode } from './dataset';
+import { DeviceLostError, raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
 import type { CDTrainer, Hyperparameters } from './trainer';
 import { checkFiniteNumber, checkSize } from './validate';
@@ -40,6 +41,11 @@ export interface FitOptions {
   /** Called after each epoch's metrics are back; may be async (e.g. an evaluation). */
   onEpoch?: (e: EpochStats) => void | Promise<void>;
   signal?: AbortSignal;
+  /**
+   * Read W, b, c back after every epoch (default true), so that if the device
+   * is lost the DeviceLostError carries the last completed epoch's parameters.
+   */
+  snapshots?: boolean;
 }
 
 export interface TrainingProgress {
@@ -154,6 +160,7 @@ async function runTraining(
   const N = dataset.count;
   const batches = Math.floor(N / B);
   let trainer: CDTrainer | undefined;
+  let snapshot: DeviceLostError['snapshot'];
   try {
     if (batches < 1) throw new RangeError(`the data set has ${N} rows, fewer than one batch of ${B}`);
     trainer = await model.createTrainer({
@@ -182,7 +189,7 @@ async function runTraining(
     const inFlight: Array<{ finished: Promise<void>; upto: number; epoch: number; epochStep: number }> = [];
     const settle = async (): Promise<void> => {
       const f = inFlight.shift()!;
-      await f.finished;
+      await raceLoss(device, f.finished);
       done = f.upto;
       const seconds = (now() - start) / 1000;
       o.onProgress?.({
@@ -234,6 +241,7 @@ async function runTraining(
         momentum: mom,
       };
       epochs.push(stats);
+      if (o.snapshots !== false) snapshot = { epoch, ...(await model.readParams()) };
       await o.onEpoch?.(stats);
     }
     while (inFlight.length > 0) await settle();
@@ -246,6 +254,9 @@ async function runTraining(
       samplesPerSecond: (done * B) / Math.max(seconds, 1e-9),
       cancelled: isCancelled(),
     };
+  } catch (e) {
+    if (e instanceof DeviceLostError && snapshot) e.snapshot = snapshot;
+    throw e;
   } finally {
     trainer?.dispose();
     dataset.dispose();

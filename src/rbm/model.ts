@@ -1,5 +1,6 @@
 // The RBM on the GPU: W [V,H], b [V], c [H] and their momentum buffers.
-import { BufferOwner, packUniform, readFloat32, writeArray } from '../gpu/buffers';
+import { BufferOwner, checkStorageSize, packUniform, readFloat32, writeArray } from '../gpu/buffers';
+import { watchDevice } from '../gpu/lost';
 import { getKernel, KERNELS } from '../gpu/kernels';
 import { initialParams } from './init';
 import { CDTrainer, type TrainerOptions } from './trainer';
@@ -45,19 +46,27 @@ export class RBM {
     params: RBMParamsF32,
   ) {
     this.seed = seed >>> 0;
+    watchDevice(device);
     this.owner = new BufferOwner(device, `RBM ${visible}x${hidden}`);
-    this.W = this.owner.storage('W', params.W);
-    this.b = this.owner.storage('b', params.b);
-    this.c = this.owner.storage('c', params.c);
-    this.wVel = this.owner.storage('W velocity', visible * hidden * 4);
-    this.bVel = this.owner.storage('b velocity', visible * 4);
-    this.cVel = this.owner.storage('c velocity', hidden * 4);
+    try {
+      this.W = this.owner.storage('W', params.W);
+      this.b = this.owner.storage('b', params.b);
+      this.c = this.owner.storage('c', params.c);
+      this.wVel = this.owner.storage('W velocity', visible * hidden * 4);
+      this.bVel = this.owner.storage('b velocity', visible * 4);
+      this.cVel = this.owner.storage('c velocity', hidden * 4);
+    } catch (e) {
+      this.owner.dispose();
+      throw e;
+    }
   }
 
   static create(device: GPUDevice, options: RBMOptions): RBM {
     const { visible, hidden } = options;
     checkSize('visible', visible);
     checkSize('hidden', hidden);
+    // Before generating V·H random numbers for a model that cannot exist.
+    checkStorageSize(device, `RBM ${visible}x${hidden} weights W`, visible * hidden * 4);
     const seed = options.seed ?? 1;
     const params = options.params ?? initialParams({ ...options, seed });
     checkParams(params, visible, hidden);
@@ -119,7 +128,7 @@ export class RBM {
   }
 
   /** A CD-k / PCD-k trainer for this model with a fixed batch size. */
-  createTrainer(options: TrainerOptions): Promise<CDTrainer> {
+  async createTrainer(options: TrainerOptions): Promise<CDTrainer> {
     this.owner.assertLive();
     return CDTrainer.create(this, options);
   }
@@ -136,13 +145,13 @@ export class RBM {
   }
 
   /** Runs fresh Gibbs chains and returns the kept states. */
-  sample(options: SampleOptions): Promise<SampleResult> {
+  async sample(options: SampleOptions): Promise<SampleResult> {
     this.owner.assertLive();
     return sample(this, options);
   }
 
   /** Persistent chains that live until disposed (fantasy particles, inpainting). */
-  createChains(options: ChainOptions): Promise<GibbsChains> {
+  async createChains(options: ChainOptions): Promise<GibbsChains> {
     return GibbsChains.create(this, options);
   }
 

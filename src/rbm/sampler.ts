@@ -5,6 +5,7 @@ import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
 import { elementGrid, getKernel, KERNELS, tileCols, tileRows, type Kernel } from '../gpu/kernels';
 import { chooseTiles, type TileChoice } from '../gpu/tune';
 import { uniform01 } from '../cpu/philox';
+import { raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
 import { checkFiniteArray, checkSize } from './validate';
 
@@ -173,7 +174,7 @@ export class GibbsChains {
           slot++;
         }
         device.queue.submit([encoder.finish()]);
-        if (n === stepsPerSubmit) await device.queue.onSubmittedWorkDone(); // bounded queue depth
+        if (n === stepsPerSubmit) await raceLoss(device, device.queue.onSubmittedWorkDone()); // bounded queue depth
       }
       const count = (kept * bytes) / 4;
       const [s, p] = await Promise.all([readFloat32(device, samples, count), readFloat32(device, probs, count)]);

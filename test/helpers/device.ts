@@ -41,3 +41,9 @@ export async function takeGPUErrors(): Promise<string[]> {
   if (acquired) await (await acquired).device.queue.onSubmittedWorkDone();
   return gpuErrors.splice(0);
 }
+
+/** A device of its own, for tests that destroy it. */
+export async function freshDevice(): Promise<GPUDevice> {
+  if (!gpu) throw new Error(`No WebGPU in the ${runtime} test project.`);
+  return (await acquireDevice({ gpu })).device;
+}
