@@ -30,7 +30,8 @@ export interface TuneReport {
   timings: Record<GemmKernel, Record<string, number>>;
 }
 
-const DEFAULT_PROBLEM: TuneProblem = { visible: 512, hidden: 256, batch: 128 };
+// Big enough to expose memory behaviour, small enough to tune in about a second on CPU Vulkan.
+const DEFAULT_PROBLEM: TuneProblem = { visible: 384, hidden: 192, batch: 96 };
 const REPS = 3;
 
 const chosen = new WeakMap<GPUDevice, Promise<TuneReport>>();
