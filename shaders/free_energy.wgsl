@@ -1,4 +1,5 @@
-// free_energy: F(v) = −bᵀv − Σ_j softplus(vᵀw_j + c_j) for each row of a batch.
+// free_energy: F(v) = −bᵀv − Σ_j softplus(vᵀw_j + c_j) for each row of a batch;
+// for Gaussian visible units (gaussian = 1): F(v) = Σ_i (v_i − b_i)²/2 − Σ_j softplus(vᵀw_j + c_j).
 //
 // Layout (row-major f32): data [rows, V], W [V, H], b [V], c [H]; out [rows].
 // One workgroup per row: invocations stride over the hidden units (and the
@@ -9,7 +10,7 @@ struct Dims {
   rows: u32,
   n_vis: u32,
   n_hid: u32,
-  _pad: u32,
+  gaussian: u32,
 }
 
 const WORKGROUP_SIZE: u32 = 128u;
@@ -45,7 +46,12 @@ fn main(
       s = s + softplus(x);
     }
     for (var i = lid; i < V; i = i + WORKGROUP_SIZE) {
-      s = s + b[i] * data[base + i];
+      if (dims.gaussian != 0u) {
+        let d = data[base + i] - b[i];
+        s = s - 0.5 * d * d;
+      } else {
+        s = s + b[i] * data[base + i];
+      }
     }
   }
   partial[lid] = s;

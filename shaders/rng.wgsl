@@ -52,3 +52,14 @@ fn uniform01(seed: u32, step: u32, element: u32, phase: u32) -> f32 {
   let x = philox4x32_10(vec4<u32>(element, phase, 0u, 0u), vec2<u32>(seed, step));
   return f32(x.x >> 8u) * INV_2POW24;
 }
+
+const TWO_PI: f32 = 6.283185307179586;
+
+// A standard normal for the same (seed, step, element, phase), by Box–Muller
+// on words 0 and 1 of the same Philox output (u1 in (0, 1], so log is finite).
+fn normal01(seed: u32, step: u32, element: u32, phase: u32) -> f32 {
+  let x = philox4x32_10(vec4<u32>(element, phase, 0u, 0u), vec2<u32>(seed, step));
+  let u1 = (f32(x.x >> 8u) + 1.0) * INV_2POW24;
+  let u2 = f32(x.y >> 8u) * INV_2POW24;
+  return sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
+}

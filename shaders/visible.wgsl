@@ -1,4 +1,7 @@
 // visible: Pv = σ(H·Wᵀ + b), V ~ Bernoulli(Pv) — the transposed direction.
+// With the GAUSSIAN flag (Gaussian–Bernoulli RBM, unit variance) the epilogue
+// gives the mean and a normal draw instead:
+//   vis_prob[e] = μ = x[m, n],   vis[e] = μ + normal01(seed, step, e, phase)
 //
 //   x[m, n] = Σ_k hid_sample[(in_offset + m)·K + k] · W[n·K + k] + b[n]
 //   vis_prob[e] = σ(x[m, n])
@@ -26,6 +29,7 @@ struct Dims {
 
 const WRITE_PROB: u32 = 1u;
 const WRITE_SAMPLE: u32 = 2u;
+const GAUSSIAN: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> counter: array<u32>;
@@ -52,11 +56,20 @@ fn load_b(k: u32, n: u32) -> f32 {
 
 fn epilogue(m: u32, n: u32, x: f32) {
   let e = (dims.out_offset + m) * dims.n_out + n;
-  let p = sigmoid(x + b[n]);
+  let gaussian = (dims.flags & GAUSSIAN) != 0u;
+  let mean = x + b[n];
+  var p = mean;
+  if (!gaussian) {
+    p = sigmoid(mean);
+  }
   if ((dims.flags & WRITE_PROB) != 0u) {
     vis_prob[e] = p;
   }
   if ((dims.flags & WRITE_SAMPLE) != 0u) {
-    vis[e] = select(0.0, 1.0, uniform01(dims.seed, counter[0], e, dims.phase) < p);
+    if (gaussian) {
+      vis[e] = mean + normal01(dims.seed, counter[0], e, dims.phase);
+    } else {
+      vis[e] = select(0.0, 1.0, uniform01(dims.seed, counter[0], e, dims.phase) < p);
+    }
   }
 }

@@ -53,3 +53,11 @@ export function uniform01(seed: number, step: number, element: number, phase: nu
   const x = philox4x32_10([element, phase, 0, 0], [seed, step]);
   return (x[0] >>> 8) * INV_2POW24;
 }
+
+/** The standard normal normal01 in rng.wgsl draws (Box–Muller, float64 here). */
+export function normal01(seed: number, step: number, element: number, phase: number): number {
+  const x = philox4x32_10([element, phase, 0, 0], [seed, step]);
+  const u1 = ((x[0] >>> 8) + 1) * INV_2POW24;
+  const u2 = (x[1] >>> 8) * INV_2POW24;
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}

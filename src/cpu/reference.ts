@@ -1,6 +1,6 @@
 // Float64 reference of the GPU update: the same schedule, the same stacked
 // layout and the same Philox uniforms, so any GPU update can be replayed here.
-import { uniform01 } from './philox';
+import { normal01, uniform01 } from './philox';
 import { sigmoid } from './exact';
 import { updateSchedule } from '../rbm/schedule';
 
@@ -42,7 +42,7 @@ export function hiddenPass(
 export function visiblePass(
   V: number, H: number, p: CpuParams, hidSample: ArrayLike<number>,
   rows: number, inOff: number, outOff: number, seed: number, step: number, phase: number,
-  prob: Float64Array, vis: Float64Array, writeProb = true, writeSample = true,
+  prob: Float64Array, vis: Float64Array, writeProb = true, writeSample = true, gaussian = false,
 ): void {
   for (let m = 0; m < rows; m++) {
     const hrow = (inOff + m) * H;
@@ -50,9 +50,10 @@ export function visiblePass(
       let x = p.b[i];
       for (let j = 0; j < H; j++) x += hidSample[hrow + j] * p.W[i * H + j];
       const e = (outOff + m) * V + i;
-      const q = sigmoid(x);
+      // Gaussian units: the mean x and a unit-variance normal draw around it.
+      const q = gaussian ? x : sigmoid(x);
       if (writeProb) prob[e] = q;
-      if (writeSample) vis[e] = uniform01(seed, step, e, phase) < q ? 1 : 0;
+      if (writeSample) vis[e] = gaussian ? x + normal01(seed, step, e, phase) : uniform01(seed, step, e, phase) < q ? 1 : 0;
     }
   }
 }
@@ -80,6 +81,7 @@ export class CpuRBM {
     readonly H: number,
     init: CpuParams,
     readonly seed: number,
+    readonly gaussian = false,
   ) {
     this.W = Float64Array.from(init.W);
     this.b = Float64Array.from(init.b);
@@ -119,7 +121,7 @@ export class CpuRBM {
       } else {
         visiblePass(
           V, H, this, hidSample, pass.rows, pass.inOffset, pass.outOffset, this.seed, this.step, pass.phase,
-          visProb, vis, pass.writeProb, pass.writeSample,
+          visProb, vis, pass.writeProb, pass.writeSample, this.gaussian,
         );
       }
     }

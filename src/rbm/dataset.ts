@@ -23,15 +23,22 @@ export class GpuDataset {
 
   /**
    * Uploads `values` ([count, dim], row-major). Values must lie in [0, 1];
-   * with `requireBinary` (no binarization in the gather) they must be 0 or 1.
+   * with `requireBinary` (no binarization in the gather) they must be 0 or 1;
+   * with `realValued` (Gaussian visible units) any finite value goes.
    */
-  static upload(device: GPUDevice, values: Float32Array, dim: number, requireBinary = false): GpuDataset {
+  static upload(device: GPUDevice, values: Float32Array, dim: number, requireBinary = false, realValued = false): GpuDataset {
     checkSize('data dimension', dim);
     if (!(values instanceof Float32Array) || values.length === 0 || values.length % dim !== 0) {
       throw new RangeError(`data has ${values?.length} values, which is not a positive multiple of ${dim} per row`);
     }
     for (let e = 0; e < values.length; e++) {
       const x = values[e];
+      if (realValued) {
+        if (!Number.isFinite(x)) {
+          throw new RangeError(`data row ${Math.floor(e / dim)}, column ${e % dim} is ${x}: values must be finite`);
+        }
+        continue;
+      }
       if (!(x >= 0 && x <= 1)) {
         throw new RangeError(
           `data row ${Math.floor(e / dim)}, column ${e % dim} is ${x}: values must be finite and in [0, 1]` +

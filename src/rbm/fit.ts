@@ -146,7 +146,11 @@ async function runTraining(
   checkSize('updatesPerSubmit', chunk);
   const V = model.visible;
   const B = o.batchSize;
-  const binarize = o.binarize ?? 'stochastic';
+  const gaussian = model.visibleType === 'gaussian';
+  const binarize = o.binarize ?? (gaussian ? 'none' : 'stochastic');
+  if (gaussian && binarize !== 'none') {
+    throw new RangeError("a Gaussian RBM trains on real values: use binarize: 'none' (and standardised data)");
+  }
   const seed = (o.seed ?? model.seed) >>> 0;
   const threshold = o.threshold ?? 0.5;
   const learningRate = o.learningRate ?? 0.05;
@@ -156,7 +160,7 @@ async function runTraining(
     scheduleAt(learningRate, e, 'learningRate');
     momentumAt(momentum, e);
   }
-  const dataset = GpuDataset.upload(model.device, data, V, binarize === 'none');
+  const dataset = GpuDataset.upload(model.device, data, V, binarize === 'none' && !gaussian, gaussian);
   const N = dataset.count;
   const batches = Math.floor(N / B);
   let trainer: CDTrainer | undefined;

@@ -43,12 +43,18 @@ export interface InitOptions {
   weightScale?: number;
   /** Mean of each visible unit over the training data; b stays 0 without it. */
   visibleMarginals?: ArrayLike<number>;
+  /** Gaussian visible units: b is the data mean itself. */
+  gaussian?: boolean;
 }
 
 export function initialParams(o: InitOptions): { W: Float32Array; b: Float32Array; c: Float32Array } {
   const scale = o.weightScale ?? 0.01;
   const W = gaussians(o.visible * o.hidden, o.seed, 0);
   for (let i = 0; i < W.length; i++) W[i] *= scale;
-  const b = o.visibleMarginals ? visibleBiasFromMarginals(o.visibleMarginals) : new Float32Array(o.visible);
+  const b = !o.visibleMarginals
+    ? new Float32Array(o.visible)
+    : o.gaussian
+      ? Float32Array.from(o.visibleMarginals)
+      : visibleBiasFromMarginals(o.visibleMarginals);
   return { W, b, c: new Float32Array(o.hidden) };
 }

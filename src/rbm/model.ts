@@ -6,7 +6,7 @@ import { initialParams } from './init';
 import { CDTrainer, type TrainerOptions } from './trainer';
 import { train, type FitOptions, type FitResult, type TrainingRun } from './fit';
 import { GibbsChains, reconstruct, sample, transform, type ChainOptions, type SampleOptions, type SampleResult } from './sampler';
-import { rbmFromSafetensors, rbmToSafetensors } from './safetensors';
+import { rbmFromSafetensors, rbmToSafetensors, type VisibleType } from './safetensors';
 import { checkFiniteArray, checkSize } from './validate';
 
 export interface RBMParamsF32 {
@@ -24,6 +24,12 @@ export interface RBMOptions {
   weightScale?: number;
   /** Per-visible-unit means of the training data, for b = log(p/(1−p)). */
   visibleMarginals?: ArrayLike<number>;
+  /**
+   * 'bernoulli' (binary visible units, default) or 'gaussian' (real-valued,
+   * unit variance: train on standardised data; then visibleMarginals are the
+   * data means and become b directly).
+   */
+  visibleType?: VisibleType;
   /** Start from these parameters instead of the random initialisation. */
   params?: RBMParamsF32;
 }
@@ -36,6 +42,7 @@ export class RBM {
   readonly bVel: GPUBuffer;
   readonly cVel: GPUBuffer;
   readonly seed: number;
+  readonly visibleType: VisibleType;
   readonly owner: BufferOwner;
 
   private constructor(
@@ -44,7 +51,9 @@ export class RBM {
     readonly hidden: number,
     seed: number,
     params: RBMParamsF32,
+    visibleType: VisibleType,
   ) {
+    this.visibleType = visibleType;
     this.seed = seed >>> 0;
     watchDevice(device);
     this.owner = new BufferOwner(device, `RBM ${visible}x${hidden}`);
@@ -68,9 +77,13 @@ export class RBM {
     // Before generating V·H random numbers for a model that cannot exist.
     checkStorageSize(device, `RBM ${visible}x${hidden} weights W`, visible * hidden * 4);
     const seed = options.seed ?? 1;
-    const params = options.params ?? initialParams({ ...options, seed });
+    const params = options.params ?? initialParams({ ...options, seed, gaussian: options.visibleType === 'gaussian' });
     checkParams(params, visible, hidden);
-    return new RBM(device, visible, hidden, seed, params);
+    const visibleType = options.visibleType ?? 'bernoulli';
+    if (visibleType !== 'bernoulli' && visibleType !== 'gaussian') {
+      throw new RangeError(`visibleType must be 'bernoulli' or 'gaussian', got ${String(visibleType)}`);
+    }
+    return new RBM(device, visible, hidden, seed, params, visibleType);
   }
 
   /** Copies W, b, c back to the CPU. */
@@ -109,7 +122,7 @@ export class RBM {
     const kernel = await getKernel(this.device, KERNELS.freeEnergy());
     const scratch = new BufferOwner(this.device, 'freeEnergy');
     try {
-      const dims = scratch.uniform('dims', packUniform([rows, V, this.hidden, 0]));
+      const dims = scratch.uniform('dims', packUniform([rows, V, this.hidden, this.visibleType === 'gaussian' ? 1 : 0]));
       const input = scratch.storage('data', data);
       const out = scratch.storage('F', rows * 4);
       const group = kernel.bind([dims, input, this.W, this.b, this.c, out]);
@@ -168,21 +181,19 @@ export class RBM {
   /** The model as a safetensors file: W [V,H], b [V], c [H], float32, with `metadata`. */
   async toSafetensors(metadata: Record<string, string> = {}): Promise<Uint8Array> {
     const p = await this.readParams();
-    return rbmToSafetensors({ visible: this.visible, hidden: this.hidden, ...p, metadata });
+    return rbmToSafetensors({ visible: this.visible, hidden: this.hidden, ...p, metadata, visibleType: this.visibleType });
   }
 
   /** Loads a safetensors model file (any writer; tensors W, b, c) onto `device`. */
   static fromSafetensors(device: GPUDevice, bytes: Uint8Array, seed?: number): { model: RBM; metadata: Record<string, string> } {
     const f = rbmFromSafetensors(bytes);
-    if (f.visibleType !== 'bernoulli') {
-      throw new RangeError(`this model file has ${f.visibleType} visible units; only Bernoulli RBMs are supported so far`);
-    }
     const fileSeed = Number(f.metadata.seed);
     const model = RBM.create(device, {
       visible: f.visible,
       hidden: f.hidden,
       seed: seed ?? (Number.isInteger(fileSeed) ? fileSeed : 1),
       params: { W: f.W, b: f.b, c: f.c },
+      visibleType: f.visibleType,
     });
     return { model, metadata: f.metadata };
   }

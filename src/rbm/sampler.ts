@@ -4,7 +4,7 @@
 import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
 import { elementGrid, getKernel, KERNELS, tileCols, tileRows, type Kernel } from '../gpu/kernels';
 import { chooseTiles, type TileChoice } from '../gpu/tune';
-import { uniform01 } from '../cpu/philox';
+import { normal01, uniform01 } from '../cpu/philox';
 import { raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
 import { checkFiniteArray, checkSize } from './validate';
@@ -13,6 +13,7 @@ const NOISE_PHASE = 0x401e;
 /** Sampler RNG streams differ from training's for the same model seed. */
 const SAMPLER_SEED_SALT = 0x53414d50;
 const WRITE_BOTH = 3;
+const GAUSSIAN = 4;
 
 export interface ChainOptions {
   chains: number;
@@ -73,7 +74,8 @@ export class GibbsChains {
       const hidSample = owner.storage('hid_sample', n * H * 4);
       const counter = owner.storage('counter', new Uint32Array(4));
       const hDims = owner.uniform('hidden dims', packUniform([n, 0, V, H, 0, seed]));
-      const vDims = owner.uniform('visible dims', packUniform([n, 0, 0, H, V, 1, seed, WRITE_BOTH]));
+      const gaussianFlag = model.visibleType === 'gaussian' ? GAUSSIAN : 0;
+      const vDims = owner.uniform('visible dims', packUniform([n, 0, 0, H, V, 1, seed, WRITE_BOTH | gaussianFlag]));
       this.sweep = [
         {
           kernel: k.hidden,
@@ -116,7 +118,10 @@ export class GibbsChains {
     let init: Float32Array;
     if (o.init === undefined || o.init === 'noise') {
       init = new Float32Array(n * V);
-      for (let e = 0; e < init.length; e++) init[e] = uniform01(seed, 0, e, NOISE_PHASE) < 0.5 ? 1 : 0;
+      // Noise of the model's own kind: fair coins, or standard normals.
+      for (let e = 0; e < init.length; e++) {
+        init[e] = model.visibleType === 'gaussian' ? normal01(seed, 0, e, NOISE_PHASE) : uniform01(seed, 0, e, NOISE_PHASE) < 0.5 ? 1 : 0;
+      }
     } else {
       init = checkStates('init', o.init, n, V);
     }
@@ -218,7 +223,7 @@ export async function transform(model: RBM, data: Float32Array): Promise<Float32
   return hidProb;
 }
 
-/** σ(σ(vW + c)Wᵀ + b): the mean-field reconstruction of each row. */
+/** σ(σ(vW + c)Wᵀ + b) (Gaussian units: σ(vW + c)Wᵀ + b): the mean-field reconstruction of each row. */
 export async function reconstruct(model: RBM, data: Float32Array): Promise<Float32Array> {
   const { visProb } = await meanField(model, data, true);
   return visProb!;
@@ -260,7 +265,7 @@ async function meanField(
     );
     if (back) {
       // Feeding probabilities where the kernel expects samples gives the mean-field pass.
-      const vDims = o.uniform('visible dims', packUniform([n, 0, 0, H, V, 0, 0, 1]));
+      const vDims = o.uniform('visible dims', packUniform([n, 0, 0, H, V, 0, 0, 1 | (model.visibleType === 'gaussian' ? GAUSSIAN : 0)]));
       visible.dispatch(
         pass, visible.bind([vDims, counter, hidProb, model.W, model.b, visProb, visOut]),
         Math.ceil(V / tileCols(tiles.visible)), Math.ceil(n / tileRows(tiles.visible)),

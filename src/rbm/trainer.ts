@@ -16,7 +16,7 @@ import { chooseTiles, type TileChoice } from '../gpu/tune';
 import type { GpuDataset, BinarizeMode } from './dataset';
 import type { RBM } from './model';
 import { updateSchedule } from './schedule';
-import { checkBinary, checkFiniteNumber, checkSize } from './validate';
+import { checkBinary, checkFiniteArray, checkFiniteNumber, checkSize } from './validate';
 import { packHyper, type Hyperparameters } from './hyper';
 
 export { packHyper, type Hyperparameters };
@@ -113,7 +113,7 @@ export class CDTrainer {
           const group = kernels.hidden.bind([dims, this.counter, this.vis, model.W, model.c, this.hidProb, this.hidSample]);
           return { kernel: kernels.hidden, group, x: Math.ceil(H / tileCols(tiles.hidden)), y: Math.ceil(p.rows / tileRows(tiles.hidden)) };
         }
-        const flags = (p.writeProb ? 1 : 0) | (p.writeSample ? 2 : 0);
+        const flags = (p.writeProb ? 1 : 0) | (p.writeSample ? 2 : 0) | (model.visibleType === 'gaussian' ? 4 : 0);
         const dims = owner.uniform(
           `visible dims ${i}`,
           packUniform([p.rows, p.inOffset, p.outOffset, H, V, p.phase, seed, flags]),
@@ -208,7 +208,8 @@ export class CDTrainer {
     if (!(states instanceof Float32Array) || states.length !== B * V) {
       throw new RangeError(`initChains: expected ${B} × ${V} = ${B * V} values, got ${states?.length}`);
     }
-    checkBinary('initChains states', states, V);
+    if (this.model.visibleType === 'bernoulli') checkBinary('initChains states', states, V);
+    else checkFiniteArray('initChains states', states);
     writeArray(this.model.device, this.vis, B * V * 4, states);
     this.chainsReady = true;
   }
@@ -221,6 +222,9 @@ export class CDTrainer {
     }
     if (dataset.count < this.batchSize) {
       throw new RangeError(`data set has ${dataset.count} rows, fewer than one batch of ${this.batchSize}`);
+    }
+    if (this.model.visibleType === 'gaussian' && options.binarize !== 'none') {
+      throw new RangeError("a Gaussian RBM trains on real values: use binarize: 'none' (and standardised data)");
     }
     const threshold = options.threshold ?? 0.5;
     checkFiniteNumber('threshold', threshold);
@@ -273,7 +277,8 @@ export class CDTrainer {
         `update: batch must be a Float32Array of batchSize × visible = ${B} × ${V} = ${B * V} values, got ${batch?.length}`,
       );
     }
-    checkBinary('update batch', batch, V);
+    if (this.model.visibleType === 'bernoulli') checkBinary('update batch', batch, V);
+    else checkFiniteArray('update batch', batch);
     this.setHyperparameters(hyper);
     if (this.gather) throw new Error('update(batch) cannot be mixed with a bound data set; use encodeUpdates()');
     const device = this.model.device;
