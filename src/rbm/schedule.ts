@@ -23,7 +23,11 @@ export type Pass =
     };
 
 export function updateSchedule(batch: number, k: number, persistent: boolean, metrics = true): Pass[] {
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  // k = 0 (PCD only): the negative-phase states are written into vis rows
+  // [B, 2B) by another sampler (parallel tempering); the update only needs p_k.
+  if (!Number.isInteger(k) || k < (persistent ? 0 : 1)) {
+    throw new RangeError(`k must be a positive integer${persistent ? ' (or 0 with external chains)' : ''}, got ${k}`);
+  }
   const B = batch;
   // PCD: one hidden pass covers the data rows and the persistent chains at once.
   const passes: Pass[] = [{ kind: 'hidden', rows: persistent ? 2 * B : B, rowOffset: 0, phase: 0 }];

@@ -23,7 +23,11 @@ export { packHyper, type Hyperparameters };
 
 export interface TrainerOptions {
   batchSize: number;
-  /** Gibbs steps per update (default 1). */
+  /**
+   * Gibbs steps per update (default 1). With persistent: true, k = 0 means the
+   * negative-phase states in vis rows [B, 2B) are supplied by another sampler
+   * before each update (parallel tempering).
+   */
   k?: number;
   /** Persistent chains (PCD) instead of restarting from the data (CD). */
   persistent?: boolean;
@@ -164,7 +168,7 @@ export class CDTrainer {
   static async create(model: RBM, options: TrainerOptions): Promise<CDTrainer> {
     checkSize('batchSize', options.batchSize);
     const k = options.k ?? 1;
-    checkSize('k', k);
+    if (!(options.persistent && k === 0)) checkSize('k', k);
     const metricsCapacity = options.metricsCapacity ?? 4096;
     checkSize('metricsCapacity', metricsCapacity);
     const device = model.device;
