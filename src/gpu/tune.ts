@@ -34,22 +34,38 @@ export interface TuneReport {
 const DEFAULT_PROBLEM: TuneProblem = { visible: 384, hidden: 192, batch: 96 };
 const REPS = 3;
 
-const chosen = new WeakMap<GPUDevice, Promise<TuneReport>>();
+// Tuning cost stays near a second on CPU Vulkan: larger problems are tuned at this size.
+const MAX_TUNE: TuneProblem = { visible: 800, hidden: 512, batch: 128 };
 
-/** The device's tile choice, tuned on first use and cached. */
-export function chooseTiles(device: GPUDevice): Promise<TileChoice> {
-  let report = chosen.get(device);
-  if (!report) {
-    report = tuneTiles(device);
-    chosen.set(device, report);
-    report.catch(() => chosen.delete(device));
-  }
-  return report.then((r) => r.choice);
+const chosen = new WeakMap<GPUDevice, Map<string, Promise<TuneReport>>>();
+
+function tuneShape(p: TuneProblem): TuneProblem {
+  return {
+    visible: Math.min(p.visible, MAX_TUNE.visible),
+    hidden: Math.min(p.hidden, MAX_TUNE.hidden),
+    batch: Math.min(p.batch, MAX_TUNE.batch),
+  };
 }
 
-/** Sets the device's tile choice without tuning (e.g. a choice saved earlier). */
-export function setTiles(device: GPUDevice, choice: TileChoice): void {
-  chosen.set(device, Promise.resolve({ choice, timings: { hidden: {}, visible: {}, update: {} } }));
+/**
+ * The device's tile choice for a problem shape (default: a representative
+ * one), tuned on first use and cached per device and shape.
+ */
+export function chooseTiles(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TileChoice> {
+  const shape = tuneShape(problem);
+  const key = `${shape.visible}x${shape.hidden}x${shape.batch}`;
+  let perDevice = chosen.get(device);
+  if (!perDevice) {
+    perDevice = new Map();
+    chosen.set(device, perDevice);
+  }
+  let report = perDevice.get(key);
+  if (!report) {
+    report = tuneTiles(device, shape);
+    perDevice.set(key, report);
+    report.catch(() => perDevice?.delete(key));
+  }
+  return report.then((r) => r.choice);
 }
 
 function fits(device: GPUDevice, t: TileShape): boolean {

@@ -133,7 +133,7 @@ export class GibbsChains {
       init = init.map((x, e) => (mask[e] >= 0.5 ? values[e] : x));
       clamp = { mask, values };
     }
-    const tiles = await chooseTiles(model.device);
+    const tiles = await chooseTiles(model.device, { visible: V, hidden: model.hidden, batch: n });
     const [hidden, visible, clampK, advance] = await Promise.all([
       getKernel(model.device, KERNELS.hidden(tiles.hidden)),
       getKernel(model.device, KERNELS.visible(tiles.visible)),
@@ -243,7 +243,7 @@ async function meanField(
   checkFiniteArray('data', data);
   const n = data.length / V;
   const device = model.device;
-  const tiles = await chooseTiles(device);
+  const tiles = await chooseTiles(device, { visible: V, hidden: H, batch: n });
   const [hidden, visible] = await Promise.all([
     getKernel(device, KERNELS.hidden(tiles.hidden)),
     getKernel(device, KERNELS.visible(tiles.visible)),

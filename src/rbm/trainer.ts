@@ -12,7 +12,7 @@ import {
   type Kernel,
   type TileShape,
 } from '../gpu/kernels';
-import { chooseTiles, type TileChoice } from '../gpu/tune';
+import { chooseTiles, type TileChoice, type TuneProblem } from '../gpu/tune';
 import type { GpuDataset, BinarizeMode } from './dataset';
 import type { RBM } from './model';
 import { updateSchedule } from './schedule';
@@ -172,7 +172,11 @@ export class CDTrainer {
     const metricsCapacity = options.metricsCapacity ?? 4096;
     checkSize('metricsCapacity', metricsCapacity);
     const device = model.device;
-    const tiles = await resolveTiles(device, options.tile ?? 'auto');
+    const tiles = await resolveTiles(device, options.tile ?? 'auto', {
+      visible: model.visible,
+      hidden: model.hidden,
+      batch: options.batchSize,
+    });
     const [hidden, visible, update, bias, recon, gather] = await Promise.all([
       getKernel(device, KERNELS.hidden(tiles.hidden)),
       getKernel(device, KERNELS.visible(tiles.visible)),
@@ -321,8 +325,12 @@ export class CDTrainer {
 }
 
 /** Expands a tile option to one shape per GEMM kernel. */
-export async function resolveTiles(device: GPUDevice, tile: 'auto' | TileShape | TileChoice): Promise<TileChoice> {
-  if (tile === 'auto') return chooseTiles(device);
+export async function resolveTiles(
+  device: GPUDevice,
+  tile: 'auto' | TileShape | TileChoice,
+  problem?: TuneProblem,
+): Promise<TileChoice> {
+  if (tile === 'auto') return chooseTiles(device, problem);
   if ('hidden' in tile) return tile;
   return { hidden: tile, visible: tile, update: tile };
 }
