@@ -1,15 +1,60 @@
-// Placeholder demo: proves the engine loads in the browser and trains a tiny model.
-import { acquireDevice, RBM } from '../src/index';
+// Entry point of the demo page: find WebGPU (or explain why not), load the
+// data, and hand over to the App. The page never goes blank: without a GPU the
+// panels show a placeholder and the banner says what is missing.
+import { App, buildDisabledGui, showProblem, toast, type DemoState } from './app';
+import { loadBundled } from './data';
+import { escapeHtml, getDevice, problemFromError } from './gpu';
+import { readParams } from './params';
 
-const status = document.getElementById('status')!;
-try {
-  const { device, adapterName } = await acquireDevice();
-  const model = RBM.create(device, { visible: 16, hidden: 8, seed: 1 });
-  const trainer = await model.createTrainer({ batchSize: 4 });
-  const batch = Float32Array.from({ length: 64 }, (_, i) => (i % 3 === 0 ? 1 : 0));
-  for (let i = 0; i < 10; i++) trainer.update(batch, { learningRate: 0.1, momentum: 0.5 });
-  const F = await model.freeEnergy(batch);
-  status.textContent = `WebGPU adapter: ${adapterName}. 10 CD-1 updates ran; F(v₀) = ${F[0].toFixed(3)}.`;
-} catch (e) {
-  status.textContent = e instanceof Error ? e.message : String(e);
+const params = readParams();
+
+const state: DemoState = {
+  ready: false,
+  state: 'loading',
+  adapter: '',
+  problem: null,
+  steps: 0,
+  epochs: 0,
+  samplesPerSecond: 0,
+  hidden: params.hidden,
+  batchSize: params.batch,
+  recon: [],
+  epochRecon: [],
+  fgap: [],
+  fantasySweeps: 0,
+  inpaint: { sweeps: 0, holeMean: 0, digit: 0, mode: '' },
+  pad: { evaluations: 0, meanActivation: 0 },
+  errors: [],
+  perf: {},
+};
+(window as unknown as { __demo: DemoState }).__demo = state;
+
+async function main(): Promise<void> {
+  const got = await getDevice(params.nogpu);
+  if (!got.ok) {
+    buildDisabledGui(params);
+    showProblem(got.problem, state);
+    return;
+  }
+  const { device, adapterName } = got;
+  state.adapter = adapterName;
+  const adapterEl = document.getElementById('stat-adapter')!;
+  adapterEl.textContent = adapterName;
+  adapterEl.title = adapterName;
+  const data = await loadBundled(params.testSize, params.seed);
+  const app = new App(device, adapterName, data, params, state);
+  if (params.autostart) app.session.start();
 }
+
+main().catch((e: unknown) => {
+  console.error(e);
+  const msg = e instanceof Error ? e.message : String(e);
+  state.errors.push(msg);
+  if (!state.ready) {
+    // Anything that stops the page from starting is shown in the banner.
+    if (!document.querySelector('#gui .lil-gui')) buildDisabledGui(params);
+    showProblem({ ...problemFromError(e), title: "The demo could not start", detail: escapeHtml(msg) }, state);
+  } else {
+    toast(msg);
+  }
+});

@@ -1,0 +1,716 @@
+// The page: wires the training session to the views, the controls and the
+// play-with-the-model panels. All GPU work of the views runs in ViewLoops, so
+// a model swap can pause them, and nothing waits on the GPU synchronously.
+import GUI, { type Controller } from 'lil-gui';
+import type { RBM, RBMParamsF32 } from '../src/index';
+import type { GibbsChains } from '../src/rbm/sampler';
+import { LiveChart } from './charts';
+import { loadBundled, loadIdxFile, rows, threshold, type DemoData } from './data';
+import { lostProblem, type GpuProblem } from './gpu';
+import { Inpainter, OCCLUSIONS, type Occlusion } from './inpaint';
+import { MainThreadMonitor, ViewLoop } from './loop';
+import { DrawPad } from './pad';
+import type { DemoParams } from './params';
+import { drawFilters, drawHeatStrip, drawImages } from './render';
+import { Session, type Hyper } from './session';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} missing from the page`);
+  return el as T;
+};
+
+/** Filters shown at most (the first units). */
+const MAX_FILTERS = 100;
+const RECON_SHOWN = 32;
+const RECON_ROWS = 100;
+const FE_ROWS = 256;
+const INPAINT_CHAINS = 8;
+const TOP_FILTERS = 8;
+
+/** Columns for n tiles: the smallest divisor of n at or above √n (a full rectangle), unless that is too wide. */
+function gridCols(n: number): number {
+  const root = Math.ceil(Math.sqrt(n));
+  for (let c = root; c <= Math.min(n, root * 2); c++) if (n % c === 0) return c;
+  return root;
+}
+
+export interface DemoState {
+  ready: boolean;
+  state: string;
+  adapter: string;
+  problem: GpuProblem['kind'] | null;
+  steps: number;
+  epochs: number;
+  samplesPerSecond: number;
+  hidden: number;
+  batchSize: number;
+  /** Test-batch reconstruction error over time: [updates, mse]. */
+  recon: Array<[number, number]>;
+  epochRecon: Array<[number, number]>;
+  fgap: Array<[number, number]>;
+  fantasySweeps: number;
+  inpaint: { sweeps: number; holeMean: number; digit: number; mode: string };
+  pad: { evaluations: number; meanActivation: number };
+  errors: string[];
+  perf: Record<string, unknown>;
+  loseDevice?: () => void;
+}
+
+export function showProblem(problem: GpuProblem, state: DemoState): void {
+  const box = $('gpu-message');
+  box.innerHTML = `
+    <h2>${problem.title}</h2>
+    <p>${problem.detail}</p>
+    <p><strong>${problem.kind === 'lost' ? 'What now' : 'How to get it'}:</strong></p>
+    <ul>${problem.howTo.map((s) => `<li>${s}</li>`).join('')}</ul>
+    ${problem.kind === 'lost' ? '<button type="button" id="reload">Reload the page</button>' : ''}
+    <p class="muted">The panels below need WebGPU; everything else on the page still works.</p>`;
+  box.hidden = false;
+  box.dataset.kind = problem.kind;
+  document.getElementById('reload')?.addEventListener('click', () => location.reload());
+  document.body.classList.add('no-webgpu');
+  const s = problem.kind === 'lost' ? 'lost' : 'unavailable';
+  document.body.dataset.state = s;
+  const stateEl = $('stat-state');
+  stateEl.textContent = problem.kind === 'lost' ? 'device lost' : 'no WebGPU';
+  stateEl.dataset.state = s;
+  if (problem.kind !== 'lost') $('stat-adapter').textContent = 'none';
+  state.state = s;
+  state.problem = problem.kind;
+}
+
+let toastTimer: ReturnType<typeof setTimeout> | undefined;
+export function toast(message: string, ok = false): void {
+  const el = $('toast');
+  el.textContent = message;
+  el.classList.toggle('ok', ok);
+  el.hidden = false;
+  if (toastTimer) clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), ok ? 3500 : 9000);
+}
+
+/** Controls shown before (or without) a GPU: the same panel, disabled. */
+export function buildDisabledGui(params: DemoParams): GUI {
+  const gui = new GUI({ container: $('gui'), title: 'Training', width: 258 });
+  const h = { start: () => {}, reset: () => {}, hidden: params.hidden, k: params.k, algorithm: params.persistent ? 'PCD' : 'CD', learningRate: params.learningRate };
+  gui.add(h, 'start').name('▶ Start training').disable();
+  gui.add(h, 'reset').name('↺ Reset').disable();
+  gui.add(h, 'hidden', 16, 1024, 16).name('hidden units').disable();
+  gui.add(h, 'algorithm', ['CD', 'PCD']).name('algorithm').disable();
+  gui.add(h, 'k', 1, 20, 1).name('Gibbs steps k').disable();
+  gui.add(h, 'learningRate', 0.001, 0.5, 0.001).name('learning rate').disable();
+  return gui;
+}
+
+export class App {
+  readonly session: Session;
+  readonly monitor: MainThreadMonitor;
+  private readonly loops: ViewLoop[] = [];
+  private gui!: GUI;
+  private startCtrl!: Controller;
+  private hiddenCtrl!: Controller;
+  private readonly hyperUI: Hyper;
+  private readonly charts: { recon: LiveChart; rate: LiveChart; fgap: LiveChart };
+  private readonly pad: DrawPad;
+  private readonly inpaint: Inpainter;
+  private fantasy?: { chains: GibbsChains; model: RBM };
+  private params?: { model: RBM; steps: number; p: RBMParamsF32 };
+  private lastRecon = { gen: -1, steps: -1 };
+  private lastFe = { gen: -1, steps: -1 };
+  private lastParamsRead = { gen: -1, steps: -1 };
+  private lastPad = { gen: -1, steps: -1, t: 0 };
+  private fantasyRestart = false;
+  private applying: Promise<void> = Promise.resolve();
+  private dead = false;
+  private padDigit = 0;
+  readonly sample = { sweepsPerFrame: 2 };
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterName: string,
+    data: DemoData,
+    readonly opts: DemoParams,
+    readonly state: DemoState,
+  ) {
+    this.monitor = new MainThreadMonitor();
+    this.sample.sweepsPerFrame = opts.sweeps;
+    this.hyperUI = {
+      hidden: opts.hidden,
+      k: opts.k,
+      algorithm: opts.persistent ? 'PCD' : 'CD',
+      learningRate: opts.learningRate,
+      momentum: opts.momentum,
+      weightDecay: opts.weightDecay,
+      batchSize: opts.batch,
+      updatesPerSubmit: opts.chunk,
+    };
+    this.session = new Session(device, data, { ...this.hyperUI }, opts.seed, {
+      progress: () => this.onProgress(),
+      epoch: (_s, e) => {
+        this.charts.recon.push(e.step, [null, e.reconError]);
+        this.state.epochRecon.push([e.step, e.reconError]);
+      },
+      state: () => this.onState(),
+      model: () => this.onModelChanged(),
+      error: (_s, e) => this.reportError('training', e),
+    });
+    this.charts = {
+      recon: new LiveChart($('chart-recon'), {
+        xLabel: 'updates',
+        yLabel: 'MSE',
+        series: [
+          { label: 'test digits (live)', stroke: '#2f5bd3' },
+          { label: 'training batches (per epoch)', stroke: '#e8590c', points: true, width: 1.5, dash: [4, 4] },
+        ],
+      }),
+      rate: new LiveChart($('chart-rate'), {
+        xLabel: 'updates',
+        yLabel: 'samples/s',
+        series: [{ label: 'samples/s', stroke: '#1a7f37' }],
+        yFormat: (v) => (v >= 1000 ? `${+(v / 1000).toPrecision(3)}k` : String(Math.round(v))),
+      }),
+      fgap: new LiveChart($('chart-fgap'), {
+        xLabel: 'updates',
+        yLabel: 'ΔF',
+        series: [{ label: 'F(test) − F(train)', stroke: '#c2255c' }],
+      }),
+    };
+    this.pad = new DrawPad($<HTMLCanvasElement>('cv-pad'), data.width, data.height);
+    this.inpaint = new Inpainter(data.width, data.height, INPAINT_CHAINS);
+    this.buildGui();
+    this.wirePanels();
+    this.wireFiles();
+    device.lost.then((info) => this.onDeviceLost(info));
+    device.addEventListener('uncapturederror', (ev) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.state.errors.push(`uncaptured WebGPU error: ${e.message}`);
+      console.error('WebGPU error:', e.message);
+    });
+    this.state.loseDevice = () => device.destroy();
+    this.describeData();
+    this.pad.setImage(this.testDigit(0));
+    this.startLoops();
+    this.onState();
+    this.state.ready = true;
+  }
+
+  // ---------------------------------------------------------------- controls
+
+  private buildGui(): void {
+    const gui = new GUI({ container: $('gui'), title: 'Training', width: 258 });
+    this.gui = gui;
+    const actions = {
+      toggle: () => this.session.toggle(),
+      reset: () => this.swap(async () => {
+        await this.session.reset();
+        toast('Model reset: new random weights.', true);
+      }),
+      save: () => void this.save(),
+      load: () => $<HTMLInputElement>('file-model').click(),
+      loadIdx: () => $<HTMLInputElement>('file-idx').click(),
+      bundled: () => void this.useBundled(),
+      restartFantasy: () => {
+        this.fantasyRestart = true;
+      },
+    };
+    this.startCtrl = gui.add(actions, 'toggle').name('▶ Start training');
+    this.startCtrl.domElement.classList.add('primary');
+    gui.add(actions, 'reset').name('↺ Reset model');
+    const h = this.hyperUI;
+    const apply = (): void => this.applyHyper();
+    this.hiddenCtrl = gui.add(h, 'hidden', 16, 1024, 16).name('hidden units').onFinishChange(apply);
+    gui.add(h, 'algorithm', ['CD', 'PCD']).name('algorithm').onFinishChange(apply);
+    gui.add(h, 'k', 1, 20, 1).name('Gibbs steps k').onFinishChange(apply);
+    gui.add(h, 'learningRate', 0.001, 0.5, 0.001).name('learning rate').onFinishChange(apply);
+    gui.add(h, 'momentum', 0, 0.95, 0.05).name('momentum').onFinishChange(apply);
+    const batches = [10, 20, 50, 100, 200, 500];
+    if (!batches.includes(h.batchSize)) batches.push(h.batchSize);
+    gui.add(h, 'batchSize', batches.sort((a, b) => a - b)).name('batch size').onFinishChange(apply);
+    const decays = [0, 1e-5, 1e-4, 1e-3];
+    if (!decays.includes(h.weightDecay)) decays.push(h.weightDecay);
+    gui.add(h, 'weightDecay', decays.sort((a, b) => a - b)).name('weight decay').onFinishChange(apply);
+    gui.add(h, 'updatesPerSubmit', 1, 32, 1).name('updates / submit').onFinishChange(apply);
+
+    const fs = gui.addFolder('Sampling');
+    fs.add(this.sample, 'sweepsPerFrame', 1, 50, 1).name('sweeps / frame');
+    fs.add(actions, 'restartFantasy').name('Restart fantasies from noise');
+
+    const fd = gui.addFolder('Data & model files');
+    fd.add(actions, 'bundled').name('Use bundled MNIST');
+    fd.add(actions, 'loadIdx').name('Load IDX images…');
+    fd.add(actions, 'save').name('⤓ Save model (.safetensors)');
+    fd.add(actions, 'load').name('⤒ Load model…');
+  }
+
+  private applyHyper(): void {
+    this.applying = this.applying.then(async () => {
+      const next = { ...this.hyperUI };
+      if (next.hidden !== this.session.hyper.hidden) {
+        await this.swap(async () => {
+          await this.session.setHyper(next);
+        });
+        toast(`New model with ${next.hidden} hidden units.`, true);
+      } else {
+        await this.session.setHyper(next);
+      }
+    }).catch((e: unknown) => this.reportError('settings', e));
+  }
+
+  private wirePanels(): void {
+    $('pad-clear').addEventListener('click', () => this.pad.clear());
+    $('pad-digit').addEventListener('click', () => {
+      this.padDigit = (this.padDigit + 1) % this.session.data.nTest;
+      this.pad.setImage(this.testDigit(this.padDigit));
+    });
+    const mode = $<HTMLSelectElement>('inpaint-mode');
+    mode.innerHTML = OCCLUSIONS.map((o) => `<option value="${o}">${o}</option>`).join('');
+    mode.value = this.inpaint.mode;
+    mode.addEventListener('change', () => {
+      this.inpaint.mode = mode.value as Occlusion;
+      this.restartInpaint();
+    });
+    $('inpaint-next').addEventListener('click', () => {
+      this.inpaint.digit = (this.inpaint.digit + 1) % this.session.data.nTest;
+      this.restartInpaint();
+    });
+    $('inpaint-resample').addEventListener('click', () => this.restartInpaint());
+    const play = $('inpaint-play');
+    play.addEventListener('click', () => {
+      this.inpaint.running = !this.inpaint.running;
+      if (this.inpaint.running && this.inpaint.sweeps >= this.inpaint.maxSweeps) this.restartInpaint();
+      play.textContent = this.inpaint.running ? 'Pause' : 'Play';
+    });
+    // Drag a rectangle on "what the model sees" to hide it.
+    const input = $<HTMLCanvasElement>('cv-inpaint-input');
+    let start: { x: number; y: number } | undefined;
+    const toPixel = (e: PointerEvent): { x: number; y: number } => {
+      const r = input.getBoundingClientRect();
+      return {
+        x: Math.max(0, Math.min(this.inpaint.width, Math.round(((e.clientX - r.left) / r.width) * this.inpaint.width))),
+        y: Math.max(0, Math.min(this.inpaint.height, Math.round(((e.clientY - r.top) / r.height) * this.inpaint.height))),
+      };
+    };
+    input.style.touchAction = 'none';
+    input.addEventListener('pointerdown', (e) => {
+      input.setPointerCapture(e.pointerId);
+      start = toPixel(e);
+    });
+    input.addEventListener('pointermove', (e) => {
+      if (!start) return;
+      const p = toPixel(e);
+      this.inpaint.mode = 'custom rectangle';
+      mode.value = this.inpaint.mode;
+      this.inpaint.rect = { x0: Math.min(start.x, p.x), y0: Math.min(start.y, p.y), x1: Math.max(start.x, p.x), y1: Math.max(start.y, p.y) };
+      this.previewInpaintMask();
+    });
+    input.addEventListener('pointerup', () => {
+      if (!start) return;
+      start = undefined;
+      const r = this.inpaint.rect;
+      if (this.inpaint.mode === 'custom rectangle' && (r.x1 - r.x0 < 1 || r.y1 - r.y0 < 1)) return;
+      this.restartInpaint();
+    });
+  }
+
+  private restartInpaint(): void {
+    this.inpaint.needsSetup = true;
+    this.inpaint.running = true;
+    $('inpaint-play').textContent = 'Pause';
+  }
+
+  /** While dragging: show the hole without touching the GPU. */
+  private previewInpaintMask(): void {
+    const r = this.inpaint.hole();
+    const w = this.inpaint.width;
+    for (let i = 0; i < this.inpaint.mask.length; i++) {
+      const x = i % w;
+      const y = Math.floor(i / w);
+      this.inpaint.mask[i] = x >= r.x0 && x < r.x1 && y >= r.y0 && y < r.y1 ? 0 : 1;
+    }
+    this.inpaint.drawInput($<HTMLCanvasElement>('cv-inpaint-input'));
+  }
+
+  private wireFiles(): void {
+    const idx = $<HTMLInputElement>('file-idx');
+    idx.addEventListener('change', () => {
+      const f = idx.files?.[0];
+      idx.value = '';
+      if (f) void this.useFile(f);
+    });
+    const model = $<HTMLInputElement>('file-model');
+    model.addEventListener('change', () => {
+      const f = model.files?.[0];
+      model.value = '';
+      if (f) void this.loadModel(f);
+    });
+    let depth = 0;
+    document.addEventListener('dragenter', (e) => {
+      e.preventDefault();
+      depth++;
+      document.body.classList.add('dragging');
+    });
+    document.addEventListener('dragleave', () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) document.body.classList.remove('dragging');
+    });
+    document.addEventListener('dragover', (e) => e.preventDefault());
+    document.addEventListener('drop', (e) => {
+      e.preventDefault();
+      depth = 0;
+      document.body.classList.remove('dragging');
+      const f = e.dataTransfer?.files?.[0];
+      if (!f) return;
+      if (/\.safetensors$/i.test(f.name)) void this.loadModel(f);
+      else void this.useFile(f);
+    });
+  }
+
+  // ---------------------------------------------------------------- data & files
+
+  private async useFile(file: File): Promise<void> {
+    if (/\.safetensors$/i.test(file.name)) return this.loadModel(file);
+    try {
+      toast(`Reading ${file.name}…`, true);
+      const data = await loadIdxFile(file, this.opts.testSize, this.opts.seed);
+      await this.setData(data);
+      toast(`Training data: ${data.name}.`, true);
+    } catch (e) {
+      this.reportError(`could not use ${file.name}`, e);
+    }
+  }
+
+  private async useBundled(): Promise<void> {
+    try {
+      await this.setData(await loadBundled(this.opts.testSize, this.opts.seed));
+      toast('Training data: the bundled MNIST digits.', true);
+    } catch (e) {
+      this.reportError('could not load the bundled digits', e);
+    }
+  }
+
+  private async setData(data: DemoData): Promise<void> {
+    await this.swap(async () => {
+      await this.session.setData(data);
+      this.pad.resize(data.width, data.height);
+      this.inpaint.resize(data.width, data.height);
+      this.inpaint.digit = 0;
+      this.padDigit = 0;
+      this.pad.setImage(this.testDigit(0));
+    });
+    this.describeData();
+  }
+
+  private async loadModel(file: File): Promise<void> {
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      let meta: Record<string, string> = {};
+      await this.swap(async () => {
+        meta = await this.session.load(bytes);
+      });
+      this.hyperUI.hidden = this.session.hyper.hidden;
+      this.hiddenCtrl.updateDisplay();
+      toast(`Loaded ${file.name}: ${this.session.model.visible}×${this.session.model.hidden}${meta.updates ? `, ${meta.updates} updates` : ''}.`, true);
+    } catch (e) {
+      this.reportError(`could not load ${file.name}`, e);
+    }
+  }
+
+  private async save(): Promise<void> {
+    try {
+      const bytes = await this.session.save();
+      const m = this.session.model;
+      const blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = `rbm-${m.visible}x${m.hidden}-${this.session.steps}updates.safetensors`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      toast(`Saved ${a.download} (${(bytes.length / 1024).toFixed(0)} KiB).`, true);
+    } catch (e) {
+      this.reportError('could not save the model', e);
+    }
+  }
+
+  private describeData(): void {
+    const d = this.session.data;
+    $('data-name').textContent = d.name;
+    $('data-split').textContent = `${d.nTrain.toLocaleString('en-US')} for training, ${d.nTest.toLocaleString('en-US')} held out for testing; ${d.width}×${d.height} pixels, binarised stochastically each epoch.`;
+  }
+
+  private testDigit(i: number): Float32Array {
+    const V = this.session.visible;
+    return rows(this.session.data.test, V, i, 1);
+  }
+
+  // ---------------------------------------------------------------- session events
+
+  /** Runs `fn` (which may replace the model) with every view loop paused. */
+  private async swap(fn: () => Promise<void>): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.suspend()));
+    try {
+      await fn();
+    } finally {
+      this.loops.forEach((l) => l.resume());
+    }
+  }
+
+  private onModelChanged(): void {
+    // Called inside swap(): the loops are paused, so the old model is idle.
+    this.fantasy?.chains.dispose();
+    this.fantasy = undefined;
+    this.inpaint.dispose();
+    this.inpaint.needsSetup = true;
+    this.params = undefined;
+    this.charts.recon.clear();
+    this.charts.rate.clear();
+    this.charts.fgap.clear();
+    this.state.recon = [];
+    this.state.epochRecon = [];
+    this.state.fgap = [];
+    this.pad.dirty = true;
+    this.state.fantasySweeps = 0;
+    this.onProgress();
+  }
+
+  private onProgress(): void {
+    const s = this.session;
+    this.state.steps = s.steps;
+    this.state.epochs = s.epochs;
+    this.state.samplesPerSecond = s.samplesPerSecond;
+  }
+
+  private onState(): void {
+    if (this.dead) return;
+    const s = this.session.state;
+    const label = s === 'training' ? 'training' : s === 'paused' ? 'paused' : 'ready';
+    const el = $('stat-state');
+    el.textContent = label;
+    el.dataset.state = s;
+    document.body.dataset.state = s;
+    this.state.state = s;
+    this.startCtrl.name(s === 'training' ? '❚❚ Pause training' : s === 'paused' ? '▶ Resume training' : '▶ Start training');
+    if (s === 'training' && this.monitor.trainingSince < 0) this.monitor.trainingSince = performance.now();
+  }
+
+  private onDeviceLost(info: GPUDeviceLostInfo): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const l of this.loops) l.stop();
+    this.session.kill();
+    showProblem(lostProblem(info), this.state);
+    this.gui.controllersRecursive().forEach((c) => c.disable());
+  }
+
+  private reportError(what: string, e: unknown): void {
+    if (this.dead) return;
+    if (e instanceof DOMException && (e.name === 'AbortError' || e.name === 'OperationError')) {
+      // A readback aborted because the device is going away: device.lost settles
+      // a moment later and explains it; report only if it does not.
+      setTimeout(() => this.reportNow(what, e), 500);
+      return;
+    }
+    this.reportNow(what, e);
+  }
+
+  private reportNow(what: string, e: unknown): void {
+    if (this.dead) return;
+    const msg = e instanceof Error ? e.message : String(e);
+    this.state.errors.push(`${what}: ${msg}`);
+    console.error(what, e);
+    toast(`${what[0].toUpperCase()}${what.slice(1)}: ${msg}`);
+  }
+
+  // ---------------------------------------------------------------- views
+
+  private startLoops(): void {
+    const err = (name: string, e: unknown): void => {
+      if (this.dead) return;
+      // A view that raced a model swap just tries again next time.
+      if (e instanceof Error && e.name === 'DisposedError') return;
+      this.reportError(`${name} view`, e);
+    };
+    const add = (name: string, interval: () => number, body: () => Promise<void> | void): ViewLoop => {
+      const loop = new ViewLoop(name, interval, body, err).start();
+      this.loops.push(loop);
+      return loop;
+    };
+    add('filters', () => 500, () => this.refreshFilters());
+    add('reconstruction', () => (this.session.state === 'training' ? 700 : 250), () => this.refreshRecon());
+    add('free energy', () => 2500, () => this.refreshFreeEnergy());
+    add('fantasy', () => 33, () => this.stepFantasy());
+    add('inpainting', () => 50, () => this.stepInpaint());
+    add('pad', () => 60, () => this.refreshPad());
+    add('status', () => 250, () => this.refreshStatus());
+  }
+
+  private async refreshFilters(): Promise<void> {
+    const s = this.session;
+    if (this.lastParamsRead.gen === s.generation && this.lastParamsRead.steps === s.steps) return;
+    const model = s.model;
+    const steps = s.steps;
+    const gen = s.generation;
+    const p = await model.readParams();
+    if (gen !== s.generation) return;
+    this.params = { model, steps, p };
+    this.lastParamsRead = { gen, steps };
+    const H = model.hidden;
+    const n = Math.min(H, MAX_FILTERS);
+    const units = Array.from({ length: n }, (_, j) => j);
+    this.monitor.timed('draw filters', () =>
+      drawFilters($<HTMLCanvasElement>('cv-filters'), p.W, H, units, s.data.width, s.data.height, gridCols(n)),
+    );
+    $('filters-meta').textContent = n < H ? `first ${n} of ${H} units` : `${H} units`;
+  }
+
+  private async refreshRecon(): Promise<void> {
+    const s = this.session;
+    if (this.lastRecon.gen === s.generation && this.lastRecon.steps === s.steps) return;
+    const gen = s.generation;
+    const steps = s.steps;
+    const V = s.visible;
+    const n = Math.min(RECON_ROWS, s.data.nTest);
+    const data = s.data.test.subarray(0, n * V);
+    const recon = await s.model.reconstruct(data);
+    if (gen !== s.generation) return;
+    this.lastRecon = { gen, steps };
+    let se = 0;
+    for (let i = 0; i < recon.length; i++) {
+      const d = recon[i] - data[i];
+      se += d * d;
+    }
+    const mse = se / recon.length;
+    this.charts.recon.push(steps, [mse, null]);
+    this.state.recon.push([steps, mse]);
+    document.body.dataset.recon = mse.toFixed(5);
+    $('stat-recon').textContent = mse.toFixed(4);
+    const shown = Math.min(RECON_SHOWN, n);
+    const w = s.data.width;
+    const h = s.data.height;
+    this.monitor.timed('draw reconstructions', () => {
+      drawImages($<HTMLCanvasElement>('cv-data'), data, shown, w, h, { cols: 8 });
+      drawImages($<HTMLCanvasElement>('cv-recon'), recon, shown, w, h, { cols: 8 });
+    });
+    $('recon-meta').textContent = `MSE ${mse.toFixed(4)}`;
+  }
+
+  private async refreshFreeEnergy(): Promise<void> {
+    const s = this.session;
+    if (this.lastFe.gen === s.generation && this.lastFe.steps === s.steps) return;
+    const gen = s.generation;
+    const steps = s.steps;
+    const V = s.visible;
+    const n = Math.min(FE_ROWS, s.data.nTest, s.data.nTrain);
+    const test = threshold(s.data.test.subarray(0, n * V));
+    const train = threshold(s.data.train.subarray(0, n * V));
+    const [ft, fr] = await Promise.all([s.model.freeEnergy(test), s.model.freeEnergy(train)]);
+    if (gen !== s.generation) return;
+    this.lastFe = { gen, steps };
+    const mean = (a: Float32Array): number => a.reduce((x, y) => x + y, 0) / a.length;
+    const gap = mean(ft) - mean(fr);
+    this.charts.fgap.push(steps, [gap]);
+    this.state.fgap.push([steps, gap]);
+  }
+
+  private async stepFantasy(): Promise<void> {
+    const s = this.session;
+    const model = s.model;
+    if (!this.fantasy || this.fantasy.model !== model || this.fantasyRestart) {
+      this.fantasy?.chains.dispose();
+      this.fantasy = { chains: await model.createChains({ chains: this.opts.chains, init: 'noise', seed: (this.opts.seed * 7919 + this.state.fantasySweeps) >>> 0 }), model };
+      this.fantasyRestart = false;
+      this.state.fantasySweeps = 0;
+    }
+    const f = this.fantasy;
+    const sweeps = Math.max(1, Math.round(this.sample.sweepsPerFrame));
+    const { probabilities } = await f.chains.run(sweeps);
+    if (this.fantasy !== f) return;
+    this.state.fantasySweeps += sweeps;
+    const n = this.opts.chains;
+    this.monitor.timed('draw fantasies', () =>
+      drawImages($<HTMLCanvasElement>('cv-fantasy'), probabilities, n, s.data.width, s.data.height, { cols: gridCols(n) }),
+    );
+    $('fantasy-meta').textContent = `${n} chains · ${this.state.fantasySweeps.toLocaleString('en-US')} sweeps`;
+  }
+
+  private async stepInpaint(): Promise<void> {
+    const s = this.session;
+    const ip = this.inpaint;
+    const outCanvas = $<HTMLCanvasElement>('cv-inpaint-out');
+    if (ip.needsSetup || ip.model !== s.model) {
+      await ip.setup(s.model, this.testDigit(ip.digit));
+      this.monitor.timed('draw inpainting', () => {
+        ip.drawOriginal($<HTMLCanvasElement>('cv-inpaint-orig'));
+        ip.drawInput($<HTMLCanvasElement>('cv-inpaint-input'));
+        ip.drawCompletions(outCanvas, 4);
+        ip.drawMean($<HTMLCanvasElement>('cv-inpaint-mean'));
+      });
+    } else if (await ip.step(1)) {
+      this.monitor.timed('draw inpainting', () => {
+        ip.drawCompletions(outCanvas, 4);
+        ip.drawMean($<HTMLCanvasElement>('cv-inpaint-mean'));
+      });
+    }
+    this.state.inpaint = { sweeps: ip.sweeps, holeMean: ip.holeMean(), digit: ip.digit, mode: ip.mode };
+    $('inpaint-meta').textContent = `${ip.sweeps} sweeps${ip.sweeps >= ip.maxSweeps ? ' (done)' : ''}`;
+    if (ip.sweeps >= ip.maxSweeps && ip.running) {
+      ip.running = false;
+      $('inpaint-play').textContent = 'Play';
+    }
+  }
+
+  private async refreshPad(): Promise<void> {
+    const s = this.session;
+    const now = performance.now();
+    const stale = this.lastPad.gen !== s.generation || (this.lastPad.steps !== s.steps && now - this.lastPad.t > 500);
+    if (!this.pad.dirty && !stale) return;
+    this.pad.dirty = false;
+    const gen = s.generation;
+    const steps = s.steps;
+    const v = this.pad.pixels.slice();
+    const [hp, recon] = await Promise.all([s.model.transform(v), s.model.reconstruct(v)]);
+    if (gen !== s.generation) return;
+    this.lastPad = { gen, steps, t: now };
+    const H = s.model.hidden;
+    let mean = 0;
+    for (const x of hp) mean += x;
+    mean /= H;
+    this.monitor.timed('draw pad', () => {
+      drawImages($<HTMLCanvasElement>('cv-pad-recon'), recon, 1, s.data.width, s.data.height, { pad: 0 });
+      drawHeatStrip($<HTMLCanvasElement>('cv-pad-hidden'), hp, Math.min(H, 64));
+      const params = this.params;
+      if (params && params.model === s.model) {
+        const top = Array.from(hp, (p, j) => [p, j] as const)
+          .sort((a, b) => b[0] - a[0])
+          .slice(0, Math.min(TOP_FILTERS, H))
+          .map(([, j]) => j);
+        drawFilters($<HTMLCanvasElement>('cv-pad-top'), params.p.W, H, top, s.data.width, s.data.height, TOP_FILTERS);
+      }
+    });
+    this.state.pad = { evaluations: this.state.pad.evaluations + 1, meanActivation: mean };
+    $('pad-meta').textContent = `${H} hidden units · mean P(h) ${mean.toFixed(2)}`;
+  }
+
+  private refreshStatus(): void {
+    const s = this.session;
+    $('stat-steps').textContent = s.steps.toLocaleString('en-US');
+    $('stat-epochs').textContent = s.epochs.toFixed(2);
+    const rate = s.state === 'training' ? s.samplesPerSecond : 0;
+    $('stat-rate').textContent = s.state === 'training' && rate > 0 ? Math.round(rate).toLocaleString('en-US') : '–';
+    if (s.state === 'training' && rate > 0 && s.steps > 0) this.charts.rate.push(s.steps, [rate]);
+    this.state.samplesPerSecond = rate;
+    this.state.hidden = s.model.hidden;
+    this.state.batchSize = s.hyper.batchSize;
+    this.state.perf = this.monitor.summary();
+    const h = s.hyper;
+    $('charts-meta').textContent = `${s.visible}×${s.model.hidden} · ${h.algorithm}-${h.k} · batch ${h.batchSize} · lr ${h.learningRate}`;
+    this.monitor.timed('draw charts', () => {
+      this.charts.recon.flush();
+      this.charts.rate.flush();
+      this.charts.fgap.flush();
+    });
+  }
+}
+

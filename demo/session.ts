@@ -1,0 +1,310 @@
+// One model and its training: start, pause, resume, reset, and hyperparameter
+// changes. Training runs through RBM.train in small chunks (updatesPerSubmit),
+// so the page keeps repainting. Changes to k, CD/PCD, learning rate, momentum,
+// weight decay or batch size restart the run on the same model (its weights and
+// momentum buffers are kept); a change of hidden units builds a new model.
+import { RBM, type RBMParamsF32 } from '../src/index';
+import type { EpochStats, TrainingProgress, TrainingRun } from '../src/rbm/fit';
+import { marginals, type DemoData } from './data';
+
+export interface Hyper {
+  hidden: number;
+  k: number;
+  algorithm: 'CD' | 'PCD';
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  batchSize: number;
+  updatesPerSubmit: number;
+}
+
+export type TrainState = 'idle' | 'training' | 'paused';
+
+export interface SessionEvents {
+  progress(s: Session): void;
+  epoch(s: Session, e: EpochStats & { step: number }): void;
+  state(s: Session): void;
+  /** A different model object (reset, new hidden size, loaded file, new data). */
+  model(s: Session): void;
+  error(s: Session, e: unknown): void;
+}
+
+const now = (): number => performance.now();
+
+export class Session {
+  model: RBM;
+  state: TrainState = 'idle';
+  /** Updates applied to this model, over all runs. */
+  steps = 0;
+  /** Recent throughput (samples/s), over the last second or so. */
+  samplesPerSecond = 0;
+  /** Bumped whenever `model` is replaced. */
+  generation = 0;
+  private run?: TrainingRun;
+  private runEnded?: Promise<void>;
+  private runs = 0;
+  private rate: Array<{ t: number; steps: number }> = [];
+  private dead = false;
+  /** Set while a method is between cancelling a run and deciding what runs next. */
+  private busy = false;
+  private startWhenFree = false;
+
+  constructor(
+    readonly device: GPUDevice,
+    public data: DemoData,
+    public hyper: Hyper,
+    readonly seed: number,
+    private readonly on: SessionEvents,
+  ) {
+    this.model = this.newModel();
+  }
+
+  get visible(): number {
+    return this.data.width * this.data.height;
+  }
+
+  /** Epochs of training data seen. */
+  get epochs(): number {
+    return (this.steps * this.hyper.batchSize) / this.data.nTrain;
+  }
+
+  private newModel(): RBM {
+    return RBM.create(this.device, {
+      visible: this.visible,
+      hidden: this.hyper.hidden,
+      seed: this.seed,
+      visibleMarginals: marginals(this.data.train, this.visible),
+    });
+  }
+
+  private setState(s: TrainState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.on.state(this);
+  }
+
+  start(): void {
+    if (this.dead) return;
+    if (this.busy) {
+      // A reset or settings change is in progress: start once it is done.
+      this.startWhenFree = true;
+      return;
+    }
+    if (this.state === 'training') return;
+    if (this.run) this.run.resume();
+    else this.startRun();
+    this.setState('training');
+  }
+
+  pause(): void {
+    this.startWhenFree = false;
+    if (this.state !== 'training') return;
+    this.run?.pause();
+    this.samplesPerSecond = 0;
+    this.setState('paused');
+  }
+
+  toggle(): void {
+    if (this.state === 'training') this.pause();
+    else this.start();
+  }
+
+  /** Runs a change that cancels the current run; start() calls made meanwhile take effect after it. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.busy) await new Promise((r) => setTimeout(r, 10));
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+      if (this.startWhenFree) {
+        this.startWhenFree = false;
+        this.start();
+      }
+    }
+  }
+
+  private startRun(): void {
+    const model = this.model;
+    const h = this.hyper;
+    const base = this.steps;
+    const runIndex = this.runs++;
+    this.rate = [{ t: now(), steps: base }];
+    const run: TrainingRun = model.train(this.data.train, {
+      // Runs until paused, cancelled or replaced; the page has no "end".
+      epochs: 100000,
+      batchSize: h.batchSize,
+      k: h.k,
+      persistent: h.algorithm === 'PCD',
+      learningRate: h.learningRate,
+      momentum: h.momentum,
+      weightDecay: h.weightDecay,
+      binarize: 'stochastic',
+      updatesPerSubmit: h.updatesPerSubmit,
+      // A restart must not replay the first epoch's order.
+      seed: (this.seed + 0x9e3779b1 * runIndex) >>> 0,
+      onProgress: (p: TrainingProgress) => {
+        if (this.run !== run) return;
+        this.steps = base + p.step;
+        this.updateRate();
+        this.on.progress(this);
+      },
+      onEpoch: (e: EpochStats) => {
+        if (this.run !== run) return;
+        this.on.epoch(this, { ...e, step: this.steps });
+      },
+    });
+    this.run = run;
+    this.runEnded = run.result.then(
+      (r) => {
+        if (this.run === run) {
+          // Finished on its own (100,000 epochs!): nothing left to resume.
+          this.run = undefined;
+          this.steps = base + r.updates;
+          this.setState('idle');
+        }
+      },
+      (e: unknown) => {
+        if (this.run === run) {
+          this.run = undefined;
+          this.setState('idle');
+        }
+        if (!this.dead && !model.isDisposed) this.on.error(this, e);
+      },
+    );
+  }
+
+  private updateRate(): void {
+    const t = now();
+    this.rate.push({ t, steps: this.steps });
+    while (this.rate.length > 2 && t - this.rate[1].t > 1500) this.rate.shift();
+    const first = this.rate[0];
+    const dt = (t - first.t) / 1000;
+    if (dt > 0.75) this.samplesPerSecond = ((this.steps - first.steps) * this.hyper.batchSize) / dt;
+  }
+
+  /** Cancels the run in flight and waits until it has released its GPU buffers. */
+  private async stopRun(): Promise<void> {
+    const run = this.run;
+    const ended = this.runEnded;
+    this.run = undefined;
+    this.runEnded = undefined;
+    if (!run) return;
+    run.resume();
+    run.cancel();
+    await ended;
+  }
+
+  /** Applies changed hyperparameters; returns whether the model was rebuilt. */
+  setHyper(next: Hyper): Promise<boolean> {
+    return this.exclusive(() => this.applyHyper(next));
+  }
+
+  private async applyHyper(next: Hyper): Promise<boolean> {
+    const rebuild = next.hidden !== this.hyper.hidden;
+    const restart = !rebuild && (Object.keys(next) as Array<keyof Hyper>).some((k) => next[k] !== this.hyper[k]);
+    if (!rebuild && !restart) return false;
+    const wasTraining = this.state === 'training';
+    await this.stopRun();
+    this.hyper = { ...next };
+    if (rebuild) this.replaceModel(this.newModel());
+    if (wasTraining) this.startRun();
+    return rebuild;
+  }
+
+  /** A fresh model with the current settings; training continues if it was running. */
+  reset(): Promise<void> {
+    return this.exclusive(() => this.resetNow());
+  }
+
+  private async resetNow(): Promise<void> {
+    const wasTraining = this.state === 'training';
+    await this.stopRun();
+    this.replaceModel(this.newModel());
+    if (wasTraining) this.startRun();
+    else this.setState('idle');
+  }
+
+  setData(data: DemoData): Promise<void> {
+    return this.exclusive(() => this.setDataNow(data));
+  }
+
+  private async setDataNow(data: DemoData): Promise<void> {
+    await this.stopRun();
+    this.data = data;
+    this.replaceModel(this.newModel());
+    this.setState('idle');
+  }
+
+  /** Replaces the model with one read from a safetensors file. */
+  load(bytes: Uint8Array): Promise<Record<string, string>> {
+    return this.exclusive(() => this.loadNow(bytes));
+  }
+
+  private async loadNow(bytes: Uint8Array): Promise<Record<string, string>> {
+    const { model, metadata } = RBM.fromSafetensors(this.device, bytes);
+    if (model.visibleType !== 'bernoulli') {
+      model.dispose();
+      throw new RangeError(`this page shows binary (Bernoulli) RBMs; the file holds a model with ${model.visibleType} visible units.`);
+    }
+    if (model.visible !== this.visible) {
+      model.dispose();
+      throw new RangeError(
+        `the file's model has ${model.visible} visible units, but the data set's images are ${this.data.width}×${this.data.height} = ${this.visible} pixels; load the matching data set first.`,
+      );
+    }
+    await this.stopRun();
+    this.hyper = { ...this.hyper, hidden: model.hidden };
+    this.replaceModel(model);
+    const steps = Number(metadata.updates);
+    this.steps = Number.isFinite(steps) && steps >= 0 ? steps : 0;
+    this.setState('idle');
+    return metadata;
+  }
+
+  async save(): Promise<Uint8Array> {
+    const h = this.hyper;
+    return this.model.toSafetensors({
+      format: 'webgpu-rbm',
+      source: 'webgpu-rbm demo',
+      dataset: this.data.name,
+      width: String(this.data.width),
+      height: String(this.data.height),
+      visible: 'bernoulli',
+      hidden_units: String(this.model.hidden),
+      algorithm: `${h.algorithm}-${h.k}`,
+      learning_rate: String(h.learningRate),
+      momentum: String(h.momentum),
+      weight_decay: String(h.weightDecay),
+      batch_size: String(h.batchSize),
+      updates: String(this.steps),
+      seed: String(this.seed),
+      saved: new Date().toISOString(),
+    });
+  }
+
+  readParams(): Promise<RBMParamsF32> {
+    return this.model.readParams();
+  }
+
+  private replaceModel(model: RBM): void {
+    const old = this.model;
+    this.model = model;
+    this.generation++;
+    this.steps = 0;
+    this.samplesPerSecond = 0;
+    this.runs = 0;
+    this.on.model(this);
+    old.dispose();
+  }
+
+  /** The device is gone: stop everything without touching the GPU again. */
+  kill(): void {
+    this.dead = true;
+    const run = this.run;
+    this.run = undefined;
+    run?.cancel();
+    this.samplesPerSecond = 0;
+    this.setState('idle');
+  }
+}
