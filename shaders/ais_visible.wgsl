@@ -4,6 +4,9 @@
 //   vis[r, i] = 1 if uniform01(seed, k, r·V + i, AIS_VISIBLE_PHASE) < σ((1 − β_k)·b_A[i] + β_k·y[r, i]) else 0
 //   with k = counter[0] and β_k = betas[k]. At k = 0 (β_0 = 0) this draws the
 //   base-rate model's exact sample v ~ σ(b_A), whatever h holds.
+// Gaussian visible units (gaussian = 1): the same mean, unit variance:
+//   vis[r, i] = (1 − β_k)·b_A[i] + β_k·y[r, i] + normal01(seed, k, r·V + i, AIS_VISIBLE_PHASE)
+//   (the base model is then N(b_A, I)).
 //
 // Layout (row-major f32): h [R, H], W [V, H] (read transposed), b and b_A [V],
 // vis [R, V]; betas [K + 1] f32; counter [1] u32.
@@ -14,6 +17,10 @@ struct Dims {
   n_in: u32,
   n_out: u32,
   seed: u32,
+  gaussian: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 const AIS_VISIBLE_PHASE: u32 = 0xA151u;
@@ -47,5 +54,9 @@ fn epilogue(m: u32, n: u32, acc: f32) {
   let beta = betas[step];
   let e = m * dims.n_out + n;
   let y = (1.0 - beta) * b_base[n] + beta * (acc + b[n]);
-  vis[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, AIS_VISIBLE_PHASE) < sigmoid(y));
+  if (dims.gaussian != 0u) {
+    vis[e] = y + normal01(dims.seed, step, e, AIS_VISIBLE_PHASE);
+  } else {
+    vis[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, AIS_VISIBLE_PHASE) < sigmoid(y));
+  }
 }

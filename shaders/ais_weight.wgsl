@@ -6,6 +6,8 @@
 //   with δ = β_k − β_{k−1} (exact in f32 for neighbouring βs), β_lo = min(β_k, β_{k−1})
 //   and k = counter[0]. (softplus(βx) = β·max(x, 0) + log1p(e^{−β|x|}), and
 //   log1p(e^{−a−d}) − log1p(e^{−a}) = log1p(σ(−a)·expm1(−d)) for d ≥ 0.)
+// Gaussian visible units (gaussian = 1): log p*_β(v) = −(1 − β)|v − b_A|²/2 − β|v − b|²/2 + Σ_j softplus(β x_j),
+// so (b − b_A)ᵀv above becomes Σ_i (b_i − b_A,i)(v_i − (b_i + b_A,i)/2).
 // This form of softplus(β_k x) − softplus(β_{k−1} x) never subtracts two
 // large numbers: δ is tiny near β = 1 and the naive difference would lose it.
 // log1p and expm1 use series where 1 + x would round, so tiny steps keep
@@ -23,7 +25,7 @@ struct Dims {
   rows: u32,
   n_vis: u32,
   n_hid: u32,
-  _pad: u32,
+  gaussian: u32,
 }
 
 const WORKGROUP_SIZE: u32 = 64u;
@@ -90,7 +92,7 @@ fn main(
   let beta_lo = min(beta, beta_prev);
   let abs_delta = abs(delta);
 
-  var lin = 0.0; // Σ_j max(x_j, 0) + (b − b_A)ᵀv, later times δ
+  var lin = 0.0; // Σ_j max(x_j, 0) + the visible-bias term, later times δ
   var lg = 0.0;
   if (r < dims.rows) {
     for (var j = lid; j < H; j = j + WORKGROUP_SIZE) {
@@ -100,7 +102,11 @@ fn main(
       lg = lg + log1p_small(sigmoid(-beta_lo * ax) * expm1_neg(-abs_delta * ax));
     }
     for (var i = lid; i < V; i = i + WORKGROUP_SIZE) {
-      lin = fma(b[i] - b_base[i], vis[r * V + i], lin);
+      var v = vis[r * V + i];
+      if (dims.gaussian != 0u) {
+        v = v - 0.5 * (b[i] + b_base[i]);
+      }
+      lin = fma(b[i] - b_base[i], v, lin);
     }
   }
   red_lin[lid] = lin;

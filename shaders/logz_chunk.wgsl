@@ -5,7 +5,12 @@
 //   t(s) = aᵀs + Σ_l softplus(d_l + Σ_k M[l, k] s_k),   M[l, k] = W[l·stride_l + k·stride_k]
 // enumerating h: a = c, d = b, l = visible i, k = hidden j (stride_l = H, stride_k = 1);
 // enumerating v: a = b, d = c, l = hidden j,  k = visible i (stride_l = 1, stride_k = H).
-// log Z = logsumexp_s t(s). This kernel writes, per workgroup of 256 states,
+// log Z = logsumexp_s t(s).
+// Gaussian visible units (gaussian = 1, unit variance; only h is enumerated):
+// ∫ e^{−E(v,h)} dv = (2π)^{V/2} e^{t(h)} with
+//   t(h) = cᵀh + Σ_i a_i·(b_i + a_i/2),   a_i = W_i·h,
+// the host adding (V/2)·log 2π. Here d_l = b_i stays out of the pre-activation.
+// This kernel writes, per workgroup of 256 states,
 //   partials[2g] = m = max_s t(s),   partials[2g + 1] = Σ_s exp(t(s) − m)  (in [1, 256])
 // so nothing overflows whatever the weights; logz_combine.wgsl merges them.
 //
@@ -22,7 +27,7 @@ struct Dims {
   stride_l: u32,
   stride_k: u32,
   chunk_states: u32,
-  _pad0: u32,
+  gaussian: u32,
   _pad1: u32,
   _pad2: u32,
 }
@@ -40,6 +45,7 @@ const INVALID: f32 = -3.0e38; // a term that exp() turns into exactly 0
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
 
 var<workgroup> base: array<f32, TILE_L>;
+var<workgroup> d_tile: array<f32, TILE_L>;
 // M[l, k] for the low bits k < 8, two vec4 per l (zero where k ≥ n).
 var<workgroup> m_low: array<vec4<f32>, TILE_L * 2u>;
 var<workgroup> red_max: array<f32, WORKGROUP_SIZE>;
@@ -57,6 +63,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let s = first + lid;
   let valid = s < (1u << n);
   let high = first >> LOW_BITS;
+  let gaussian = dims.gaussian != 0u;
 
   let bits_lo = vec4<f32>(vec4<u32>(s, s >> 1u, s >> 2u, s >> 3u) & vec4<u32>(1u));
   let bits_hi = vec4<f32>(vec4<u32>(s >> 4u, s >> 5u, s >> 6u, s >> 7u) & vec4<u32>(1u));
@@ -76,15 +83,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     if (lid < TILE_L) {
       let l = l0 + lid;
       var x = 0.0;
+      var dl = 0.0;
       if (l < L) {
-        x = d[l];
+        dl = d[l];
         for (var k = LOW_BITS; k < n; k = k + 1u) {
           if (((high >> (k - LOW_BITS)) & 1u) != 0u) {
             x = x + weight(l, k);
           }
         }
       }
-      base[lid] = x;
+      // Bernoulli: the bias joins the pre-activation; Gaussian: a_i is kept apart from b_i.
+      base[lid] = select(x + dl, x, gaussian);
+      d_tile[lid] = dl;
     }
     workgroupBarrier();
 
@@ -92,7 +102,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     var tile_sum = 0.0;
     for (var ll = 0u; ll < count; ll = ll + 1u) {
       let x = base[ll] + dot(bits_lo, m_low[2u * ll]) + dot(bits_hi, m_low[2u * ll + 1u]);
-      tile_sum = tile_sum + softplus(x);
+      if (gaussian) {
+        tile_sum = fma(x, d_tile[ll] + 0.5 * x, tile_sum);
+      } else {
+        tile_sum = tile_sum + softplus(x);
+      }
     }
     total = total + tile_sum;
     workgroupBarrier();

@@ -1,0 +1,277 @@
+// Annealed importance sampling on the GPU (Salakhutdinov & Murray 2008): R
+// runs in parallel, one row each. The math, schedule and estimate live in
+// src/cpu/ais.ts; this file moves the chains on the GPU:
+//   step 0:       ais_visible at β_0 = 0 draws v ~ the base-rate model
+//   step k ≥ 1:   ais_hidden (x = vW + c, h ~ σ(β_k x)), ais_weight (log-weight
+//                 increment from the same x), ais_visible (v ~ p(v | h) at β_k)
+//   every step:   advance (counter[0] = k, the β index and RNG step, on the GPU)
+// Many steps go in one command buffer; only the R log-weights are read back.
+// reverseAis runs the same kernels from given start states down a reversed schedule.
+// Gaussian visible units: the base model is N(b_A, I); the kernels take a gaussian flag.
+import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
+import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } from '../gpu/kernels';
+import type { TileChoice } from '../gpu/tune';
+import { EVAL_KERNELS } from '../gpu/eval-kernels';
+import {
+  aisEstimate,
+  aisSchedule,
+  baseRateBiases,
+  biasesFromMarginals,
+  checkSchedule,
+  DEFAULT_AIS_RUNS,
+  DEFAULT_AIS_STEPS,
+  gaussianBaseMeans,
+  logZBase,
+  reverseAISEstimate,
+  type AISEstimate,
+} from '../cpu/ais';
+import type { RBM } from './model';
+import { resolveTiles } from './trainer';
+import { checkBinary, checkFiniteArray, checkSize } from './validate';
+
+export interface AISOptions {
+  /**
+   * Training data [n, V], for the base-rate model: smoothed marginals of
+   * values in [0, 1]; for Gaussian visible units, the column means (the base
+   * model is then N(means, I)).
+   */
+  data?: Float32Array;
+  /** Or the base-rate marginals directly (each strictly inside (0, 1)); for Gaussian units, the means. */
+  marginals?: ArrayLike<number>;
+  /** α in (count + α) / (n + 2α) (default 1). */
+  smoothing?: number;
+  /** The number of β steps K (default 14,500, spaced like S&M), or an explicit schedule 0 = β_0 ≤ … ≤ β_K = 1. */
+  betas?: number | ArrayLike<number>;
+  /** Parallel runs R (default 100). */
+  runs?: number;
+  /** Seeds the runs' random numbers (default 1). */
+  seed?: number;
+  /** β steps per submitted command buffer (default 250). */
+  stepsPerSubmit?: number;
+  /** Called after each submitted block of steps has run (reverse AIS counts its burn-in sweeps as steps). */
+  onProgress?: (stepsDone: number, steps: number) => void;
+  /** GEMM tiles of the hidden and visible passes: 'auto' (default) tunes once per device, as the trainer does. */
+  tile?: 'auto' | TileShape | TileChoice;
+}
+
+export interface AISResult extends AISEstimate {
+  /** Final log-weight of each run (float64 sums of the GPU's float32 parts). */
+  logWeights: Float64Array;
+  runs: number;
+  /** The number of β steps K. */
+  betas: number;
+  /** Wall-clock time of the sampling, in seconds. */
+  seconds: number;
+}
+
+interface Dispatch {
+  kernel: Kernel;
+  group: GPUBindGroup;
+  x: number;
+  y: number;
+}
+
+/** Estimates log Z with R parallel AIS runs on the GPU; see AISOptions for the defaults. */
+export async function ais(model: RBM, options: AISOptions): Promise<AISResult> {
+  model.owner.assertLive();
+  const bA = Float32Array.from(baseBiasesOf(options, model));
+  const betas = scheduleOf(options.betas);
+  const { logWeights, seconds } = await anneal(model, { ...common(options), bA, betas });
+  const K = betas.length - 1;
+  const logZ0 = logZBase(bA, model.hidden, model.visibleType === 'gaussian');
+  return { ...aisEstimate(logWeights, logZ0), logWeights, runs: logWeights.length, betas: K, seconds };
+}
+
+export interface ReverseAISOptions extends AISOptions {
+  /**
+   * The runs' starting visible states: binary rows [n, V], cycled over the
+   * runs (default: `data`). Ideally exact model samples; data rows plus
+   * burn-in are the usual stand-in (Burda et al. 2015).
+   */
+  start?: Float32Array;
+  /** Gibbs sweeps at β = 1 before annealing down (default 100). */
+  burnIn?: number;
+}
+
+/**
+ * Reverse AIS: the same chains run from the model (β = 1) to the base-rate
+ * model (β = 0), giving log Z ≈ log Z_0 − logmeanexp(w). Started from exact
+ * samples it over-estimates log Z on average, so together with forward AIS it
+ * brackets log Z; from data rows it is a heuristic (conservative) check.
+ * `betas` counts the annealing steps (the reversed forward schedule); the
+ * burn-in sweeps come first.
+ */
+export async function reverseAis(model: RBM, options: ReverseAISOptions): Promise<AISResult> {
+  model.owner.assertLive();
+  const V = model.visible;
+  const gaussian = model.visibleType === 'gaussian';
+  const bA = Float32Array.from(baseBiasesOf(options, model));
+  const startRows = options.start ?? options.data;
+  if (startRows === undefined) {
+    throw new RangeError('reverseAis: give the chains\' starting states (options.start, [n, V] rows) or options.data');
+  }
+  if (!(startRows instanceof Float32Array) || startRows.length === 0 || startRows.length % V !== 0) {
+    throw new RangeError(`reverseAis: start states must be a Float32Array of rows × visible=${V} values, got ${startRows?.length}`);
+  }
+  if (gaussian) checkFiniteArray('reverseAis start states', startRows);
+  else checkBinary('reverseAis start states', startRows, V);
+  const burnIn = options.burnIn ?? 100;
+  if (!Number.isInteger(burnIn) || burnIn < 0) throw new RangeError(`burnIn must be a non-negative integer, got ${burnIn}`);
+  const forward = scheduleOf(options.betas);
+  const K = forward.length - 1;
+  // [1 × (burnIn + 1), β_{K−1}, …, β_0 = 0]: repeated βs add exactly 0 to the weights.
+  const betas = new Float32Array(burnIn + K + 1);
+  betas.fill(1, 0, burnIn + 1);
+  for (let k = 1; k <= K; k++) betas[burnIn + k] = forward[K - k];
+  const settings = common(options);
+  const runs = settings.runs;
+  const start = new Float32Array(runs * V);
+  const n = startRows.length / V;
+  for (let r = 0; r < runs; r++) start.set(startRows.subarray((r % n) * V, (r % n + 1) * V), r * V);
+  const { logWeights, seconds } = await anneal(model, { ...settings, bA, betas, start });
+  return { ...reverseAISEstimate(logWeights, logZBase(bA, model.hidden, gaussian)), logWeights, runs, betas: K, seconds };
+}
+
+interface Annealing {
+  bA: Float32Array;
+  /** β_0 … β_K as the GPU reads them. */
+  betas: Float32Array;
+  runs: number;
+  seed: number;
+  stepsPerSubmit: number;
+  onProgress?: (stepsDone: number, steps: number) => void;
+  tile: 'auto' | TileShape | TileChoice;
+  /** First visible states [runs, V]; without them step 0 samples the base-rate model. */
+  start?: Float32Array;
+}
+
+function common(o: AISOptions): Omit<Annealing, 'bA' | 'betas'> {
+  const runs = o.runs ?? DEFAULT_AIS_RUNS;
+  checkSize('runs', runs);
+  const stepsPerSubmit = o.stepsPerSubmit ?? 250;
+  checkSize('stepsPerSubmit', stepsPerSubmit);
+  const seed = o.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new RangeError(`seed must be an integer in [0, 2^32), got ${seed}`);
+  }
+  return { runs, seed, stepsPerSubmit, onProgress: o.onProgress, tile: o.tile ?? 'auto' };
+}
+
+/** Runs the chains through the schedule on the GPU; returns each run's log-weight. */
+async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Array; seconds: number }> {
+  const { device, visible: V, hidden: H } = model;
+  const { runs, seed, tile, betas, stepsPerSubmit } = a;
+  const K = betas.length - 1;
+  // The AIS passes have the shapes of the sampler's: runs play the batch.
+  const tiles = await resolveTiles(device, tile, { visible: V, hidden: H, batch: runs });
+  const [hidden, visible, weight, advance] = await Promise.all([
+    getKernel(device, EVAL_KERNELS.aisHidden(tiles.hidden)),
+    getKernel(device, EVAL_KERNELS.aisVisible(tiles.visible)),
+    getKernel(device, EVAL_KERNELS.aisWeight()),
+    getKernel(device, KERNELS.advance()),
+  ]);
+  const scratch = new BufferOwner(device, `AIS ${runs} runs × ${K} βs`);
+  try {
+    const betaBuf = scratch.storage('betas', betas);
+    const bABuf = scratch.storage('base biases', a.bA);
+    const vis = scratch.storage('vis', a.start ?? runs * V * 4);
+    const hid = scratch.storage('hid', runs * H * 4);
+    const x = scratch.storage('x', runs * H * 4);
+    const logw = scratch.storage('log-weights', runs * 2 * 4);
+    const counter = scratch.storage('counter', new Uint32Array(4));
+
+
+    const hidDims = scratch.uniform('hidden dims', packUniform([runs, V, H, seed]));
+    const gaussian = model.visibleType === 'gaussian' ? 1 : 0;
+    const visDims = scratch.uniform('visible dims', packUniform([runs, H, V, seed, gaussian, 0, 0, 0]));
+    const weightDims = scratch.uniform('weight dims', packUniform([runs, V, H, gaussian]));
+    const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+    const weightX = Math.min(runs, maxGroups);
+    const d = (kernel: Kernel, buffers: GPUBuffer[], gx: number, gy: number): Dispatch => {
+      if (gx > maxGroups || gy > maxGroups) {
+        throw new RangeError(
+          `ais: kernel ${kernel.spec.name} needs ${Math.max(gx, gy)} workgroups in one dimension, above this ` +
+            `device's maxComputeWorkgroupsPerDimension (${maxGroups}); use fewer runs.`,
+        );
+      }
+      return { kernel, group: kernel.bind(buffers), x: gx, y: gy };
+    };
+    const hidStep = d(
+      hidden,
+      [hidDims, counter, betaBuf, vis, model.W, model.c, x, hid],
+      Math.ceil(H / tileCols(tiles.hidden)),
+      Math.ceil(runs / tileRows(tiles.hidden)),
+    );
+    const weightStep = d(
+      weight,
+      [weightDims, counter, betaBuf, x, vis, model.b, bABuf, logw],
+      weightX,
+      Math.ceil(runs / weightX),
+    );
+    const visStep = d(
+      visible,
+      [visDims, counter, betaBuf, hid, model.W, model.b, bABuf, vis],
+      Math.ceil(V / tileCols(tiles.visible)),
+      Math.ceil(runs / tileRows(tiles.visible)),
+    );
+    const advStep = d(advance, [counter], 1, 1);
+
+    const start = performance.now();
+    for (let k0 = 0; k0 <= K; k0 += stepsPerSubmit) {
+      model.owner.assertLive();
+      const encoder = device.createCommandEncoder({ label: 'AIS' });
+      const pass = encoder.beginComputePass({ label: `AIS steps ${k0}…` });
+      const run = (s: Dispatch): void => s.kernel.dispatch(pass, s.group, s.x, s.y);
+      for (let k = k0; k < Math.min(K + 1, k0 + stepsPerSubmit); k++) {
+        if (k > 0) {
+          run(hidStep);
+          run(weightStep);
+        }
+        // Step 0 samples the base-rate model (β_0 = 0) unless the runs were given their start.
+        if (k < K && (k > 0 || !a.start)) run(visStep);
+        run(advStep);
+      }
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      a.onProgress?.(Math.min(K, k0 + stepsPerSubmit - 1), K);
+    }
+    const parts = await readFloat32(device, logw, runs * 2);
+    const seconds = (performance.now() - start) / 1000;
+    const logWeights = new Float64Array(runs);
+    for (let r = 0; r < runs; r++) logWeights[r] = parts[2 * r] + parts[2 * r + 1];
+    return { logWeights, seconds };
+  } finally {
+    scratch.dispose();
+  }
+}
+
+/** The base-rate model's visible biases (Gaussian: means) from `data` or `marginals` (exactly one). */
+function baseBiasesOf(o: AISOptions, model: RBM): Float64Array {
+  const V = model.visible;
+  const gaussian = model.visibleType === 'gaussian';
+  if (o.data !== undefined && o.marginals !== undefined) {
+    throw new RangeError('ais: give either data or marginals for the base-rate model, not both');
+  }
+  if (o.data !== undefined) return gaussian ? gaussianBaseMeans(o.data, V) : baseRateBiases(o.data, V, o.smoothing ?? 1);
+  if (o.marginals !== undefined) {
+    if (!gaussian) return biasesFromMarginals(o.marginals, V);
+    if (o.marginals.length !== V) throw new RangeError(`means has ${o.marginals.length} values, the model ${V} visible units`);
+    checkFiniteArray('base-model means', o.marginals);
+    return Float64Array.from(o.marginals);
+  }
+  throw new RangeError(
+    'ais: the base-rate model needs the training data (options.data) or its visible marginals (options.marginals)',
+  );
+}
+
+/** The schedule as the float32 values the GPU uses, validated after rounding. */
+function scheduleOf(betas: number | ArrayLike<number> | undefined): Float32Array {
+  if (betas === undefined || typeof betas === 'number') {
+    return Float32Array.from(aisSchedule(betas ?? DEFAULT_AIS_STEPS));
+  }
+  checkSchedule(betas);
+  const f32 = Float32Array.from(betas);
+  checkSchedule(f32);
+  return f32;
+}

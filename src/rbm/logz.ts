@@ -1,0 +1,127 @@
+// Exact log Z on the GPU: enumerate the 2^n states of the smaller layer in
+// chunks (logz_chunk.wgsl), reduce each chunk to one (max, Σ exp(t − max))
+// pair on the GPU (logz_combine.wgsl), and merge the chunk pairs in float64.
+import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
+import { getKernel } from '../gpu/kernels';
+import { EVAL_KERNELS, LOGZ_STATES_PER_GROUP } from '../gpu/eval-kernels';
+import type { RBM } from './model';
+import { checkFiniteNumber } from './validate';
+
+/** Most units exactLogZ enumerates: 2^26 states × the other layer is already minutes on a fast GPU. */
+export const MAX_EXACT_LOGZ_UNITS = 26;
+const DEFAULT_CHUNK_STATES = 1 << 16;
+/** Work (states × units of the other layer) per submitted command buffer, so no submit runs for long. */
+const WORK_PER_SUBMIT = 2 ** 28;
+
+export interface ExactLogZOptions {
+  /** States per dispatch: a power of two ≥ 256 (default 2^16). */
+  chunkStates?: number;
+}
+
+/**
+ * Which layer exactLogZ enumerates: the smaller one (hidden on a tie, like
+ * logZExact); always the hidden one for Gaussian visible units.
+ */
+export function enumeratedLayer(model: Pick<RBM, 'visible' | 'hidden' | 'visibleType'>): 'hidden' | 'visible' {
+  return model.visibleType === 'gaussian' || model.hidden <= model.visible ? 'hidden' : 'visible';
+}
+
+/**
+ * log Z of the model, exact up to float32 rounding. Enumerates the smaller
+ * layer, which must have ≤ 26 units; for Gaussian visible units (unit
+ * variance) the hidden layer, v integrated out analytically:
+ * log Z = (V/2)·log 2π + logsumexp_h [cᵀh + Σ_i a_i (b_i + a_i/2)], a = W h.
+ */
+export async function exactLogZ(model: RBM, options: ExactLogZOptions = {}): Promise<number> {
+  model.owner.assertLive();
+  const { visible: V, hidden: H, device } = model;
+  const gaussian = model.visibleType === 'gaussian';
+  const hiddenSide = enumeratedLayer(model) === 'hidden';
+  const n = hiddenSide ? H : V;
+  if (n > MAX_EXACT_LOGZ_UNITS) {
+    const which = gaussian ? 'hidden layer (Gaussian visible units are integrated, not enumerated)' : 'smaller layer';
+    throw new RangeError(
+      `exactLogZ: the ${which} has ${n} units (visible=${V}, hidden=${H}), but exact enumeration ` +
+        `is limited to ${MAX_EXACT_LOGZ_UNITS} units (2^${MAX_EXACT_LOGZ_UNITS} states); use ais() for larger models.`,
+    );
+  }
+  const total = 2 ** n;
+  const chunkStates = Math.min(total, chunkSize(options.chunkStates));
+  const groups = Math.ceil(chunkStates / LOGZ_STATES_PER_GROUP);
+  const chunks = total / chunkStates;
+  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+  if (groups > maxGroups) {
+    throw new RangeError(
+      `exactLogZ: chunkStates=${chunkStates} needs ${groups} workgroups, above this device's ` +
+        `maxComputeWorkgroupsPerDimension (${maxGroups}); use a smaller chunkStates.`,
+    );
+  }
+
+  const L = hiddenSide ? V : H;
+  // M[l, k] = W[l·stride_l + k·stride_k]: rows of W when enumerating h, columns when enumerating v.
+  const strides = hiddenSide ? [H, 1] : [1, H];
+  const [chunk, combine] = await Promise.all([
+    getKernel(device, EVAL_KERNELS.logzChunk()),
+    getKernel(device, EVAL_KERNELS.logzCombine()),
+  ]);
+  const scratch = new BufferOwner(device, 'exactLogZ');
+  try {
+    const dims = scratch.uniform('dims', packUniform([n, L, strides[0], strides[1], chunkStates, gaussian ? 1 : 0, 0, 0]));
+    const combineDims = scratch.uniform('combine dims', packUniform([groups, 0, 0, 0]));
+    const counter = scratch.storage('chunk counter', new Uint32Array(4));
+    const partials = scratch.storage('partials', groups * 2 * 4);
+    const results = scratch.storage('chunk results', chunks * 2 * 4);
+    const a = hiddenSide ? model.c : model.b;
+    const d = hiddenSide ? model.b : model.c;
+    const chunkGroup = chunk.bind([dims, counter, model.W, a, d, partials]);
+    const combineGroup = combine.bind([combineDims, counter, partials, results]);
+
+    const perSubmit = Math.max(1, Math.floor(WORK_PER_SUBMIT / (chunkStates * L)));
+    for (let c0 = 0; c0 < chunks; c0 += perSubmit) {
+      const encoder = device.createCommandEncoder({ label: 'exactLogZ' });
+      const pass = encoder.beginComputePass({ label: 'exactLogZ chunks' });
+      for (let c = c0; c < Math.min(chunks, c0 + perSubmit); c++) {
+        chunk.dispatch(pass, chunkGroup, groups);
+        combine.dispatch(pass, combineGroup, 1);
+      }
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    }
+    const logSum = mergeLogSumExp(await readFloat32(device, results, chunks * 2));
+    return gaussian ? logSum + (V / 2) * Math.log(2 * Math.PI) : logSum;
+  } finally {
+    scratch.dispose();
+  }
+}
+
+/** Mean over the rows of `data` ([rows, V]) of log p(v) = −F(v) − log Z, F from the GPU kernel. */
+export async function averageLogLikelihood(model: RBM, data: Float32Array, logZ: number): Promise<number> {
+  checkFiniteNumber('logZ', logZ);
+  const F = await model.freeEnergy(data);
+  let sum = 0;
+  for (let r = 0; r < F.length; r++) sum -= F[r];
+  return sum / F.length - logZ;
+}
+
+/** log Σ_c s_c·e^{m_c} of (m, s) pairs, in float64. */
+function mergeLogSumExp(pairs: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < pairs.length; i += 2) {
+    if (!Number.isFinite(pairs[i]) || !Number.isFinite(pairs[i + 1])) {
+      throw new Error(`exactLogZ: chunk ${i / 2} reduced to a non-finite value (${pairs[i]}, ${pairs[i + 1]})`);
+    }
+    if (pairs[i + 1] > 0) max = Math.max(max, pairs[i]);
+  }
+  if (max === -Infinity) throw new Error('exactLogZ: the GPU reduction produced no terms');
+  let sum = 0;
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i + 1] > 0) sum += pairs[i + 1] * Math.exp(pairs[i] - max);
+  return max + Math.log(sum);
+}
+
+function chunkSize(requested: number | undefined): number {
+  const c = requested ?? DEFAULT_CHUNK_STATES;
+  if (!Number.isInteger(c) || c < LOGZ_STATES_PER_GROUP || (c & (c - 1)) !== 0) {
+    throw new RangeError(`chunkStates must be a power of two ≥ ${LOGZ_STATES_PER_GROUP}, got ${c}`);
+  }
+  return c;
+}

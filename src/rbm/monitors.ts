@@ -1,0 +1,125 @@
+// Training monitors that need no partition function: the free-energy gap
+// (overfitting) and the pseudo-log-likelihood, both from the GPU free-energy kernel.
+import { uniform01 } from '../cpu/philox';
+import { softplus } from '../cpu/exact';
+import type { RBM } from './model';
+import { checkBinary } from './validate';
+
+/** Philox phase of the PLL's choice of unit; key (seed, 0), counter = row. */
+export const PLL_FLIP_PHASE = 0x911;
+/** Free energies per GPU call when the exact PLL flips every unit (bounds the upload to 16 MiB). */
+const MAX_VALUES_PER_CALL = 1 << 22;
+
+/**
+ * mean F(held-out) − mean F(train): Hinton's overfitting monitor ("A Practical
+ * Guide to Training RBMs", §6). log Z cancels, so it is exact for any model;
+ * a gap that grows during training means the model prefers the training rows.
+ * Use a training subset of about the held-out set's size, as the guide says.
+ */
+export async function freeEnergyGap(model: RBM, trainData: Float32Array, heldOutData: Float32Array): Promise<number> {
+  const [train, heldOut] = await Promise.all([model.freeEnergy(trainData), model.freeEnergy(heldOutData)]);
+  return mean(heldOut) - mean(train);
+}
+
+export interface PseudoLikelihoodOptions {
+  /** Seeds the choice of flipped unit per row (default 1). */
+  seed?: number;
+  /** Exact PLL: flip every unit of every row (V + 1 free energies per row instead of 2). */
+  allUnits?: boolean;
+}
+
+export interface PseudoLikelihood {
+  /** Mean over the rows of perRow. */
+  mean: number;
+  perRow: Float64Array;
+  /** The unit flipped in each row (stochastic variant); null for allUnits. */
+  flipped: Uint32Array | null;
+}
+
+/**
+ * Pseudo-log-likelihood of binary rows, with p(v_i | v_−i) = σ(F(ṽ) − F(v))
+ * where ṽ is v with unit i flipped.
+ *
+ * Default (stochastic) variant: exactly the formula of scikit-learn's
+ * BernoulliRBM.score_samples — one unit i per row, chosen uniformly, and
+ *   PLL(v) ≈ V · log σ(F(ṽ) − F(v)),
+ * an unbiased one-sample estimate of the sum below. scikit-learn draws i with
+ * numpy's RandomState; here i = ⌊V · uniform01(seed, 0, row, PLL_FLIP_PHASE)⌋
+ * (Philox, see `pllFlipUnit`), so the values match scikit-learn's given the same
+ * units, not its random stream. scikit-learn returns the per-row array; its
+ * usual report is the mean, our `mean`.
+ *
+ * allUnits: the exact (Besag) PLL Σ_i log σ(F(ṽ^(i)) − F(v)), costing V free
+ * energies per row (O(V²H) per row).
+ */
+export async function pseudoLogLikelihood(
+  model: RBM,
+  data: Float32Array,
+  options: PseudoLikelihoodOptions = {},
+): Promise<PseudoLikelihood> {
+  model.owner.assertLive();
+  if (model.visibleType === 'gaussian') {
+    throw new RangeError('pseudoLogLikelihood flips binary units; this model has Gaussian visible units (use freeEnergyGap or exactLogZ/ais)');
+  }
+  const V = model.visible;
+  if (!(data instanceof Float32Array) || data.length === 0 || data.length % V !== 0) {
+    throw new RangeError(`pseudoLogLikelihood: data must be a Float32Array of rows × visible=${V} values, got ${data?.length}`);
+  }
+  checkBinary('pseudoLogLikelihood data', data, V);
+  const seed = options.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new RangeError(`pseudoLogLikelihood: seed must be an integer in [0, 2^32), got ${seed}`);
+  }
+  const rows = data.length / V;
+  const F = await model.freeEnergy(data);
+  const perRow = new Float64Array(rows);
+
+  if (!options.allUnits) {
+    const flipped = new Uint32Array(rows);
+    const corrupted = data.slice();
+    for (let r = 0; r < rows; r++) {
+      flipped[r] = pllFlipUnit(seed, r, V);
+      corrupted[r * V + flipped[r]] = 1 - corrupted[r * V + flipped[r]];
+    }
+    const Ft = await model.freeEnergy(corrupted);
+    for (let r = 0; r < rows; r++) perRow[r] = V * logSigmoid(Ft[r] - F[r]);
+    return { mean: mean(perRow), perRow, flipped };
+  }
+
+  const rowsPerCall = Math.max(1, Math.floor(MAX_VALUES_PER_CALL / (V * V)));
+  for (let r0 = 0; r0 < rows; r0 += rowsPerCall) {
+    const count = Math.min(rowsPerCall, rows - r0);
+    const flips = new Float32Array(count * V * V);
+    for (let r = 0; r < count; r++) {
+      const row = data.subarray((r0 + r) * V, (r0 + r + 1) * V);
+      for (let i = 0; i < V; i++) {
+        const at = (r * V + i) * V;
+        flips.set(row, at);
+        flips[at + i] = 1 - row[i];
+      }
+    }
+    const Ft = await model.freeEnergy(flips);
+    for (let r = 0; r < count; r++) {
+      let s = 0;
+      for (let i = 0; i < V; i++) s += logSigmoid(Ft[r * V + i] - F[r0 + r]);
+      perRow[r0 + r] = s;
+    }
+  }
+  return { mean: mean(perRow), perRow, flipped: null };
+}
+
+/** The visible unit the stochastic PLL flips in `row`. */
+export function pllFlipUnit(seed: number, row: number, visible: number): number {
+  return Math.min(visible - 1, Math.floor(uniform01(seed, 0, row, PLL_FLIP_PHASE) * visible));
+}
+
+/** log σ(x) = −softplus(−x), in float64. */
+function logSigmoid(x: number): number {
+  return -softplus(-x);
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s / xs.length;
+}
