@@ -1,0 +1,56 @@
+// Kernels of parallel tempering (src/rbm/tempering.ts): same KernelSpec shape
+// as KERNELS in kernels.ts, compiled and cached by the same getKernel().
+import rngWGSL from '../../shaders/rng.wgsl?raw';
+import mathWGSL from '../../shaders/math.wgsl?raw';
+import gemmWGSL from '../../shaders/gemm.wgsl?raw';
+import ptHiddenWGSL from '../../shaders/pt_hidden.wgsl?raw';
+import ptVisibleWGSL from '../../shaders/pt_visible.wgsl?raw';
+import ptSwapWGSL from '../../shaders/pt_swap.wgsl?raw';
+import { DEFAULT_TILE, MAX_THREAD_ROWS, type KernelSpec, type TileShape } from './kernels';
+
+/** Workgroup size of pt_swap (one invocation per pair and chain). */
+export const PT_SWAP_WORKGROUP_SIZE = 64;
+
+/**
+ * RNG phases of one tempered sweep. The sweep step (counter[0]) keys Philox
+ * with the seed; the element index and the phase make the counter.
+ */
+export const PT_PHASE = {
+  hidden: 0,
+  visible: 1,
+  /** The swap decision of pair (m, m+1), element = the lower replica's row. */
+  swapDecide: 2,
+  /** Redrawing the hidden states of swapped rows, element = the h element. */
+  swapResample: 3,
+} as const;
+
+/** gemm.wgsl's override constants. */
+function gemmConstants(t: TileShape): Record<string, number> {
+  if (!Number.isInteger(t.threadRows) || t.threadRows < 1 || t.threadRows > MAX_THREAD_ROWS) {
+    throw new RangeError(`threadRows must be an integer in 1..${MAX_THREAD_ROWS}, got ${t.threadRows}`);
+  }
+  return { WG_COLS: t.wgCols, WG_ROWS: t.wgRows, THREAD_ROWS: t.threadRows, TILE_K: t.tileK, USE_SHARED: t.shared ? 1 : 0 };
+}
+
+export const PT_KERNELS = {
+  /** [dims, counter, betas, vis, W, c, x, hid] */
+  hidden: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
+    name: 'pt_hidden',
+    code: rngWGSL + mathWGSL + ptHiddenWGSL + gemmWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+    constants: gemmConstants(t),
+  }),
+  /** [dims, counter, betas, hid, W, b, vis_prob, vis] */
+  visible: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
+    name: 'pt_visible',
+    code: rngWGSL + mathWGSL + ptVisibleWGSL + gemmWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+    constants: gemmConstants(t),
+  }),
+  /** [dims, counter, betas, b, x, vis, hid, accepted] */
+  swap: (): KernelSpec => ({
+    name: 'pt_swap',
+    code: rngWGSL + mathWGSL + ptSwapWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
+  }),
+} as const;

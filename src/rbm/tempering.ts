@@ -1,0 +1,431 @@
+// Parallel tempering (replica exchange) for a Bernoulli RBM on the GPU.
+//
+// M replicas of n chains each sample the tempered models
+// p_β(v, h) ∝ exp(−β E(v, h)) for β_0 = 1 > β_1 ≥ … ≥ β_{M−1} ≥ 0; the hot
+// replicas cross energy barriers easily and pass their states down to β = 1
+// through swap moves between neighbouring temperatures. One sweep, every
+// replica at once (all rows stacked by replica in one buffer):
+//
+//   pt_hidden   x = vW + c stored, h ~ σ(β_r x)              (one GEMM, all replicas)
+//   pt_swap     on swap sweeps: pairs (m, m+1), m ≡ round (mod 2), accept with
+//               min(1, e^{F_m(v_m) + F_{m+1}(v_{m+1}) − F_m(v_{m+1}) − F_{m+1}(v_m)}),
+//               swapped rows redraw h in their new replica
+//   pt_visible  v ~ σ(β_r (hWᵀ + b))                        (one GEMM, all replicas)
+//   advance     the RNG step
+//
+// β scales the kernels' epilogues instead of copies of W, so the sampler always
+// sees the model's current parameters (training changes them every update)
+// and costs 3–4 dispatches per sweep whatever M is. Accepted swaps are counted
+// per pair on the GPU; attempts are known on the CPU; both are read once.
+import { BufferOwner, packUniform, readBuffer, readFloat32, writeArray } from '../gpu/buffers';
+import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } from '../gpu/kernels';
+import { PT_KERNELS, PT_PHASE, PT_SWAP_WORKGROUP_SIZE } from '../gpu/pt-kernels';
+import type { TileChoice } from '../gpu/tune';
+import { uniform01 } from '../cpu/philox';
+import { raceLoss } from '../gpu/lost';
+import type { RBM } from './model';
+import type { SampleResult } from './sampler';
+import { resolveTiles } from './trainer';
+import { checkBinary, checkSize } from './validate';
+
+/** Replicas when neither `replicas` nor `betas` is given. */
+export const DEFAULT_REPLICAS = 10;
+/**
+ * The hottest β of the default ladder. At β = 0 the tempered model is the
+ * uniform distribution over v: the top replica draws an independent fair-coin
+ * state every sweep, so whichever mode a state belongs to, it can enter the
+ * ladder at the top, with no tuning. (A Gaussian visible layer would need
+ * β > 0, but tempering supports Bernoulli visible units only.)
+ */
+export const DEFAULT_BETA_MIN = 0;
+/** Tempering's RNG streams differ from training's and plain sampling's for the same model seed. */
+export const PT_SEED_SALT = 0x50545250;
+const NOISE_PHASE = 0x401f;
+
+export interface TemperingOptions {
+  /** Chains per replica; the β = 1 replica's chains are the samples. */
+  chains: number;
+  /** Number of temperatures M ≥ 2 (default 10, or betas.length). */
+  replicas?: number;
+  /**
+   * The inverse temperatures, β_0 = 1 first, non-increasing, each in [0, 1].
+   * Default: M values evenly spaced from 1 down to `betaMin`.
+   */
+  betas?: ArrayLike<number>;
+  /** The last β of the default, evenly spaced ladder (default 0). */
+  betaMin?: number;
+  /**
+   * Start from Bernoulli(1/2) noise (default), from [chains, V] binary states
+   * (every replica starts there) or from [replicas · chains, V] states
+   * (replica by replica).
+   */
+  init?: 'noise' | Float32Array;
+  /** A round of swaps every this many sweeps (default 1); rounds alternate even and odd pairs. */
+  swapEvery?: number;
+  seed?: number;
+  /** GEMM tile shapes of the two sweep passes: 'auto' (default, tuned per device and shape) or given. */
+  tile?: 'auto' | TileShape | TileChoice;
+}
+
+export interface TemperingSampleOptions extends TemperingOptions {
+  /** Tempered sweeps to run. */
+  steps: number;
+  /** Keep the β = 1 replica's state every this many sweeps (default: only the last). */
+  keepEvery?: number;
+  /** Sweeps per command buffer (default 50). */
+  stepsPerSubmit?: number;
+}
+
+export interface SwapStats {
+  /** Accepted and attempted swaps of each neighbouring pair (m, m+1), m = 0 … M−2. */
+  accepted: number[];
+  attempted: number[];
+  /** accepted / attempted per pair (NaN for a pair never tried). */
+  acceptance: number[];
+}
+
+export interface TemperingResult extends SampleResult {
+  /** The ladder as the GPU uses it (float32 values). */
+  betas: number[];
+  /** Swap acceptance rate of each pair (m, m+1), m = 0 … M−2. */
+  swapAcceptance: number[];
+  swaps: SwapStats;
+}
+
+/** M inverse temperatures evenly spaced from 1 down to betaMin. */
+export function linearBetas(replicas: number, betaMin = DEFAULT_BETA_MIN): number[] {
+  if (!Number.isInteger(replicas) || replicas < 2) throw new RangeError(`replicas must be an integer ≥ 2, got ${replicas}`);
+  checkBeta('betaMin', betaMin);
+  return Array.from({ length: replicas }, (_, m) => (m === replicas - 1 ? betaMin : 1 - ((1 - betaMin) * m) / (replicas - 1)));
+}
+
+function checkBeta(name: string, b: number): void {
+  if (typeof b !== 'number' || !Number.isFinite(b) || b < 0 || b > 1) {
+    throw new RangeError(`${name} must be a number in [0, 1], got ${b}`);
+  }
+}
+
+/** Resolves replicas / betas / betaMin to a checked ladder. */
+export function resolveBetas(o: Pick<TemperingOptions, 'replicas' | 'betas' | 'betaMin'>): number[] {
+  if (o.betas === undefined) {
+    const M = o.replicas ?? DEFAULT_REPLICAS;
+    return linearBetas(M, o.betaMin ?? DEFAULT_BETA_MIN);
+  }
+  const betas = Array.from(o.betas);
+  if (betas.length < 2) throw new RangeError(`betas must hold at least 2 inverse temperatures, got ${betas.length}`);
+  if (o.replicas !== undefined && o.replicas !== betas.length) {
+    throw new RangeError(`replicas (${o.replicas}) and betas.length (${betas.length}) disagree`);
+  }
+  if (o.betaMin !== undefined) throw new RangeError('give either betas or betaMin, not both');
+  betas.forEach((b, m) => checkBeta(`betas[${m}]`, b));
+  if (betas[0] !== 1) throw new RangeError(`betas[0] must be 1 (the model itself), got ${betas[0]}`);
+  for (let m = 1; m < betas.length; m++) {
+    if (betas[m] > betas[m - 1]) {
+      throw new RangeError(`betas must not increase: betas[${m}] = ${betas[m]} > betas[${m - 1}] = ${betas[m - 1]}`);
+    }
+  }
+  return betas;
+}
+
+/** Pairs (m, m+1) with m ≡ parity (mod 2) among M replicas. */
+export function swapPairs(replicas: number, parity: number): number {
+  return parity === 0 ? Math.floor(replicas / 2) : Math.floor((replicas - 1) / 2);
+}
+
+interface Dispatch {
+  kernel: Kernel;
+  group: GPUBindGroup;
+  x: number;
+  y: number;
+}
+
+/** n chains at each of M temperatures, persistent until disposed. */
+export class TemperedChains {
+  /** Visible states [M · chains, V], stacked by replica: rows [0, chains) are β = 1. */
+  readonly vis: GPUBuffer;
+  readonly visProb: GPUBuffer;
+  readonly replicas: number;
+  /** The ladder as the GPU uses it (float32 values). */
+  readonly betas: readonly number[];
+  private readonly owner: BufferOwner;
+  private readonly acceptedBuffer: GPUBuffer;
+  private readonly hidden: Dispatch;
+  private readonly visible: Dispatch;
+  private readonly swap: Array<Dispatch | undefined>;
+  private readonly advance: Dispatch;
+  private readonly attempted: number[];
+  /** Sweeps run so far. */
+  steps = 0;
+  /** Swap rounds run so far (round r tries pairs m ≡ r mod 2). */
+  swapRounds = 0;
+
+  private constructor(
+    readonly model: RBM,
+    readonly chains: number,
+    betas: Float32Array,
+    readonly swapEvery: number,
+    readonly seed: number,
+    init: Float32Array,
+    k: Record<'hidden' | 'visible' | 'swap' | 'advance', Kernel>,
+    rowsPerTile: { hidden: number; visible: number; hiddenCols: number; visibleCols: number },
+  ) {
+    const V = model.visible;
+    const H = model.hidden;
+    const n = chains;
+    const M = betas.length;
+    const R = M * n;
+    this.replicas = M;
+    this.betas = Array.from(betas);
+    this.attempted = new Array<number>(M - 1).fill(0);
+    const device = model.device;
+    const owner = new BufferOwner(device, `tempered chains ${M}×${n}`);
+    this.owner = owner;
+    try {
+      const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+      const yRows = Math.ceil(R / Math.min(rowsPerTile.hidden, rowsPerTile.visible));
+      if (yRows > maxGroups) {
+        throw new RangeError(
+          `${M} replicas × ${n} chains need ${yRows} workgroups; this device allows ${maxGroups} per dimension`,
+        );
+      }
+      const betaBuf = owner.storage('betas', betas);
+      this.vis = owner.storage('vis', init);
+      this.visProb = owner.storage('vis_prob', init);
+      const x = owner.storage('x', R * H * 4);
+      const hid = owner.storage('hid', R * H * 4);
+      const counter = owner.storage('counter', new Uint32Array(4));
+      this.acceptedBuffer = owner.storage('accepted swaps', new Uint32Array(M - 1));
+      const hDims = owner.uniform('pt hidden dims', packUniform([R, n, V, H, seed, PT_PHASE.hidden]));
+      const vDims = owner.uniform('pt visible dims', packUniform([R, n, H, V, seed, PT_PHASE.visible]));
+      this.hidden = {
+        kernel: k.hidden,
+        group: k.hidden.bind([hDims, counter, betaBuf, this.vis, model.W, model.c, x, hid]),
+        x: Math.ceil(H / rowsPerTile.hiddenCols),
+        y: Math.ceil(R / rowsPerTile.hidden),
+      };
+      this.visible = {
+        kernel: k.visible,
+        group: k.visible.bind([vDims, counter, betaBuf, hid, model.W, model.b, this.visProb, this.vis]),
+        x: Math.ceil(V / rowsPerTile.visibleCols),
+        y: Math.ceil(R / rowsPerTile.visible),
+      };
+      this.swap = [0, 1].map((parity) => {
+        const pairs = swapPairs(M, parity);
+        if (pairs === 0) return undefined;
+        const dims = owner.uniform(
+          `pt swap dims ${parity}`,
+          packUniform([n, V, H, parity, pairs, seed, PT_PHASE.swapDecide, PT_PHASE.swapResample]),
+        );
+        const groups = Math.ceil((pairs * n) / PT_SWAP_WORKGROUP_SIZE);
+        const gx = Math.min(groups, maxGroups);
+        return {
+          kernel: k.swap,
+          group: k.swap.bind([dims, counter, betaBuf, model.b, x, this.vis, hid, this.acceptedBuffer]),
+          x: gx,
+          y: Math.ceil(groups / gx),
+        };
+      });
+      this.advance = { kernel: k.advance, group: k.advance.bind([counter]), x: 1, y: 1 };
+    } catch (e) {
+      owner.dispose();
+      throw e;
+    }
+  }
+
+  static async create(model: RBM, o: TemperingOptions): Promise<TemperedChains> {
+    model.owner.assertLive();
+    if (model.visibleType !== 'bernoulli') {
+      throw new RangeError(
+        'parallel tempering supports Bernoulli visible units only: a Gaussian visible layer at inverse ' +
+          'temperature β has variance 1/β, unbounded as β → 0',
+      );
+    }
+    checkSize('chains', o.chains);
+    const swapEvery = o.swapEvery ?? 1;
+    checkSize('swapEvery', swapEvery);
+    const betas = Float32Array.from(resolveBetas(o));
+    const M = betas.length;
+    const V = model.visible;
+    const n = o.chains;
+    const seed = (o.seed ?? (model.seed ^ PT_SEED_SALT)) >>> 0;
+    let init: Float32Array;
+    if (o.init === undefined || o.init === 'noise') {
+      init = new Float32Array(M * n * V);
+      for (let e = 0; e < init.length; e++) init[e] = uniform01(seed, 0, e, NOISE_PHASE) < 0.5 ? 1 : 0;
+    } else {
+      init = expandStates('init', o.init, M, n, V);
+    }
+    // Both passes are GEMMs over all M·n rows.
+    const tiles = await resolveTiles(model.device, o.tile ?? 'auto', { visible: V, hidden: model.hidden, batch: M * n });
+    const [hidden, visible, swap, advance] = await Promise.all([
+      getKernel(model.device, PT_KERNELS.hidden(tiles.hidden)),
+      getKernel(model.device, PT_KERNELS.visible(tiles.visible)),
+      getKernel(model.device, PT_KERNELS.swap()),
+      getKernel(model.device, KERNELS.advance()),
+    ]);
+    return new TemperedChains(model, n, betas, swapEvery, seed, init, { hidden, visible, swap, advance }, {
+      hidden: tileRows(tiles.hidden),
+      visible: tileRows(tiles.visible),
+      hiddenCols: tileCols(tiles.hidden),
+      visibleCols: tileCols(tiles.visible),
+    });
+  }
+
+  /** Encodes `count` tempered sweeps (with their swap rounds) in one compute pass. */
+  encode(encoder: GPUCommandEncoder, count: number): void {
+    this.assertLive();
+    const pass = encoder.beginComputePass({ label: 'tempered sweeps' });
+    const run = (d: Dispatch): void => d.kernel.dispatch(pass, d.group, d.x, d.y);
+    for (let s = 0; s < count; s++) {
+      run(this.hidden);
+      if ((this.steps + 1) % this.swapEvery === 0) {
+        const parity = this.swapRounds % 2;
+        const d = this.swap[parity];
+        if (d) {
+          run(d);
+          for (let m = parity; m + 1 < this.replicas; m += 2) this.attempted[m] += this.chains;
+        }
+        this.swapRounds++;
+      }
+      run(this.visible);
+      run(this.advance);
+      this.steps++;
+    }
+    pass.end();
+  }
+
+  /** Runs `steps` sweeps, keeping the β = 1 states every `keepEvery` sweeps; one readback at the end. */
+  async run(steps: number, keepEvery = steps, stepsPerSubmit = 50): Promise<TemperingResult> {
+    checkSize('steps', steps);
+    checkSize('keepEvery', keepEvery);
+    checkSize('stepsPerSubmit', stepsPerSubmit);
+    this.assertLive();
+    const device = this.model.device;
+    const bytes = this.chains * this.model.visible * 4;
+    const kept = Math.floor(steps / keepEvery);
+    const scratch = new BufferOwner(device, 'tempered samples');
+    try {
+      const samples = scratch.storage('kept samples', Math.max(1, kept) * bytes);
+      const probs = scratch.storage('kept probabilities', Math.max(1, kept) * bytes);
+      let slot = 0;
+      let done = 0;
+      while (done < steps) {
+        const encoder = device.createCommandEncoder({ label: 'parallel tempering' });
+        const untilKeep = keepEvery - (done % keepEvery);
+        const n = Math.min(stepsPerSubmit, untilKeep, steps - done);
+        this.encode(encoder, n);
+        done += n;
+        if (done % keepEvery === 0 && slot < kept) {
+          // Replica 0 (β = 1) is rows [0, chains): the first `bytes` of the stacked buffers.
+          encoder.copyBufferToBuffer(this.vis, 0, samples, slot * bytes, bytes);
+          encoder.copyBufferToBuffer(this.visProb, 0, probs, slot * bytes, bytes);
+          slot++;
+        }
+        device.queue.submit([encoder.finish()]);
+        if (n === stepsPerSubmit) await raceLoss(device, device.queue.onSubmittedWorkDone()); // bounded queue depth
+      }
+      const count = (kept * bytes) / 4;
+      const [s, p, swaps] = await Promise.all([
+        readFloat32(device, samples, count),
+        readFloat32(device, probs, count),
+        this.swapStats(),
+      ]);
+      return {
+        samples: s,
+        probabilities: p,
+        kept,
+        chains: this.chains,
+        betas: [...this.betas],
+        swapAcceptance: swaps.acceptance,
+        swaps,
+      };
+    } finally {
+      scratch.dispose();
+    }
+  }
+
+  /** Accepted / attempted swaps per pair since creation or the last resetSwapStats() (one small readback). */
+  async swapStats(): Promise<SwapStats> {
+    this.assertLive();
+    const M = this.replicas;
+    // Attempts as encoded now, which is what the GPU counts will include when the copy runs.
+    const attempted = [...this.attempted];
+    const accepted = Array.from(new Uint32Array(await readBuffer(this.model.device, this.acceptedBuffer, (M - 1) * 4)));
+    return { accepted, attempted, acceptance: accepted.map((a, m) => (attempted[m] > 0 ? a / attempted[m] : NaN)) };
+  }
+
+  /** Zeroes the swap counters (accepted counts are u32 on the GPU: reset before 2^32 attempts per pair). */
+  resetSwapStats(): void {
+    this.assertLive();
+    writeArray(this.model.device, this.acceptedBuffer, 0, new Uint32Array(this.replicas - 1));
+    this.attempted.fill(0);
+  }
+
+  /** Sets the states: [chains, V] binary rows for every replica, or [replicas · chains, V] replica by replica. */
+  setStates(states: Float32Array): void {
+    this.assertLive();
+    const V = this.model.visible;
+    const all = expandStates('states', states, this.replicas, this.chains, V);
+    writeArray(this.model.device, this.vis, 0, all);
+    writeArray(this.model.device, this.visProb, 0, all);
+  }
+
+  /** One replica's current binary states, [chains, V] (replica 0 is β = 1). */
+  read(replica = 0): Promise<Float32Array> {
+    this.assertLive();
+    if (!Number.isInteger(replica) || replica < 0 || replica >= this.replicas) {
+      throw new RangeError(`replica must be an integer in [0, ${this.replicas}), got ${replica}`);
+    }
+    const count = this.chains * this.model.visible;
+    return readFloat32(this.model.device, this.vis, count, replica * count);
+  }
+
+  /** Every replica's states, [replicas, chains, V]. */
+  readAll(): Promise<Float32Array> {
+    this.assertLive();
+    return readFloat32(this.model.device, this.vis, this.replicas * this.chains * this.model.visible);
+  }
+
+  private assertLive(): void {
+    this.owner.assertLive();
+    this.model.owner.assertLive();
+  }
+
+  get isDisposed(): boolean {
+    return this.owner.isDisposed;
+  }
+
+  dispose(): void {
+    this.owner.dispose();
+  }
+}
+
+/** [n, V] broadcast to every replica, or [M·n, V] as is; binary either way. */
+function expandStates(name: string, a: Float32Array, M: number, n: number, V: number): Float32Array {
+  if (!(a instanceof Float32Array) || (a.length !== n * V && a.length !== M * n * V)) {
+    throw new RangeError(
+      `${name} must be a Float32Array of chains × visible = ${n} × ${V} = ${n * V} values ` +
+        `or replicas × chains × visible = ${M * n * V}, got ${a?.length}`,
+    );
+  }
+  checkBinary(name, a, V);
+  if (a.length === M * n * V) return a;
+  const out = new Float32Array(M * n * V);
+  for (let m = 0; m < M; m++) out.set(a, m * n * V);
+  return out;
+}
+
+/**
+ * Samples `model` by parallel tempering: fresh chains at M temperatures,
+ * `steps` sweeps with swap rounds, the β = 1 replica's states kept.
+ */
+export async function parallelTempering(model: RBM, o: TemperingSampleOptions): Promise<TemperingResult> {
+  checkSize('steps', o.steps);
+  if (o.keepEvery !== undefined) checkSize('keepEvery', o.keepEvery);
+  const chains = await TemperedChains.create(model, o);
+  try {
+    return await chains.run(o.steps, o.keepEvery ?? o.steps, o.stepsPerSubmit);
+  } finally {
+    chains.dispose();
+  }
+}
