@@ -26,3 +26,7 @@ export { freeEnergyGap, pseudoLogLikelihood } from './rbm/monitors';
 export { DeviceLostError } from './gpu/lost';
 export { standardize, applyStandardize, unstandardize } from './data/standardize';
 export type { TileChoice } from './gpu/tune';
+export { parallelTempering, TemperedChains, linearBetas } from './rbm/tempering';
+export type { TemperingOptions, TemperingResult } from './rbm/tempering';
+export { trainPT, fitPT } from './rbm/pt-train';
+export type { PTFitOptions, PTFitResult, PTTrainingRun } from './rbm/pt-train';

@@ -2,16 +2,17 @@
 // chunks so progress events, pause and cancel never stall the GPU (the next
 // chunk is queued before the previous one is awaited) and a page keeps
 // repainting. Metrics are reduced on the GPU and read back once per epoch.
-import { BINARIZE_PHASE } from '../data/binarize';
 import { shuffledPermutation } from '../data/split';
-import { uniform01 } from '../cpu/philox';
 import { GpuDataset, type BinarizeMode } from './dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
 import type { CDTrainer, Hyperparameters } from './trainer';
-import { checkFiniteNumber, checkSize } from './validate';
+import { checkSize } from './validate';
+import {
+  controlledRun, firstBatch, momentumAt, now, scheduleAt, type RunControl, type Schedule,
+} from './training-common';
 
-export type Schedule = number | ((epoch: number) => number);
+export type { Schedule };
 
 export interface FitOptions {
   epochs: number;
@@ -77,60 +78,11 @@ export interface FitResult {
   cancelled: boolean;
 }
 
-export interface TrainingRun {
-  readonly result: Promise<FitResult>;
-  pause(): void;
-  resume(): void;
-  /** Stops after the update in flight; the model keeps every completed update. */
-  cancel(): void;
-  readonly paused: boolean;
-}
-
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-
-function scheduleAt(s: Schedule, epoch: number, name: string): number {
-  const x = typeof s === 'function' ? s(epoch) : s;
-  checkFiniteNumber(`${name} at epoch ${epoch}`, x, 0);
-  return x;
-}
-
-function momentumAt(m: Schedule | 'hinton', epoch: number): number {
-  return m === 'hinton' ? (epoch < 5 ? 0.5 : 0.9) : scheduleAt(m, epoch, 'momentum');
-}
+export type TrainingRun = RunControl<FitResult>;
 
 /** Starts training `model` on `data` ([N, V] intensities in [0, 1]). */
 export function train(model: RBM, data: Float32Array, options: FitOptions): TrainingRun {
-  let paused = false;
-  let cancelled = false;
-  let wake: (() => void) | undefined;
-  const gate = (): Promise<void> =>
-    paused && !cancelled ? new Promise((resolve) => (wake = resolve)) : Promise.resolve();
-  const release = (): void => {
-    wake?.();
-    wake = undefined;
-  };
-  options.signal?.addEventListener('abort', () => {
-    cancelled = true;
-    release();
-  });
-  const result = runTraining(model, data, options, gate, () => cancelled || options.signal?.aborted === true);
-  return {
-    result,
-    pause: () => {
-      paused = true;
-    },
-    resume: () => {
-      paused = false;
-      release();
-    },
-    cancel: () => {
-      cancelled = true;
-      release();
-    },
-    get paused() {
-      return paused;
-    },
-  };
+  return controlledRun(options.signal, (gate, isCancelled) => runTraining(model, data, options, gate, isCancelled));
 }
 
 async function runTraining(
@@ -265,23 +217,4 @@ async function runTraining(
     trainer?.dispose();
     dataset.dispose();
   }
-}
-
-/** The first batch of epoch 0, binarized exactly as gather.wgsl will: the PCD chains' start. */
-function firstBatch(
-  data: Float32Array, V: number, B: number, perm: Uint32Array,
-  mode: BinarizeMode, threshold: number, seed: number,
-): Float32Array {
-  const out = new Float32Array(B * V);
-  for (let r = 0; r < B; r++) {
-    const src = perm[r];
-    for (let i = 0; i < V; i++) {
-      const x = data[src * V + i];
-      out[r * V + i] =
-        mode === 'none' ? x
-        : mode === 'threshold' ? (x > threshold ? 1 : 0)
-        : uniform01(seed, 0, src * V + i, BINARIZE_PHASE) < x ? 1 : 0;
-    }
-  }
-  return out;
 }

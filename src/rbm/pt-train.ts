@@ -14,16 +14,15 @@
 //
 // Swap acceptance is read with the metrics after each epoch (one small
 // readback) and the GPU counters are reset, so they never wrap.
-import { BINARIZE_PHASE } from '../data/binarize';
 import { shuffledPermutation } from '../data/split';
-import { uniform01 } from '../cpu/philox';
-import { GpuDataset, type BinarizeMode } from './dataset';
+import { GpuDataset } from './dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
-import type { EpochStats, FitOptions, FitResult, Schedule, TrainingProgress } from './fit';
+import type { EpochStats, FitOptions, FitResult, TrainingProgress } from './fit';
+import { controlledRun, firstBatch, momentumAt, now, scheduleAt, type RunControl } from './training-common';
 import type { CDTrainer, Hyperparameters } from './trainer';
 import { PT_SEED_SALT, TemperedChains } from './tempering';
-import { checkFiniteNumber, checkSize } from './validate';
+import { checkSize } from './validate';
 
 export interface PTFitOptions extends Omit<FitOptions, 'k' | 'persistent' | 'onEpoch'> {
   /** Temperatures M (default 10, or betas.length). */
@@ -57,26 +56,7 @@ export interface PTFitResult extends FitResult {
   swapsAttempted: number[];
 }
 
-export interface PTTrainingRun {
-  readonly result: Promise<PTFitResult>;
-  pause(): void;
-  resume(): void;
-  /** Stops after the update in flight; the model keeps every completed update. */
-  cancel(): void;
-  readonly paused: boolean;
-}
-
-const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-
-function scheduleAt(s: Schedule, epoch: number, name: string): number {
-  const x = typeof s === 'function' ? s(epoch) : s;
-  checkFiniteNumber(`${name} at epoch ${epoch}`, x, 0);
-  return x;
-}
-
-function momentumAt(m: Schedule | 'hinton', epoch: number): number {
-  return m === 'hinton' ? (epoch < 5 ? 0.5 : 0.9) : scheduleAt(m, epoch, 'momentum');
-}
+export type PTTrainingRun = RunControl<PTFitResult>;
 
 /** The seed of the tempered chains trainPT uses, for replaying a run. */
 export function ptChainSeed(model: RBM, o: Pick<PTFitOptions, 'seed' | 'chainSeed'>): number {
@@ -85,37 +65,7 @@ export function ptChainSeed(model: RBM, o: Pick<PTFitOptions, 'seed' | 'chainSee
 
 /** Starts training `model` on `data` ([N, V] intensities in [0, 1]) with a parallel-tempering negative phase. */
 export function trainPT(model: RBM, data: Float32Array, options: PTFitOptions): PTTrainingRun {
-  let paused = false;
-  let cancelled = false;
-  let wake: (() => void) | undefined;
-  const gate = (): Promise<void> =>
-    paused && !cancelled ? new Promise((resolve) => (wake = resolve)) : Promise.resolve();
-  const release = (): void => {
-    wake?.();
-    wake = undefined;
-  };
-  options.signal?.addEventListener('abort', () => {
-    cancelled = true;
-    release();
-  });
-  const result = runPT(model, data, options, gate, () => cancelled || options.signal?.aborted === true);
-  return {
-    result,
-    pause: () => {
-      paused = true;
-    },
-    resume: () => {
-      paused = false;
-      release();
-    },
-    cancel: () => {
-      cancelled = true;
-      release();
-    },
-    get paused() {
-      return paused;
-    },
-  };
+  return controlledRun(options.signal, (gate, isCancelled) => runPT(model, data, options, gate, isCancelled));
 }
 
 /** Trains to the end: `trainPT(...).result`. */
@@ -279,23 +229,4 @@ async function runPT(
     pt?.dispose();
     dataset.dispose();
   }
-}
-
-/** The first batch of epoch 0, binarized exactly as gather.wgsl will: every replica's start. */
-function firstBatch(
-  data: Float32Array, V: number, B: number, perm: Uint32Array,
-  mode: BinarizeMode, threshold: number, seed: number,
-): Float32Array {
-  const out = new Float32Array(B * V);
-  for (let r = 0; r < B; r++) {
-    const src = perm[r];
-    for (let i = 0; i < V; i++) {
-      const x = data[src * V + i];
-      out[r * V + i] =
-        mode === 'none' ? x
-        : mode === 'threshold' ? (x > threshold ? 1 : 0)
-        : uniform01(seed, 0, src * V + i, BINARIZE_PHASE) < x ? 1 : 0;
-    }
-  }
-  return out;
 }
