@@ -1,5 +1,6 @@
 // Node access to the files in assets/. The path is resolved from this module's
-// URL and tried at two depths: ../../assets from src/cli/*.ts, ../assets from a
+// URL and tried at two depths: ../../assets from src/cli/*.ts or the bundled
+// dist/cli/webgpu-rbm.js (npm run build:cli), ../assets from a
 // bundled dist/*.js one level below the package root.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -1,0 +1,96 @@
+// The `webgpu-rbm` command: dispatch to train | sample | eval, turn known
+// failures into one-line messages with an exit code (2 usage, 1 runtime), and
+// make sure the process ends: Dawn can keep the event loop alive after the
+// device is gone, so we exit explicitly once the output is flushed.
+import { version } from '../../package.json';
+import { UsageError, CliError, messageOf } from './errors';
+import { runEval, EVAL_HELP } from './eval';
+import { flushOutput } from './output';
+import { runSample, SAMPLE_HELP } from './sample';
+import { runTrain, TRAIN_HELP } from './train';
+
+interface Command {
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  train: { summary: 'train an RBM with CD-k / PCD-k and save it as safetensors', help: TRAIN_HELP, run: runTrain },
+  sample: { summary: 'run Gibbs chains on a saved model and write them as a PNG', help: SAMPLE_HELP, run: runSample },
+  eval: { summary: 'free energy, free-energy gap and reconstruction error of a model on data', help: EVAL_HELP, run: runEval },
+};
+
+const MAIN_HELP = `webgpu-rbm ${version}: Restricted Boltzmann Machines on WebGPU (Node + Dawn)
+
+Usage: webgpu-rbm <command> [options]
+
+Commands
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
+
+Run "webgpu-rbm <command> --help" for its options. Every command takes --json
+(one JSON object on the last line of stdout).
+
+Quick start
+  webgpu-rbm train --data mnist --hidden 256 --epochs 5 --out out/mnist.safetensors \\
+    --filters out/filters.png --samples out/samples.png
+
+The GPU is reached through Dawn's Vulkan backend; without a GPU, Mesa's
+lavapipe is used when installed (set VK_ICD_FILENAMES to choose a driver).
+`;
+
+const wantsHelp = (args: string[]): boolean => args.some((a) => a === '--help' || a === '-h');
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : undefined;
+    // No command at all is a usage error: help goes to stderr, exit 2.
+    (name === undefined ? process.stderr : process.stdout).write(topic ? topic.help : MAIN_HELP);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    throw new UsageError(`unknown command "${name}"; the commands are ${Object.keys(COMMANDS).join(', ')} (run "webgpu-rbm --help")`);
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(command.help);
+    return 0;
+  }
+  return command.run(rest);
+}
+
+/** One line on stderr; a stack trace only for bugs (or with WEBGPU_RBM_DEBUG=1). */
+function report(e: unknown): number {
+  const debug = process.env.WEBGPU_RBM_DEBUG === '1';
+  if (e instanceof UsageError || e instanceof CliError) {
+    process.stderr.write(`webgpu-rbm: ${e.message}\n`);
+    if (debug && e.stack) process.stderr.write(e.stack + '\n');
+    return e.exitCode;
+  }
+  // Range and format errors from the library are about the input, not bugs.
+  const isInputError = e instanceof RangeError || (e instanceof Error && /FormatError$/.test(e.name));
+  if (isInputError && !debug) {
+    process.stderr.write(`webgpu-rbm: ${messageOf(e)}\n`);
+    return 1;
+  }
+  process.stderr.write(`webgpu-rbm: internal error: ${debug && e instanceof Error && e.stack ? e.stack : messageOf(e)}\n`);
+  if (!debug) process.stderr.write('webgpu-rbm: rerun with WEBGPU_RBM_DEBUG=1 for the stack trace, and please report it\n');
+  return 1;
+}
+
+const argv = process.argv.slice(2);
+const code = await main(argv).catch((e: unknown) => {
+  const exitCode = report(e);
+  // Under --json a failure is still one JSON object on stdout, for scripts that parse it.
+  if (argv.includes('--json')) process.stdout.write(JSON.stringify({ command: argv[0], error: messageOf(e), exit_code: exitCode }) + '\n');
+  return exitCode;
+});
+await flushOutput();
+process.exit(code);
