@@ -1,13 +1,17 @@
-// free_energy: F(v) = −bᵀv − Σ_j softplus(vᵀw_j + c_j) for each row of a batch;
-// for Gaussian visible units (gaussian = 1): F(v) = Σ_i (v_i − b_i)²/2 − Σ_j softplus(vᵀw_j + c_j).
+// free_energy: F(v) for each row of a block, from the softplus terms.
 //
-// Layout (row-major f32): data [rows, V], W [V, H], b [V], c [H]; out [rows].
-// One workgroup per row: invocations stride over the hidden units (and the
-// visible units for bᵀv), then a tree reduction in workgroup memory.
-// Rows beyond maxComputeWorkgroupsPerDimension go to the y dimension.
+//   Bernoulli visible units: F(v) = −bᵀv − Σ_j terms[m·H + j]
+//   Gaussian  (gaussian = 1): F(v) = Σ_i (v_i − b_i)²/2 − Σ_j terms[m·H + j]
+//   with terms[m·H + j] = softplus(vᵀw_j + c_j) from softplus_terms.wgsl.
+//
+// Layout (row-major f32): data [N, V] (block rows start at row_offset),
+// terms [rows, H], b [V]; out [N] (written at row_offset + m).
+// One workgroup per row: a strided sum, then a tree reduction in workgroup
+// memory. Rows beyond maxComputeWorkgroupsPerDimension go to the y dimension.
 
 struct Dims {
   rows: u32,
+  row_offset: u32,
   n_vis: u32,
   n_hid: u32,
   gaussian: u32,
@@ -17,10 +21,9 @@ const WORKGROUP_SIZE: u32 = 128u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> data: array<f32>;
-@group(0) @binding(2) var<storage, read> W: array<f32>;
+@group(0) @binding(2) var<storage, read> terms: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read> c: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
@@ -30,20 +33,17 @@ fn main(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wg.x + wg.y * nwg.x;
+  let m = wg.x + wg.y * nwg.x;
   let V = dims.n_vis;
   let H = dims.n_hid;
-  let in_range = row < dims.rows;
-  let base = row * V;
+  let in_range = m < dims.rows;
+  let base = (dims.row_offset + m) * V;
 
+  // s accumulates −F(v).
   var s = 0.0;
   if (in_range) {
     for (var j = lid; j < H; j = j + WORKGROUP_SIZE) {
-      var x = c[j];
-      for (var i = 0u; i < V; i = i + 1u) {
-        x = fma(data[base + i], W[i * H + j], x);
-      }
-      s = s + softplus(x);
+      s = s + terms[m * H + j];
     }
     for (var i = lid; i < V; i = i + WORKGROUP_SIZE) {
       if (dims.gaussian != 0u) {
@@ -63,6 +63,6 @@ fn main(
     workgroupBarrier();
   }
   if (lid == 0u && in_range) {
-    out[row] = -partial[0];
+    out[dims.row_offset + m] = -partial[0];
   }
 }

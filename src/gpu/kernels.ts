@@ -8,6 +8,7 @@ import updateWGSL from '../../shaders/update.wgsl?raw';
 import gemmWGSL from '../../shaders/gemm.wgsl?raw';
 import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
 import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
+import softplusTermsWGSL from '../../shaders/softplus_terms.wgsl?raw';
 import gatherWGSL from '../../shaders/gather.wgsl?raw';
 import reconErrorWGSL from '../../shaders/recon_error.wgsl?raw';
 import clampWGSL from '../../shaders/clamp.wgsl?raw';
@@ -112,10 +113,16 @@ export const KERNELS = {
     code: advanceWGSL,
     bindings: ['rw'],
   }),
+  softplusTerms: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
+    name: 'softplus_terms',
+    code: mathWGSL + softplusTermsWGSL + gemmWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+    constants: tileConstants(t),
+  }),
   freeEnergy: (): KernelSpec => ({
     name: 'free_energy',
-    code: mathWGSL + freeEnergyWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
+    code: freeEnergyWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
   }),
 } as const;
 

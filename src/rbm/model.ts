@@ -1,7 +1,11 @@
 // The RBM on the GPU: W [V,H], b [V], c [H] and their momentum buffers.
 import { BufferOwner, checkStorageSize, packUniform, readFloat32, writeArray } from '../gpu/buffers';
 import { watchDevice } from '../gpu/lost';
-import { getKernel, KERNELS } from '../gpu/kernels';
+import { getKernel, KERNELS, tileCols, tileRows } from '../gpu/kernels';
+import { chooseTiles } from '../gpu/tune';
+
+/** Rows per free-energy block: bounds the [rows, H] softplus scratch. */
+const FREE_ENERGY_BLOCK = 4096;
 import { initialParams } from './init';
 import { CDTrainer, type TrainerOptions } from './trainer';
 import { train, type FitOptions, type FitResult, type TrainingRun } from './fit';
@@ -119,20 +123,35 @@ export class RBM {
     }
     checkFiniteArray('freeEnergy data', data);
     const rows = data.length / V;
-    const kernel = await getKernel(this.device, KERNELS.freeEnergy());
+    const H = this.hidden;
+    const tiles = await chooseTiles(this.device, { visible: V, hidden: H, batch: Math.min(rows, FREE_ENERGY_BLOCK) });
+    const [terms, reduce] = await Promise.all([
+      getKernel(this.device, KERNELS.softplusTerms(tiles.hidden)),
+      getKernel(this.device, KERNELS.freeEnergy()),
+    ]);
     const scratch = new BufferOwner(this.device, 'freeEnergy');
     try {
-      const dims = scratch.uniform('dims', packUniform([rows, V, this.hidden, this.visibleType === 'gaussian' ? 1 : 0]));
       const input = scratch.storage('data', data);
       const out = scratch.storage('F', rows * 4);
-      const group = kernel.bind([dims, input, this.W, this.b, this.c, out]);
+      const block = Math.min(rows, FREE_ENERGY_BLOCK);
+      const termBuffer = scratch.storage('softplus terms', block * H * 4);
+      const gaussian = this.visibleType === 'gaussian' ? 1 : 0;
       const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
-      const x = Math.min(rows, maxX);
-      const y = Math.ceil(rows / x);
       const encoder = this.device.createCommandEncoder({ label: 'freeEnergy' });
-      const pass = encoder.beginComputePass();
-      kernel.dispatch(pass, group, x, y);
-      pass.end();
+      // Blocks bound the scratch memory; each is a GEMM then a row reduction.
+      for (let start = 0; start < rows; start += block) {
+        const n = Math.min(block, rows - start);
+        const tDims = scratch.uniform('terms dims', packUniform([n, start, V, H]));
+        const rDims = scratch.uniform('reduce dims', packUniform([n, start, V, H, gaussian]));
+        const pass = encoder.beginComputePass();
+        terms.dispatch(
+          pass, terms.bind([tDims, input, this.W, this.c, termBuffer]),
+          Math.ceil(H / tileCols(tiles.hidden)), Math.ceil(n / tileRows(tiles.hidden)),
+        );
+        const x = Math.min(n, maxX);
+        reduce.dispatch(pass, reduce.bind([rDims, input, termBuffer, this.b, out]), x, Math.ceil(n / x));
+        pass.end();
+      }
       this.device.queue.submit([encoder.finish()]);
       return await readFloat32(this.device, out, rows);
     } finally {

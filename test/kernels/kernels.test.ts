@@ -5,7 +5,7 @@ import { BufferOwner, packUniform, readFloat32 } from '../../src/gpu/buffers';
 import { BIAS_WORKGROUP_SIZE, DEFAULT_TILE, getKernel, KERNELS, tileCols, tileRows, type TileShape } from '../../src/gpu/kernels';
 import { packHyper } from '../../src/rbm/trainer';
 import { hiddenPass, visiblePass } from '../../src/cpu/reference';
-import { freeEnergyBatch } from '../../src/cpu/exact';
+import { freeEnergyBatch, softplus } from '../../src/cpu/exact';
 import { testDevice, testRuntime } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
 import { expectSamplesMatch, maxRelError, uniformFor } from '../helpers/compare';
@@ -204,20 +204,34 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
     expect(maxRelError(c, refC, 1e-2)).toBeLessThan(1e-5);
   });
 
-  it('free_energy: F(v) = −bᵀv − Σ softplus(vᵀw_j + c_j)', async () => {
+  it('softplus_terms + free_energy: F(v) = −bᵀv − Σ softplus(vᵀw_j + c_j), on rows [B, 2B)', async () => {
     const rand = mulberry32(15);
-    const data = randomBinary(B * V, 0.3, rand);
+    const data = randomBinary(2 * B * V, 0.3, rand);
     const bufs = {
-      dims: owner.uniform('dims', packUniform([B, V, H, 0])),
       data: owner.storage('data', data),
       W: owner.storage('W', p.W),
       b: owner.storage('b', p.b),
       c: owner.storage('c', p.c),
-      out: owner.storage('F', B * 4),
+      terms: owner.storage('terms', B * H * 4),
+      out: owner.storage('F', 2 * B * 4),
     };
-    await run(KERNELS.freeEnergy(), Object.values(bufs), B, 1);
-    const F = await readFloat32(device, bufs.out, B);
-    const ref = freeEnergyBatch({ visible: V, hidden: H, ...p }, data, B);
-    expect(maxRelError(F, ref, 1)).toBeLessThan(1e-5);
+    const tDims = owner.uniform('terms dims', packUniform([B, B, V, H]));
+    await run(KERNELS.softplusTerms(tile), [tDims, bufs.data, bufs.W, bufs.c, bufs.terms], Math.ceil(H / TILE_N), Math.ceil(B / TILE_M));
+    const terms = await readFloat32(device, bufs.terms, B * H);
+    const refTerms = new Float64Array(B * H);
+    for (let m = 0; m < B; m++) {
+      for (let j = 0; j < H; j++) {
+        let x = p.c[j];
+        for (let i = 0; i < V; i++) x += data[(B + m) * V + i] * p.W[i * H + j];
+        refTerms[m * H + j] = softplus(x);
+      }
+    }
+    expect(maxRelError(terms, refTerms, 1e-3)).toBeLessThan(1e-5);
+    const rDims = owner.uniform('reduce dims', packUniform([B, B, V, H, 0]));
+    await run(KERNELS.freeEnergy(), [rDims, bufs.data, bufs.terms, bufs.b, bufs.out], B, 1);
+    const F = await readFloat32(device, bufs.out, 2 * B);
+    const ref = freeEnergyBatch({ visible: V, hidden: H, ...p }, data.subarray(B * V), B);
+    expect(F.subarray(0, B).every((x) => x === 0)).toBe(true);
+    expect(maxRelError(F.subarray(B), ref, 1)).toBeLessThan(1e-5);
   });
 });

@@ -48,4 +48,16 @@ describe('tiny RBM (V=6, H=4) identities', () => {
     m.dispose();
     expect(Math.abs(logSumExp(Array.from(F, (f) => -f)) - zh)).toBeLessThan(1e-5);
   });
+
+  it('free energies of 9,000 rows (three 4,096-row blocks) equal the float64 ones', async () => {
+    const m = RBM.create(device, { visible: V, hidden: H, params: p });
+    const n = 9000;
+    const data = Float32Array.from({ length: n * V }, (_, e) => ((e * 2654435761) >>> 28) & 1);
+    const F = await m.freeEnergy(data);
+    m.dispose();
+    for (let r = 0; r < n; r += 997) {
+      expect(Math.abs(F[r] - freeEnergy(params, data.subarray(r * V, (r + 1) * V)))).toBeLessThan(1e-5);
+    }
+    expect(Math.abs(F[n - 1] - freeEnergy(params, data.subarray((n - 1) * V)))).toBeLessThan(1e-5);
+  });
 });
