@@ -32,6 +32,19 @@ describe('device limits', () => {
     expect(BufferOwner.live).toBe(live);
     model.dispose();
   });
+
+  it('a batch needing more workgroups than maxComputeWorkgroupsPerDimension names that limit', async () => {
+    const max = device.limits.maxComputeWorkgroupsPerDimension;
+    const tile = { wgCols: 16, wgRows: 16, threadRows: 4, tileK: 16, shared: true }; // 64 rows per workgroup
+    const batchSize = max * 64 + 1;
+    const model = RBM.create(device, { visible: 1, hidden: 1 });
+    const live = BufferOwner.live;
+    await expect(model.createTrainer({ batchSize, tile, metrics: false })).rejects.toThrow(
+      new RegExp(`needs ${max + 1} workgroups in one dimension but this device's maxComputeWorkgroupsPerDimension is ${max}`),
+    );
+    expect(BufferOwner.live).toBe(live);
+    model.dispose();
+  });
 });
 
 describe('bad sizes and values', () => {
