@@ -82,16 +82,56 @@ export type TrainingRun = RunControl<FitResult>;
 
 /** Starts training `model` on `data` ([N, V] intensities in [0, 1]). */
 export function train(model: RBM, data: Float32Array, options: FitOptions): TrainingRun {
-  return controlledRun(options.signal, (gate, isCancelled) => runTraining(model, data, options, gate, isCancelled));
+  const phase: NegativePhase<EpochStats> = {
+    k: options.k ?? 1,
+    persistent: options.persistent ?? false,
+    start: async (trainer, first) => {
+      if (trainer.persistent) trainer.initChains(first());
+    },
+    encode: (encoder, trainer, n) => trainer.encodeUpdates(encoder, n),
+    epochStats: async (stats) => stats,
+  };
+  return controlledRun(options.signal, (gate, isCancelled) =>
+    runEpochs(model, data, options, gate, isCancelled, () => Promise.resolve(phase)),
+  );
 }
 
-async function runTraining(
+/**
+ * Where an update's negative phase comes from. CD-k / PCD-k use the trainer's
+ * own Gibbs passes; parallel tempering (pt-train.ts) writes its chains' states
+ * into the trainer's negative rows (k = 0, persistent) before each update.
+ */
+export interface NegativePhase<E extends EpochStats> {
+  k: number;
+  persistent: boolean;
+  /** Before the first update; `first()` is epoch 0's first batch, binarized as the GPU will. */
+  start(trainer: CDTrainer, first: () => Float32Array): Promise<void>;
+  /** Encodes n whole updates. */
+  encode(encoder: GPUCommandEncoder, trainer: CDTrainer, n: number): void;
+  /** The epoch's statistics, with whatever this phase adds (read after the epoch). */
+  epochStats(stats: EpochStats): Promise<E>;
+  dispose?(): void;
+}
+
+/** Options every training loop shares (FitOptions minus how the negative phase is sampled). */
+export type EpochLoopOptions<E extends EpochStats> = Omit<FitOptions, 'k' | 'persistent' | 'onEpoch'> & {
+  onEpoch?: (e: E) => void | Promise<void>;
+};
+
+/**
+ * The epoch loop: checks, GPU data set, trainer, chunked submits with one
+ * chunk queued ahead, progress, pause/cancel, per-epoch metrics and snapshots.
+ * `makePhase` runs after the input checks, so a bad option changes nothing.
+ */
+export async function runEpochs<E extends EpochStats>(
   model: RBM,
   data: Float32Array,
-  o: FitOptions,
+  o: EpochLoopOptions<E>,
   gate: () => Promise<void>,
   isCancelled: () => boolean,
-): Promise<FitResult> {
+  makePhase: (first: () => Float32Array, seed: number) => Promise<NegativePhase<E>>,
+): Promise<Omit<FitResult, 'epochs'> & { epochs: E[] }> {
+  model.owner.assertLive();
   checkSize('epochs', o.epochs);
   checkSize('batchSize', o.batchSize);
   const chunk = o.updatesPerSubmit ?? 32;
@@ -116,13 +156,16 @@ async function runTraining(
   const N = dataset.count;
   const batches = Math.floor(N / B);
   let trainer: CDTrainer | undefined;
+  let phase: NegativePhase<E> | undefined;
   let snapshot: DeviceLostError['snapshot'];
   try {
     if (batches < 1) throw new RangeError(`the data set has ${N} rows, fewer than one batch of ${B}`);
+    const first = (): Float32Array => firstBatch(data, V, B, shuffledPermutation(N, seed, 0), binarize, threshold, seed);
+    phase = await makePhase(first, seed);
     trainer = await model.createTrainer({
       batchSize: B,
-      k: o.k ?? 1,
-      persistent: o.persistent ?? false,
+      k: phase.k,
+      persistent: phase.persistent,
       metricsCapacity: batches,
     });
     trainer.bindDataset(dataset, { binarize, threshold, seed });
@@ -133,13 +176,11 @@ async function runTraining(
       sparsityDecay: o.sparsityDecay,
     };
     trainer.setHyperparameters({ ...base, learningRate: scheduleAt(learningRate, 0, 'learningRate') });
-    if (trainer.persistent) {
-      trainer.initChains(firstBatch(data, V, B, shuffledPermutation(N, seed, 0), binarize, threshold, seed));
-    }
+    await phase.start(trainer, first);
 
     const device = model.device;
     const start = now();
-    const epochs: EpochStats[] = [];
+    const epochs: E[] = [];
     let done = 0; // updates known to have finished on the GPU
     let submitted = 0;
     const inFlight: Array<{ finished: Promise<void>; upto: number; epoch: number; epochStep: number }> = [];
@@ -174,7 +215,7 @@ async function runTraining(
         }
         const n = Math.min(chunk, batches - epochUpdates);
         const encoder = device.createCommandEncoder({ label: `epoch ${epoch} updates ${epochUpdates}+${n}` });
-        trainer.encodeUpdates(encoder, n);
+        phase.encode(encoder, trainer, n);
         device.queue.submit([encoder.finish()]);
         epochUpdates += n;
         submitted += n;
@@ -188,14 +229,14 @@ async function runTraining(
       const seconds = (now() - epochStart) / 1000;
       let sum = 0;
       for (const m of metrics) sum += m;
-      const stats: EpochStats = {
+      const stats = await phase.epochStats({
         epoch,
         reconError: sum / metrics.length,
         seconds,
         samplesPerSecond: (epochUpdates * B) / Math.max(seconds, 1e-9),
         learningRate: lr,
         momentum: mom,
-      };
+      });
       epochs.push(stats);
       if (o.snapshots !== false) snapshot = { epoch, ...(await model.readParams()) };
       await o.onEpoch?.(stats);
@@ -215,6 +256,7 @@ async function runTraining(
     throw e;
   } finally {
     trainer?.dispose();
+    phase?.dispose?.();
     dataset.dispose();
   }
 }

@@ -14,13 +14,9 @@
 //
 // Swap acceptance is read with the metrics after each epoch (one small
 // readback) and the GPU counters are reset, so they never wrap.
-import { shuffledPermutation } from '../data/split';
-import { GpuDataset } from './dataset';
-import { DeviceLostError, raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
-import type { EpochStats, FitOptions, FitResult, TrainingProgress } from './fit';
-import { controlledRun, firstBatch, momentumAt, now, scheduleAt, type RunControl } from './training-common';
-import type { CDTrainer, Hyperparameters } from './trainer';
+import { runEpochs, type EpochStats, type FitOptions, type FitResult } from './fit';
+import { controlledRun, type RunControl } from './training-common';
 import { PT_SEED_SALT, TemperedChains } from './tempering';
 import { checkSize } from './validate';
 
@@ -84,34 +80,17 @@ async function runPT(
   if (model.visibleType !== 'bernoulli') {
     throw new RangeError('parallel-tempering training supports Bernoulli visible units only');
   }
-  checkSize('epochs', o.epochs);
-  checkSize('batchSize', o.batchSize);
-  const chunk = o.updatesPerSubmit ?? 32;
-  checkSize('updatesPerSubmit', chunk);
   const sweeps = o.sweepsPerUpdate ?? 1;
   checkSize('sweepsPerUpdate', sweeps);
-  const V = model.visible;
   const B = o.batchSize;
-  const binarize = o.binarize ?? 'stochastic';
-  const seed = (o.seed ?? model.seed) >>> 0;
-  const threshold = o.threshold ?? 0.5;
-  const learningRate = o.learningRate ?? 0.05;
-  const momentum = o.momentum ?? 'hinton';
-  for (let e = 0; e < o.epochs; e++) {
-    scheduleAt(learningRate, e, 'learningRate');
-    momentumAt(momentum, e);
-  }
-  const dataset = GpuDataset.upload(model.device, data, V, binarize === 'none');
-  const N = dataset.count;
-  const batches = Math.floor(N / B);
-  let trainer: CDTrainer | undefined;
+  const negBytes = B * model.visible * 4;
   let pt: TemperedChains | undefined;
-  let snapshot: DeviceLostError['snapshot'];
-  try {
-    if (batches < 1) throw new RangeError(`the data set has ${N} rows, fewer than one batch of ${B}`);
-    const init = firstBatch(data, V, B, shuffledPermutation(N, seed, 0), binarize, threshold, seed);
+  let totalAccepted: number[] = [];
+  let totalAttempted: number[] = [];
+  const result = await runEpochs<PTEpochStats>(model, data, o, gate, isCancelled, async (first) => {
+    const init = first();
     // Tempered chains first: a bad ladder fails before the trainer is built.
-    pt = await TemperedChains.create(model, {
+    const chains = await TemperedChains.create(model, {
       chains: B,
       replicas: o.replicas,
       betas: o.betas,
@@ -120,113 +99,37 @@ async function runPT(
       seed: ptChainSeed(model, o),
       init,
     });
-    trainer = await model.createTrainer({ batchSize: B, k: 0, persistent: true, metricsCapacity: batches });
-    trainer.bindDataset(dataset, { binarize, threshold, seed });
-    const base: Omit<Hyperparameters, 'learningRate' | 'momentum'> = {
-      weightDecay: o.weightDecay ?? 1e-4,
-      sparsityTarget: o.sparsityTarget,
-      sparsityCost: o.sparsityCost,
-      sparsityDecay: o.sparsityDecay,
-    };
-    trainer.setHyperparameters({ ...base, learningRate: scheduleAt(learningRate, 0, 'learningRate') });
-    trainer.initChains(init);
-
-    const device = model.device;
-    const negBytes = B * V * 4;
-    const start = now();
-    const epochs: PTEpochStats[] = [];
-    const totalAccepted = new Array<number>(pt.replicas - 1).fill(0);
-    const totalAttempted = new Array<number>(pt.replicas - 1).fill(0);
-    let done = 0;
-    let submitted = 0;
-    const inFlight: Array<{ finished: Promise<void>; upto: number; epoch: number; epochStep: number }> = [];
-    const settle = async (): Promise<void> => {
-      const f = inFlight.shift()!;
-      await raceLoss(device, f.finished);
-      done = f.upto;
-      const seconds = (now() - start) / 1000;
-      const p: TrainingProgress = {
-        epoch: f.epoch,
-        epochStep: f.epochStep,
-        step: done,
-        batchesPerEpoch: batches,
-        samplesPerSecond: (done * B) / Math.max(seconds, 1e-9),
-        seconds,
-      };
-      o.onProgress?.(p);
-    };
-
-    let stopped = false;
-    for (let epoch = 0; epoch < o.epochs && !stopped; epoch++) {
-      const epochStart = now();
-      const lr = scheduleAt(learningRate, epoch, 'learningRate');
-      const mom = momentumAt(momentum, epoch);
-      trainer.setHyperparameters({ ...base, learningRate: lr, momentum: mom });
-      trainer.startEpoch(epoch, shuffledPermutation(N, seed, epoch));
-      let epochUpdates = 0;
-      while (epochUpdates < batches) {
-        await gate();
-        if (isCancelled()) {
-          stopped = true;
-          break;
-        }
-        const n = Math.min(chunk, batches - epochUpdates);
-        const encoder = device.createCommandEncoder({ label: `PT epoch ${epoch} updates ${epochUpdates}+${n}` });
+    pt = chains;
+    totalAccepted = new Array<number>(chains.replicas - 1).fill(0);
+    totalAttempted = new Array<number>(chains.replicas - 1).fill(0);
+    return {
+      k: 0,
+      persistent: true,
+      start: async (trainer) => trainer.initChains(init),
+      encode: (encoder, trainer, n) => {
         for (let u = 0; u < n; u++) {
-          pt.encode(encoder, sweeps);
-          encoder.copyBufferToBuffer(pt.vis, 0, trainer.vis, negBytes, negBytes);
+          chains.encode(encoder, sweeps);
+          encoder.copyBufferToBuffer(chains.vis, 0, trainer.vis, negBytes, negBytes);
           trainer.encodeUpdates(encoder, 1);
         }
-        device.queue.submit([encoder.finish()]);
-        epochUpdates += n;
-        submitted += n;
-        inFlight.push({ finished: device.queue.onSubmittedWorkDone(), upto: submitted, epoch, epochStep: epochUpdates });
-        if (inFlight.length > 1) await settle();
-      }
-      if (epochUpdates === 0) break;
-      const [metrics, swaps] = await Promise.all([trainer.readMetrics(epochUpdates), pt.swapStats()]);
-      pt.resetSwapStats();
-      while (inFlight.length > 0) await settle();
-      const seconds = (now() - epochStart) / 1000;
-      let sum = 0;
-      for (const m of metrics) sum += m;
-      swaps.accepted.forEach((a, m) => {
-        totalAccepted[m] += a;
-        totalAttempted[m] += swaps.attempted[m];
-      });
-      const stats: PTEpochStats = {
-        epoch,
-        reconError: sum / metrics.length,
-        seconds,
-        samplesPerSecond: (epochUpdates * B) / Math.max(seconds, 1e-9),
-        learningRate: lr,
-        momentum: mom,
-        swapAcceptance: swaps.acceptance,
-      };
-      epochs.push(stats);
-      if (o.snapshots !== false) snapshot = { epoch, ...(await model.readParams()) };
-      await o.onEpoch?.(stats);
-    }
-    while (inFlight.length > 0) await settle();
-    const seconds = (now() - start) / 1000;
-    return {
-      epochs,
-      reconError: epochs.map((e) => e.reconError),
-      updates: done,
-      seconds,
-      samplesPerSecond: (done * B) / Math.max(seconds, 1e-9),
-      cancelled: isCancelled(),
-      betas: [...pt.betas],
-      swapAcceptance: totalAccepted.map((a, m) => (totalAttempted[m] > 0 ? a / totalAttempted[m] : NaN)),
-      swapsAccepted: totalAccepted,
-      swapsAttempted: totalAttempted,
+      },
+      epochStats: async (stats) => {
+        const swaps = await chains.swapStats();
+        chains.resetSwapStats();
+        swaps.accepted.forEach((a, m) => {
+          totalAccepted[m] += a;
+          totalAttempted[m] += swaps.attempted[m];
+        });
+        return { ...stats, swapAcceptance: swaps.acceptance };
+      },
+      dispose: () => chains.dispose(),
     };
-  } catch (e) {
-    if (e instanceof DeviceLostError && snapshot) e.snapshot = snapshot;
-    throw e;
-  } finally {
-    trainer?.dispose();
-    pt?.dispose();
-    dataset.dispose();
-  }
+  });
+  return {
+    ...result,
+    betas: pt ? [...pt.betas] : [],
+    swapAcceptance: totalAccepted.map((a, m) => (totalAttempted[m] > 0 ? a / totalAttempted[m] : NaN)),
+    swapsAccepted: totalAccepted,
+    swapsAttempted: totalAttempted,
+  };
 }
