@@ -154,39 +154,8 @@ export class GibbsChains {
   }
 
   /** Runs `steps` sweeps, keeping the state every `keepEvery` sweeps; one readback at the end. */
-  async run(steps: number, keepEvery = steps, stepsPerSubmit = 50): Promise<SampleResult> {
-    checkSize('steps', steps);
-    checkSize('keepEvery', keepEvery);
-    checkSize('stepsPerSubmit', stepsPerSubmit);
-    const device = this.model.device;
-    const bytes = this.chains * this.model.visible * 4;
-    const kept = Math.floor(steps / keepEvery);
-    const scratch = new BufferOwner(device, 'samples');
-    try {
-      const samples = scratch.storage('kept samples', Math.max(1, kept) * bytes);
-      const probs = scratch.storage('kept probabilities', Math.max(1, kept) * bytes);
-      let slot = 0;
-      let done = 0;
-      while (done < steps) {
-        const encoder = device.createCommandEncoder({ label: 'Gibbs sampling' });
-        const untilKeep = keepEvery - (done % keepEvery);
-        const n = Math.min(stepsPerSubmit, untilKeep, steps - done);
-        this.encode(encoder, n);
-        done += n;
-        if (done % keepEvery === 0 && slot < kept) {
-          encoder.copyBufferToBuffer(this.vis, 0, samples, slot * bytes, bytes);
-          encoder.copyBufferToBuffer(this.visProb, 0, probs, slot * bytes, bytes);
-          slot++;
-        }
-        device.queue.submit([encoder.finish()]);
-        if (n === stepsPerSubmit) await raceLoss(device, device.queue.onSubmittedWorkDone()); // bounded queue depth
-      }
-      const count = (kept * bytes) / 4;
-      const [s, p] = await Promise.all([readFloat32(device, samples, count), readFloat32(device, probs, count)]);
-      return { samples: s, probabilities: p, kept, chains: this.chains };
-    } finally {
-      scratch.dispose();
-    }
+  run(steps: number, keepEvery = steps, stepsPerSubmit = 50): Promise<SampleResult> {
+    return runKeeping(this, steps, keepEvery, stepsPerSubmit, 'Gibbs sampling');
   }
 
   /** The chains' current binary states, [chains, V]. */
@@ -196,6 +165,56 @@ export class GibbsChains {
 
   dispose(): void {
     this.owner.dispose();
+  }
+}
+
+/** What runKeeping needs of a set of chains: rows [0, chains) of vis/visProb are the kept states. */
+export interface SweepingChains {
+  readonly model: RBM;
+  readonly chains: number;
+  readonly vis: GPUBuffer;
+  readonly visProb: GPUBuffer;
+  encode(encoder: GPUCommandEncoder, count: number): void;
+}
+
+/**
+ * Runs `steps` sweeps of `c`, copying rows [0, chains) of its states aside
+ * every `keepEvery` sweeps on the GPU; one readback at the end.
+ */
+export async function runKeeping(
+  c: SweepingChains, steps: number, keepEvery: number, stepsPerSubmit: number, label: string,
+): Promise<SampleResult> {
+  checkSize('steps', steps);
+  checkSize('keepEvery', keepEvery);
+  checkSize('stepsPerSubmit', stepsPerSubmit);
+  const device = c.model.device;
+  const bytes = c.chains * c.model.visible * 4;
+  const kept = Math.floor(steps / keepEvery);
+  const scratch = new BufferOwner(device, label);
+  try {
+    const samples = scratch.storage('kept samples', Math.max(1, kept) * bytes);
+    const probs = scratch.storage('kept probabilities', Math.max(1, kept) * bytes);
+    let slot = 0;
+    let done = 0;
+    while (done < steps) {
+      const encoder = device.createCommandEncoder({ label });
+      const untilKeep = keepEvery - (done % keepEvery);
+      const n = Math.min(stepsPerSubmit, untilKeep, steps - done);
+      c.encode(encoder, n);
+      done += n;
+      if (done % keepEvery === 0 && slot < kept) {
+        encoder.copyBufferToBuffer(c.vis, 0, samples, slot * bytes, bytes);
+        encoder.copyBufferToBuffer(c.visProb, 0, probs, slot * bytes, bytes);
+        slot++;
+      }
+      device.queue.submit([encoder.finish()]);
+      if (n === stepsPerSubmit) await raceLoss(device, device.queue.onSubmittedWorkDone()); // bounded queue depth
+    }
+    const count = (kept * bytes) / 4;
+    const [s, p] = await Promise.all([readFloat32(device, samples, count), readFloat32(device, probs, count)]);
+    return { samples: s, probabilities: p, kept, chains: c.chains };
+  } finally {
+    scratch.dispose();
   }
 }
 

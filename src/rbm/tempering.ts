@@ -22,9 +22,8 @@ import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } f
 import { PT_KERNELS, PT_PHASE, PT_SWAP_WORKGROUP_SIZE } from '../gpu/pt-kernels';
 import type { TileChoice } from '../gpu/tune';
 import { uniform01 } from '../cpu/philox';
-import { raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
-import type { SampleResult } from './sampler';
+import { runKeeping, type SampleResult } from './sampler';
 import { resolveTiles } from './trainer';
 import { checkBinary, checkSize } from './validate';
 
@@ -296,52 +295,11 @@ export class TemperedChains {
 
   /** Runs `steps` sweeps, keeping the β = 1 states every `keepEvery` sweeps; one readback at the end. */
   async run(steps: number, keepEvery = steps, stepsPerSubmit = 50): Promise<TemperingResult> {
-    checkSize('steps', steps);
-    checkSize('keepEvery', keepEvery);
-    checkSize('stepsPerSubmit', stepsPerSubmit);
     this.assertLive();
-    const device = this.model.device;
-    const bytes = this.chains * this.model.visible * 4;
-    const kept = Math.floor(steps / keepEvery);
-    const scratch = new BufferOwner(device, 'tempered samples');
-    try {
-      const samples = scratch.storage('kept samples', Math.max(1, kept) * bytes);
-      const probs = scratch.storage('kept probabilities', Math.max(1, kept) * bytes);
-      let slot = 0;
-      let done = 0;
-      while (done < steps) {
-        const encoder = device.createCommandEncoder({ label: 'parallel tempering' });
-        const untilKeep = keepEvery - (done % keepEvery);
-        const n = Math.min(stepsPerSubmit, untilKeep, steps - done);
-        this.encode(encoder, n);
-        done += n;
-        if (done % keepEvery === 0 && slot < kept) {
-          // Replica 0 (β = 1) is rows [0, chains): the first `bytes` of the stacked buffers.
-          encoder.copyBufferToBuffer(this.vis, 0, samples, slot * bytes, bytes);
-          encoder.copyBufferToBuffer(this.visProb, 0, probs, slot * bytes, bytes);
-          slot++;
-        }
-        device.queue.submit([encoder.finish()]);
-        if (n === stepsPerSubmit) await raceLoss(device, device.queue.onSubmittedWorkDone()); // bounded queue depth
-      }
-      const count = (kept * bytes) / 4;
-      const [s, p, swaps] = await Promise.all([
-        readFloat32(device, samples, count),
-        readFloat32(device, probs, count),
-        this.swapStats(),
-      ]);
-      return {
-        samples: s,
-        probabilities: p,
-        kept,
-        chains: this.chains,
-        betas: [...this.betas],
-        swapAcceptance: swaps.acceptance,
-        swaps,
-      };
-    } finally {
-      scratch.dispose();
-    }
+    // Replica 0 (β = 1) is rows [0, chains): the first rows of the stacked buffers.
+    const r = await runKeeping(this, steps, keepEvery, stepsPerSubmit, 'parallel tempering');
+    const swaps = await this.swapStats();
+    return { ...r, betas: [...this.betas], swapAcceptance: swaps.acceptance, swaps };
   }
 
   /** Accepted / attempted swaps per pair since creation or the last resetSwapStats() (one small readback). */
