@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// Benchmark runner: `npm run bench` (headless Chromium, SwiftShader WebGPU) or
+// `npm run bench:node` (Node, Dawn on lavapipe). Writes bench/results/<runtime>[-quick].{json,md,png}.
+//
+//   --node              run in Node through Dawn instead of Chromium
+//   --quick             only the smallest configurations (also BENCH_QUICK=1)
+//   --only <text>       only configurations whose name contains <text>
+//   --target-s <s>      seconds per timed repeat (default 3)
+//   --repeats <n>       timed repeats, median reported (default 3)
+//   --max-update-s <s>  skip an implementation at a size where one update is predicted to take longer (default 90)
+//   --render <json>     only rewrite the .md and .png of an earlier run's results/<name>.json
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createServer } from 'vite';
+import { chromium } from 'playwright';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    node: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
+    only: { type: 'string' },
+    render: { type: 'string' },
+    'target-s': { type: 'string' },
+    repeats: { type: 'string' },
+    'max-update-s': { type: 'string' },
+  },
+});
+const runtime = args.node ? 'node' : 'chromium';
+// Dawn in Node needs Mesa >= 25 lavapipe unless the caller chose a driver.
+process.env.VK_ICD_FILENAMES ??= '/usr/share/vulkan/icd.d/lvp_icd.json';
+
+const server = await createServer({
+  root,
+  logLevel: 'warn',
+  appType: 'mpa',
+  // Its own dependency cache: other Vite processes on this repo (tests, the demo) rewrite the shared one.
+  cacheDir: 'node_modules/.vite-bench',
+  // Other people edit src/ while this runs: no watcher, no reloads mid-benchmark.
+  server: { host: '127.0.0.1', port: 5190, hmr: false, watch: null },
+  optimizeDeps: {
+    entries: ['bench/index.html'],
+    include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', 'uplot'],
+  },
+});
+await server.listen();
+const base = `http://127.0.0.1:${server.httpServer.address().port}`;
+const { CHROMIUM_PATH, CHROMIUM_WEBGPU_ARGS } = await server.ssrLoadModule('/vite.config.ts');
+const core = await server.ssrLoadModule('/bench/core.ts');
+
+const options = { ...core.DEFAULT_OPTIONS };
+if (args['target-s']) options.targetRepeatS = Number(args['target-s']);
+if (args.repeats) options.repeats = Number(args.repeats);
+if (args['max-update-s']) options.maxUpdateS = Number(args['max-update-s']);
+const configs = core.benchConfigs(args.quick).filter((c) => !args.only || c.name.includes(args.only));
+
+let browser;
+/** A page of the bench app, its console echoed here. */
+async function openPage() {
+  browser ??= await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_WEBGPU_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 600 } });
+  page.on('console', (m) => console.log(`[chromium] ${m.text()}`));
+  page.on('pageerror', (e) => console.error(`[chromium] page error: ${e.message}`));
+  const ready = () => page.waitForFunction(() => window.bench !== undefined && window.renderChart !== undefined);
+  await page.goto(`${base}/bench/index.html`);
+  // With HMR off, a dependency re-optimization needs a manual reload.
+  await ready().catch(async () => {
+    await page.reload();
+    await ready();
+  });
+  return page;
+}
+
+// The page is opened first in both runtimes (in Node only for the chart), so a failure shows early.
+const page = await openPage();
+const outDir = path.join(root, 'bench', 'results');
+await mkdir(outDir, { recursive: true });
+let name;
+let report;
+if (args.render) {
+  // Only rewrite the table and chart of an earlier run.
+  name = path.basename(args.render, '.json');
+  report = JSON.parse(await readFile(args.render, 'utf8'));
+} else {
+  name = args.quick ? `${runtime}-quick` : runtime;
+  report = await runSuite(name);
+}
+await writeFile(path.join(outDir, `${name}.md`), markdown(report));
+
+// The chart: uPlot in the bench page, captured by Playwright.
+const adapterShort = report.adapter.split(' / ').at(-1).replace(/\s*\(.*$/, '').slice(0, 60);
+const title = `webgpu-rbm CD-k update, ${report.runtime} (${adapterShort})${report.quick ? ', quick' : ''}`;
+await page.evaluate((input) => window.renderChart(input), { title, configs: report.configs });
+await page.locator('#chart').screenshot({ path: path.join(outDir, `${name}.png`) });
+console.log(`wrote bench/results/${name}.{json,md,png}; the suite took ${report.totalSeconds} s`);
+
+await browser?.close();
+await server.close();
+// Dawn keeps handles open in Node; the report is written, so leave now.
+process.exit(0);
+
+async function runSuite(name) {
+  let host;
+  if (runtime === 'node') {
+    host = (await server.ssrLoadModule('/bench/node.ts')).createNodeHost();
+  } else {
+    host = {
+      init: () => page.evaluate(() => window.bench.init()),
+      run: (c, o) => page.evaluate(([c, o]) => window.bench.run(c, o), [c, o]),
+    };
+  }
+  const started = Date.now();
+  const info = await host.init();
+  const report = {
+    runtime,
+    adapter: info.adapter,
+    tfjsBackend: info.tfjsBackend,
+    browser: runtime === 'chromium' ? `chromium ${browser.version()}` : null,
+    node: process.version,
+    code: codeVersion(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    date: new Date().toISOString(),
+    quick: args.quick,
+    options,
+    flopsPerUpdate: '2·B·V·H·(2k + 3): hidden passes 2BVH·(1+k), visible passes 2BVH·k, weight gradient 2·(2B)·V·H',
+    ratios: "ours samples/s ÷ the other implementation's samples/s, measured in the same run (> 1: ours is faster)",
+    configs: [],
+    totalSeconds: 0,
+  };
+  console.log(`bench ${name}: ${configs.length} configurations on ${info.adapter} (tfjs backend: ${info.tfjsBackend})`);
+  for (const c of configs) {
+    report.configs.push(await host.run(c, options));
+    report.totalSeconds = Math.round((Date.now() - started) / 1000);
+    await writeFile(path.join(outDir, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
+  }
+  return report;
+}
+
+/** The commit the measured code comes from, '+dirty' when src/ or shaders/ have uncommitted changes. */
+function codeVersion() {
+  try {
+    const git = (...a) => execFileSync('git', a, { cwd: root, encoding: 'utf8' }).trim();
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--', 'src', 'shaders') ? '+dirty' : '');
+  } catch {
+    return 'unknown';
+  }
+}
+
+function markdown(r) {
+  const fmt = (x, digits) => (x >= 100 ? x.toFixed(0) : x.toPrecision(digits));
+  const cell = (m) => (m.status === 'ok' ? `${fmt(m.msPerUpdate, 3)} | ${fmt(m.samplesPerS, 3)} | ${m.gflops.toFixed(2)}` : `${m.status} | | `);
+  const ratio = (x) => (x === null ? '—' : `${x.toFixed(2)}×`);
+  const lines = [
+    `# CD-k update benchmark: ${r.runtime}${r.quick ? ' (quick)' : ''}`,
+    '',
+    `- Adapter: ${r.adapter}; tfjs backend: ${r.tfjsBackend}${r.browser ? `; ${r.browser}` : ''}; Node ${r.node}`,
+    `- Machine: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB; ${r.date}; suite took ${r.totalSeconds} s` +
+      (r.code ? `; code ${r.code}` : ''),
+    `- FLOP per update: ${r.flopsPerUpdate}`,
+    `- Each cell: median ms per update | samples/s | GFLOP/s. Ratios: ${r.ratios}.`,
+    '',
+    '| config | GFLOP/update | ours ms | ours samples/s | ours GFLOP/s | tfjs ms | tfjs samples/s | tfjs GFLOP/s | CPU ms | CPU samples/s | CPU GFLOP/s | ours/tfjs | ours/CPU |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...r.configs.map(
+      (c) =>
+        `| ${c.config.name} | ${(c.flopsPerUpdate / 1e9).toFixed(3)} | ${cell(c.results.ours)} | ${cell(c.results.tfjs)} | ` +
+        `${cell(c.results.cpu)} | ${ratio(c.oursOverTfjs)} | ${ratio(c.oursOverCpu)} |`,
+    ),
+    '',
+  ];
+  const notes = r.configs.flatMap((c) =>
+    Object.entries(c.results)
+      .filter(([, m]) => m.status !== 'ok')
+      .map(([impl, m]) => `- ${c.config.name}, ${impl}: ${m.status}: ${m.reason}`),
+  );
+  if (notes.length) lines.push('Not measured:', '', ...notes, '');
+  lines.push(
+    'Timing: a warm-up update (pipeline compilation), then repeats of n updates, each ended by one GPU sync',
+    '(ours: queue.onSubmittedWorkDone; tfjs: data() of a scalar that depends on the last update), taken',
+    'round-robin over the implementations. Software WebGPU adapters run on the CPU: absolute numbers say',
+    'little about a real GPU, the same-run ratios more. See bench/README.md.',
+    '',
+  );
+  return lines.join('\n');
+}
