@@ -4,14 +4,15 @@
 import GUI, { type Controller } from 'lil-gui';
 import type { RBM, RBMParamsF32 } from '../src/index';
 import type { GibbsChains } from '../src/rbm/sampler';
+import { parallelTempering } from '../src/rbm/tempering';
 import { LiveChart } from './charts';
-import { loadBundled, loadIdxFile, rows, threshold, type DemoData } from './data';
+import { limitTrain, loadBundled, loadIdxFile, rows, threshold, type DemoData } from './data';
 import { lostProblem, type GpuProblem } from './gpu';
 import { Inpainter, OCCLUSIONS, type Occlusion } from './inpaint';
 import { MainThreadMonitor, ViewLoop } from './loop';
 import { DrawPad } from './pad';
-import type { DemoParams } from './params';
-import { drawFilters, drawHeatStrip, drawImages } from './render';
+import { DEFAULTS, GAUSSIAN_LEARNING_RATE, type DemoParams } from './params';
+import { drawFilters, drawHeatStrip, drawImages, drawRateBars } from './render';
 import { Session, type Hyper } from './session';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -49,6 +50,11 @@ export interface DemoState {
   recon: Array<[number, number]>;
   epochRecon: Array<[number, number]>;
   fgap: Array<[number, number]>;
+  /** Parallel tempering: swap acceptance of each neighbouring pair, last epoch. */
+  swapAcceptance: number[];
+  /** 'bernoulli' or 'gaussian'. */
+  visibleType: string;
+  algorithm: string;
   fantasySweeps: number;
   inpaint: { sweeps: number; holeMean: number; digit: number; mode: string };
   pad: { evaluations: number; meanActivation: number };
@@ -90,14 +96,17 @@ export function toast(message: string, ok = false): void {
   toastTimer = setTimeout(() => (el.hidden = true), ok ? 3500 : 9000);
 }
 
+const VISIBLE_CHOICES = { binary: 'bernoulli', Gaussian: 'gaussian' };
+
 /** Controls shown before (or without) a GPU: the same panel, disabled. */
 export function buildDisabledGui(params: DemoParams): GUI {
   const gui = new GUI({ container: $('gui'), title: 'Training', width: 258 });
-  const h = { start: () => {}, reset: () => {}, hidden: params.hidden, k: params.k, algorithm: params.persistent ? 'PCD' : 'CD', learningRate: params.learningRate };
+  const h = { start: () => {}, reset: () => {}, hidden: params.hidden, k: params.k, algorithm: params.algorithm, visible: params.visible, learningRate: params.learningRate };
   gui.add(h, 'start').name('▶ Start training').disable();
   gui.add(h, 'reset').name('↺ Reset').disable();
+  gui.add(h, 'visible', VISIBLE_CHOICES).name('visible units').disable();
   gui.add(h, 'hidden', 16, 1024, 16).name('hidden units').disable();
-  gui.add(h, 'algorithm', ['CD', 'PCD']).name('algorithm').disable();
+  gui.add(h, 'algorithm', ['CD', 'PCD', 'PT']).name('algorithm').disable();
   gui.add(h, 'k', 1, 20, 1).name('Gibbs steps k').disable();
   gui.add(h, 'learningRate', 0.001, 0.5, 0.001).name('learning rate').disable();
   return gui;
@@ -110,6 +119,9 @@ export class App {
   private gui!: GUI;
   private startCtrl!: Controller;
   private hiddenCtrl!: Controller;
+  private kCtrl!: Controller;
+  private replicasCtrl!: Controller;
+  private betaMinCtrl!: Controller;
   private readonly hyperUI: Hyper;
   private readonly charts: { recon: LiveChart; rate: LiveChart; fgap: LiveChart };
   private readonly pad: DrawPad;
@@ -121,6 +133,9 @@ export class App {
   private lastParamsRead = { gen: -1, steps: -1 };
   private lastPad = { gen: -1, steps: -1, t: 0 };
   private fantasyRestart = false;
+  /** "Sample with PT" asked for a tempered sample; `ptShown` holds the fantasy view on it until a restart. */
+  private ptSample = false;
+  private ptShown = false;
   private applying: Promise<void> = Promise.resolve();
   private dead = false;
   private padDigit = 0;
@@ -138,7 +153,11 @@ export class App {
     this.hyperUI = {
       hidden: opts.hidden,
       k: opts.k,
-      algorithm: opts.persistent ? 'PCD' : 'CD',
+      // Parallel tempering trains binary models only.
+      algorithm: opts.visible === 'gaussian' && opts.algorithm === 'PT' ? 'PCD' : opts.algorithm,
+      replicas: opts.replicas,
+      betaMin: opts.betaMin,
+      visibleType: opts.visible,
       learningRate: opts.learningRate,
       momentum: opts.momentum,
       weightDecay: opts.weightDecay,
@@ -150,6 +169,7 @@ export class App {
       epoch: (_s, e) => {
         this.charts.recon.push(e.step, [null, e.reconError]);
         this.state.epochRecon.push([e.step, e.reconError]);
+        if (e.swapAcceptance) this.showSwaps(e.swapAcceptance);
       },
       state: () => this.onState(),
       model: () => this.onModelChanged(),
@@ -188,7 +208,7 @@ export class App {
       console.error('WebGPU error:', e.message);
     });
     this.state.loseDevice = () => device.destroy();
-    this.describeData();
+    this.describeModel();
     this.pad.setImage(this.testDigit(0));
     this.startLoops();
     this.onState();
@@ -212,6 +232,14 @@ export class App {
       bundled: () => void this.useBundled(),
       restartFantasy: () => {
         this.fantasyRestart = true;
+        this.ptShown = false;
+      },
+      samplePT: () => {
+        if (this.session.gaussian) {
+          toast('Parallel-tempering sampling needs binary visible units.');
+          return;
+        }
+        this.ptSample = true;
       },
     };
     this.startCtrl = gui.add(actions, 'toggle').name('▶ Start training');
@@ -219,11 +247,42 @@ export class App {
     gui.add(actions, 'reset').name('↺ Reset model');
     const h = this.hyperUI;
     const apply = (): void => this.applyHyper();
+    const visibleCtrl = gui.add(h, 'visibleType', VISIBLE_CHOICES).name('visible units');
     this.hiddenCtrl = gui.add(h, 'hidden', 16, 1024, 16).name('hidden units').onFinishChange(apply);
-    gui.add(h, 'algorithm', ['CD', 'PCD']).name('algorithm').onFinishChange(apply);
-    gui.add(h, 'k', 1, 20, 1).name('Gibbs steps k').onFinishChange(apply);
-    gui.add(h, 'learningRate', 0.001, 0.5, 0.001).name('learning rate').onFinishChange(apply);
-    gui.add(h, 'momentum', 0, 0.95, 0.05).name('momentum').onFinishChange(apply);
+    const algoCtrl = gui.add(h, 'algorithm', ['CD', 'PCD', 'PT']).name('algorithm');
+    this.kCtrl = gui.add(h, 'k', 1, 20, 1).name('Gibbs steps k').onFinishChange(apply);
+    this.replicasCtrl = gui.add(h, 'replicas', 2, 32, 1).name('PT temperatures').onFinishChange(apply);
+    this.betaMinCtrl = gui.add(h, 'betaMin', 0, 0.95, 0.05).name('PT lowest β').onFinishChange(apply);
+    const lrCtrl = gui.add(h, 'learningRate', 0.001, 0.5, 0.001).name('learning rate').onFinishChange(apply);
+    const momentumCtrl = gui.add(h, 'momentum', 0, 0.95, 0.05).name('momentum').onFinishChange(apply);
+    algoCtrl.onFinishChange(() => {
+      if (h.algorithm === 'PT' && h.visibleType === 'gaussian') {
+        h.algorithm = 'PCD';
+        algoCtrl.updateDisplay();
+        toast('Parallel tempering trains binary visible units only; switch "visible units" to binary first.');
+      }
+      this.showAlgorithmControls();
+      apply();
+    });
+    visibleCtrl.onFinishChange(() => {
+      // Standardised pixels need much smaller steps than binary ones.
+      if (h.visibleType === 'gaussian') {
+        h.learningRate = GAUSSIAN_LEARNING_RATE;
+        h.momentum = 0.5;
+        if (h.algorithm === 'PT') {
+          h.algorithm = 'PCD';
+          toast('Parallel tempering trains binary visible units only: using PCD for the Gaussian model.');
+        }
+      } else {
+        h.learningRate = DEFAULTS.learningRate;
+      }
+      lrCtrl.updateDisplay();
+      momentumCtrl.updateDisplay();
+      algoCtrl.updateDisplay();
+      this.showAlgorithmControls();
+      apply();
+    });
+    this.showAlgorithmControls();
     const batches = [10, 20, 50, 100, 200, 500];
     if (!batches.includes(h.batchSize)) batches.push(h.batchSize);
     gui.add(h, 'batchSize', batches.sort((a, b) => a - b)).name('batch size').onFinishChange(apply);
@@ -235,6 +294,7 @@ export class App {
     const fs = gui.addFolder('Sampling');
     fs.add(this.sample, 'sweepsPerFrame', 1, 50, 1).name('sweeps / frame');
     fs.add(actions, 'restartFantasy').name('Restart fantasies from noise');
+    fs.add(actions, 'samplePT').name('Sample with PT (200 sweeps)');
 
     const fd = gui.addFolder('Data & model files');
     fd.add(actions, 'bundled').name('Use bundled MNIST');
@@ -243,14 +303,53 @@ export class App {
     fd.add(actions, 'load').name('⤒ Load model…');
   }
 
+  private showAlgorithmControls(): void {
+    const pt = this.hyperUI.algorithm === 'PT';
+    this.kCtrl.show(!pt);
+    this.replicasCtrl.show(pt);
+    this.betaMinCtrl.show(pt);
+  }
+
+  /** Draws the last epoch's swap acceptance rates (parallel tempering). */
+  private showSwaps(rates: number[]): void {
+    if (this.dead) return;
+    this.state.swapAcceptance = rates.slice();
+    $('fig-swap').hidden = false;
+    drawRateBars($<HTMLCanvasElement>('cv-swap'), rates, rates.map((_, m) => `${m + 1}↔${m + 2}`));
+    const mean = rates.reduce((a, b) => a + b, 0) / Math.max(1, rates.length);
+    const el = $('swap-readout');
+    el.textContent = `${rates.length + 1} temperatures, β 1 → ${this.session.hyper.betaMin} · mean acceptance ${mean.toFixed(2)} · min ${Math.min(...rates).toFixed(2)}`;
+    el.dataset.rates = rates.map((r) => r.toFixed(4)).join(',');
+  }
+
+  /** Labels that depend on the kind of visible units. */
+  private describeModel(): void {
+    const gaussian = this.session.gaussian;
+    $('recon-caption').textContent = gaussian
+      ? 'Reconstruction error (mean squared per pixel, in standardised units)'
+      : 'Reconstruction error (mean squared, per pixel)';
+    $('recon-formula').textContent = gaussian ? 'reconstruction σ(vW + c)Wᵀ + b, un-standardised' : 'reconstruction σ(σ(vW + c)Wᵀ + b)';
+    this.state.visibleType = this.session.model.visibleType;
+    if (this.session.hyper.algorithm !== 'PT') $('fig-swap').hidden = true;
+    this.describeData();
+  }
+
   private applyHyper(): void {
     this.applying = this.applying.then(async () => {
       const next = { ...this.hyperUI };
-      if (next.hidden !== this.session.hyper.hidden) {
+      const prev = this.session.hyper;
+      if (next.hidden !== prev.hidden || next.visibleType !== prev.visibleType) {
+        const kindChanged = next.visibleType !== prev.visibleType;
         await this.swap(async () => {
           await this.session.setHyper(next);
         });
-        toast(`New model with ${next.hidden} hidden units.`, true);
+        toast(
+          kindChanged
+            ? `New model: ${next.visibleType === 'gaussian' ? 'Gaussian' : 'binary'} visible units, ${next.hidden} hidden units.`
+            : `New model with ${next.hidden} hidden units.`,
+          true,
+        );
+        this.describeModel();
       } else {
         await this.session.setHyper(next);
       }
@@ -382,7 +481,7 @@ export class App {
 
   private async useBundled(): Promise<void> {
     try {
-      await this.setData(await loadBundled(this.opts.testSize, this.opts.seed));
+      await this.setData(limitTrain(await loadBundled(this.opts.testSize, this.opts.seed), this.opts.trainRows));
       toast('Training data: the bundled MNIST digits.', true);
     } catch (e) {
       this.reportError('could not load the bundled digits', e);
@@ -398,7 +497,7 @@ export class App {
       this.padDigit = 0;
       this.pad.setImage(this.testDigit(0));
     });
-    this.describeData();
+    this.describeModel();
   }
 
   private async loadModel(file: File): Promise<void> {
@@ -409,7 +508,15 @@ export class App {
         meta = await this.session.load(bytes);
       });
       this.hyperUI.hidden = this.session.hyper.hidden;
-      this.hiddenCtrl.updateDisplay();
+      this.hyperUI.visibleType = this.session.hyper.visibleType;
+      this.hyperUI.algorithm = this.session.hyper.algorithm;
+      if (this.session.gaussian && this.hyperUI.learningRate > 0.01) {
+        this.hyperUI.learningRate = GAUSSIAN_LEARNING_RATE;
+        this.hyperUI.momentum = 0.5;
+      }
+      this.gui.controllersRecursive().forEach((c) => c.updateDisplay());
+      this.showAlgorithmControls();
+      this.describeModel();
       toast(`Loaded ${file.name}: ${this.session.model.visible}×${this.session.model.hidden}${meta.updates ? `, ${meta.updates} updates` : ''}.`, true);
     } catch (e) {
       this.reportError(`could not load ${file.name}`, e);
@@ -437,7 +544,10 @@ export class App {
   private describeData(): void {
     const d = this.session.data;
     $('data-name').textContent = d.name;
-    $('data-split').textContent = `${d.nTrain.toLocaleString('en-US')} for training, ${d.nTest.toLocaleString('en-US')} held out for testing; ${d.width}×${d.height} pixels, binarised stochastically each epoch.`;
+    const how = this.session.gaussian
+      ? 'standardised per pixel (zero mean, unit variance) for the Gaussian visible units'
+      : 'binarised stochastically each epoch';
+    $('data-split').textContent = `${d.nTrain.toLocaleString('en-US')} for training, ${d.nTest.toLocaleString('en-US')} held out for testing; ${d.width}×${d.height} pixels, ${how}.`;
   }
 
   private testDigit(i: number): Float32Array {
@@ -470,6 +580,9 @@ export class App {
     this.state.recon = [];
     this.state.epochRecon = [];
     this.state.fgap = [];
+    this.state.swapAcceptance = [];
+    $('fig-swap').hidden = true;
+    $('swap-readout').textContent = 'waiting for the first epoch…';
     this.pad.dirty = true;
     this.state.fantasySweeps = 0;
     this.onProgress();
@@ -573,14 +686,17 @@ export class App {
     const V = s.visible;
     const n = Math.min(RECON_ROWS, s.data.nTest);
     const data = s.data.test.subarray(0, n * V);
-    const recon = await s.model.reconstruct(data);
+    // Gaussian units: the error is measured where the model lives (standardised units).
+    const input = s.toModel(data);
+    const out = await s.model.reconstruct(input);
     if (gen !== s.generation) return;
     this.lastRecon = { gen, steps };
     let se = 0;
-    for (let i = 0; i < recon.length; i++) {
-      const d = recon[i] - data[i];
+    for (let i = 0; i < out.length; i++) {
+      const d = out[i] - input[i];
       se += d * d;
     }
+    const recon = s.toPixels(out);
     const mse = se / recon.length;
     this.charts.recon.push(steps, [mse, null]);
     this.state.recon.push([steps, mse]);
@@ -603,8 +719,9 @@ export class App {
     const steps = s.steps;
     const V = s.visible;
     const n = Math.min(FE_ROWS, s.data.nTest, s.data.nTrain);
-    const test = threshold(s.data.test.subarray(0, n * V));
-    const train = threshold(s.data.train.subarray(0, n * V));
+    const gaussian = s.gaussian;
+    const test = gaussian ? s.toModel(s.data.test.subarray(0, n * V)) : threshold(s.data.test.subarray(0, n * V));
+    const train = gaussian ? s.toModel(s.data.train.subarray(0, n * V)) : threshold(s.data.train.subarray(0, n * V));
     const [ft, fr] = await Promise.all([s.model.freeEnergy(test), s.model.freeEnergy(train)]);
     if (gen !== s.generation) return;
     this.lastFe = { gen, steps };
@@ -617,6 +734,30 @@ export class App {
   private async stepFantasy(): Promise<void> {
     const s = this.session;
     const model = s.model;
+    if (this.ptSample) {
+      this.ptSample = false;
+      const h = s.hyper;
+      const n = this.opts.chains;
+      const steps = 200;
+      const r = await parallelTempering(model, {
+        chains: n,
+        replicas: h.replicas,
+        betaMin: h.betaMin,
+        steps,
+        seed: (this.opts.seed * 104729 + s.steps) >>> 0,
+      });
+      if (model !== s.model) return;
+      this.ptShown = true;
+      this.monitor.timed('draw fantasies', () =>
+        drawImages($<HTMLCanvasElement>('cv-fantasy'), r.probabilities, n, s.data.width, s.data.height, { cols: gridCols(n) }),
+      );
+      const mean = r.swapAcceptance.reduce((a, b) => a + b, 0) / Math.max(1, r.swapAcceptance.length);
+      $('fantasy-meta').textContent = `PT sample · ${r.betas.length} temperatures · ${steps} sweeps · swaps ${mean.toFixed(2)}`;
+      toast('Parallel-tempering sample shown; "Restart fantasies from noise" goes back to the Gibbs chains.', true);
+      return;
+    }
+    if (this.ptShown && this.fantasy?.model === model) return;
+    this.ptShown = false;
     if (!this.fantasy || this.fantasy.model !== model || this.fantasyRestart) {
       this.fantasy?.chains.dispose();
       this.fantasy = { chains: await model.createChains({ chains: this.opts.chains, init: 'noise', seed: (this.opts.seed * 7919 + this.state.fantasySweeps) >>> 0 }), model };
@@ -625,8 +766,9 @@ export class App {
     }
     const f = this.fantasy;
     const sweeps = Math.max(1, Math.round(this.sample.sweepsPerFrame));
-    const { probabilities } = await f.chains.run(sweeps);
+    const { probabilities: out } = await f.chains.run(sweeps);
     if (this.fantasy !== f) return;
+    const probabilities = s.toPixels(out);
     this.state.fantasySweeps += sweeps;
     const n = this.opts.chains;
     this.monitor.timed('draw fantasies', () =>
@@ -640,7 +782,7 @@ export class App {
     const ip = this.inpaint;
     const outCanvas = $<HTMLCanvasElement>('cv-inpaint-out');
     if (ip.needsSetup || ip.model !== s.model) {
-      await ip.setup(s.model, this.testDigit(ip.digit));
+      await ip.setup(s.model, this.testDigit(ip.digit), s.norm ? { toModel: (x) => s.toModel(x), toPixels: (x) => s.toPixels(x) } : undefined);
       this.monitor.timed('draw inpainting', () => {
         ip.drawOriginal($<HTMLCanvasElement>('cv-inpaint-orig'));
         ip.drawInput($<HTMLCanvasElement>('cv-inpaint-input'));
@@ -670,8 +812,10 @@ export class App {
     const gen = s.generation;
     const steps = s.steps;
     const v = this.pad.pixels.slice();
-    const [hp, recon] = await Promise.all([s.model.transform(v), s.model.reconstruct(v)]);
+    const input = s.toModel(v);
+    const [hp, out] = await Promise.all([s.model.transform(input), s.model.reconstruct(input)]);
     if (gen !== s.generation) return;
+    const recon = s.toPixels(out);
     this.lastPad = { gen, steps, t: now };
     const H = s.model.hidden;
     let mean = 0;
@@ -705,7 +849,11 @@ export class App {
     this.state.batchSize = s.hyper.batchSize;
     this.state.perf = this.monitor.summary();
     const h = s.hyper;
-    $('charts-meta').textContent = `${s.visible}×${s.model.hidden} · ${h.algorithm}-${h.k} · batch ${h.batchSize} · lr ${h.learningRate}`;
+    const algo = h.algorithm === 'PT' ? `PT-${h.replicas}` : `${h.algorithm}-${h.k}`;
+    const units = s.gaussian ? ' · Gaussian visible' : '';
+    $('charts-meta').textContent = `${s.visible}×${s.model.hidden}${units} · ${algo} · batch ${h.batchSize} · lr ${h.learningRate}`;
+    this.state.algorithm = algo;
+    if (h.algorithm !== 'PT') $('fig-swap').hidden = true;
     this.monitor.timed('draw charts', () => {
       this.charts.recon.flush();
       this.charts.rate.flush();

@@ -95,3 +95,10 @@ export function rows(data: Float32Array, V: number, start: number, count: number
 export function threshold(data: Float32Array, t = 0.5): Float32Array {
   return data.map((x) => (x > t ? 1 : 0));
 }
+
+/** Keeps the first `n` training rows (0 or more than there are: all). */
+export function limitTrain(data: DemoData, n: number): DemoData {
+  if (n <= 0 || n >= data.nTrain) return data;
+  const V = data.width * data.height;
+  return { ...data, train: data.train.slice(0, n * V), nTrain: n, name: `${data.name}, ${n.toLocaleString('en-US')} used for training` };
+}

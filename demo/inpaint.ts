@@ -19,6 +19,12 @@ const HOLE_B: RGB = [255, 244, 245];
 /** Known pixels in black ink, the model's in blue, the hole hatched. */
 const LUTS = [INK_LUT, MODEL_INK_LUT, solidLut(HOLE_A), solidLut(HOLE_B)];
 
+/** Gaussian visible units: pixels → standardised values and back (clipped to [0, 1]). */
+export interface PixelTransform {
+  toModel(x: Float32Array): Float32Array;
+  toPixels(x: Float32Array): Float32Array;
+}
+
 export class Inpainter {
   mode: Occlusion = 'bottom half';
   rect: Rect = { x0: 6, y0: 6, x1: 22, y1: 22 };
@@ -35,6 +41,7 @@ export class Inpainter {
   completions: Float32Array;
   private chains?: GibbsChains;
   private chainsModel?: RBM;
+  private xf?: PixelTransform;
 
   constructor(
     public width: number,
@@ -79,8 +86,11 @@ export class Inpainter {
   }
 
   /** Builds the mask for `digit` and fresh clamped chains on `model`. */
-  async setup(model: RBM, digit: Float32Array): Promise<void> {
+  async setup(model: RBM, digit: Float32Array, xf?: PixelTransform): Promise<void> {
     this.dispose();
+    this.xf = xf;
+    // Gaussian units clamp the standardised digit; the hole starts at the mean pixel (0).
+    const known = xf ? xf.toModel(digit) : undefined;
     const V = this.width * this.height;
     const n = this.count;
     this.original = digit.slice();
@@ -96,7 +106,7 @@ export class Inpainter {
     for (let c = 0; c < n; c++) {
       for (let i = 0; i < V; i++) {
         mask[c * V + i] = this.mask[i];
-        values[c * V + i] = this.mask[i] > 0 && digit[i] > 0.5 ? 1 : 0;
+        values[c * V + i] = known ? this.mask[i] * known[i] : this.mask[i] > 0 && digit[i] > 0.5 ? 1 : 0;
       }
     }
     // The hole starts empty; the first sweeps fill it from what is visible.
@@ -112,8 +122,9 @@ export class Inpainter {
   async step(sweeps: number): Promise<boolean> {
     const chains = this.chains;
     if (!chains || !this.running || this.sweeps >= this.maxSweeps) return false;
-    const { probabilities } = await chains.run(sweeps);
+    const { probabilities: out } = await chains.run(sweeps);
     if (chains !== this.chains) return false;
+    const probabilities = this.xf ? this.xf.toPixels(out) : out;
     const V = this.width * this.height;
     for (let c = 0; c < this.count; c++) {
       for (let i = 0; i < V; i++) {

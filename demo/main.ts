@@ -2,7 +2,7 @@
 // data, and hand over to the App. The page never goes blank: without a GPU the
 // panels show a placeholder and the banner says what is missing.
 import { App, buildDisabledGui, showProblem, toast, type DemoState } from './app';
-import { loadBundled } from './data';
+import { limitTrain, loadBundled } from './data';
 import { escapeHtml, getDevice, problemFromError } from './gpu';
 import { readParams } from './params';
 
@@ -21,6 +21,9 @@ const state: DemoState = {
   recon: [],
   epochRecon: [],
   fgap: [],
+  swapAcceptance: [],
+  visibleType: params.visible,
+  algorithm: params.algorithm,
   fantasySweeps: 0,
   inpaint: { sweeps: 0, holeMean: 0, digit: 0, mode: '' },
   pad: { evaluations: 0, meanActivation: 0 },
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
   const adapterEl = document.getElementById('stat-adapter')!;
   adapterEl.textContent = adapterName;
   adapterEl.title = adapterName;
-  const data = await loadBundled(params.testSize, params.seed);
+  const data = limitTrain(await loadBundled(params.testSize, params.seed), params.trainRows);
   const app = new App(device, adapterName, data, params, state);
   if (params.autostart) app.session.start();
 }

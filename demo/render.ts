@@ -183,3 +183,47 @@ export function drawHeatStrip(canvas: HTMLCanvasElement, values: ArrayLike<numbe
   }
   ctx.putImageData(img, 0, 0);
 }
+
+/**
+ * A small bar chart of rates in [0, 1]: one bar per value, its value above it
+ * and `labels` below (the swap acceptance of each neighbouring pair of temperatures).
+ */
+export function drawRateBars(canvas: HTMLCanvasElement, values: ArrayLike<number>, labels: string[]): void {
+  const cssW = Math.max(160, Math.round(canvas.clientWidth || 320));
+  const cssH = 110;
+  const dpr = Math.min(2, globalThis.devicePixelRatio || 1);
+  canvas.width = Math.round(cssW * dpr);
+  canvas.height = Math.round(cssH * dpr);
+  canvas.style.height = `${cssH}px`;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, cssW, cssH);
+  const n = values.length;
+  const top = 16;
+  const bottom = cssH - 18;
+  const left = 4;
+  const slot = (cssW - left * 2) / Math.max(1, n);
+  ctx.strokeStyle = '#d0d7de';
+  ctx.beginPath();
+  ctx.moveTo(left, bottom + 0.5);
+  ctx.lineTo(cssW - left, bottom + 0.5);
+  ctx.moveTo(left, top + 0.5);
+  ctx.lineTo(cssW - left, top + 0.5);
+  ctx.stroke();
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  for (let i = 0; i < n; i++) {
+    const v = clamp01(values[i]);
+    const x = left + slot * i;
+    const bw = Math.max(2, slot * 0.7);
+    const h = (bottom - top) * v;
+    ctx.fillStyle = v < 0.1 ? '#c2255c' : '#7048e8';
+    ctx.fillRect(x + (slot - bw) / 2, bottom - h, bw, h);
+    ctx.fillStyle = '#24292f';
+    ctx.fillText(v.toFixed(2), x + slot / 2, Math.max(top - 4, bottom - h - 3));
+    ctx.fillStyle = '#57606a';
+    ctx.fillText(labels[i] ?? '', x + slot / 2, cssH - 5);
+  }
+}

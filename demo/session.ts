@@ -5,12 +5,27 @@
 // momentum buffers are kept); a change of hidden units builds a new model.
 import { RBM, type RBMParamsF32 } from '../src/index';
 import type { EpochStats, TrainingProgress, TrainingRun } from '../src/rbm/fit';
+import { trainPT, type PTEpochStats } from '../src/rbm/pt-train';
+import { applyStandardize, standardize, unstandardize } from '../src/data/standardize';
 import { marginals, type DemoData } from './data';
+
+export type VisibleKind = 'bernoulli' | 'gaussian';
+
+/** Per-pixel mean and standard deviation of the training data (Gaussian visible units). */
+export interface Norm {
+  mean: Float32Array;
+  std: Float32Array;
+}
 
 export interface Hyper {
   hidden: number;
   k: number;
-  algorithm: 'CD' | 'PCD';
+  algorithm: 'CD' | 'PCD' | 'PT';
+  /** Temperatures of parallel tempering. */
+  replicas: number;
+  /** The PT ladder's last β (evenly spaced from 1). */
+  betaMin: number;
+  visibleType: VisibleKind;
   learningRate: number;
   momentum: number;
   weightDecay: number;
@@ -22,7 +37,7 @@ export type TrainState = 'idle' | 'training' | 'paused';
 
 export interface SessionEvents {
   progress(s: Session): void;
-  epoch(s: Session, e: EpochStats & { step: number }): void;
+  epoch(s: Session, e: EpochStats & { step: number; swapAcceptance?: number[] }): void;
   state(s: Session): void;
   /** A different model object (reset, new hidden size, loaded file, new data). */
   model(s: Session): void;
@@ -40,6 +55,10 @@ export class Session {
   samplesPerSecond = 0;
   /** Bumped whenever `model` is replaced. */
   generation = 0;
+  /** Set with Gaussian visible units: the model sees (x − mean) / std. */
+  norm?: Norm;
+  /** The rows training reads: the data, or its standardised copy. */
+  private trainInput!: Float32Array;
   private run?: TrainingRun;
   private runEnded?: Promise<void>;
   private runs = 0;
@@ -68,12 +87,45 @@ export class Session {
     return (this.steps * this.hyper.batchSize) / this.data.nTrain;
   }
 
+  get gaussian(): boolean {
+    return this.norm !== undefined;
+  }
+
+  /** Pixels in [0, 1] → what the model reads (standardised with Gaussian units). */
+  toModel(x: Float32Array): Float32Array {
+    const n = this.norm;
+    return n ? applyStandardize(x, n.mean, n.std) : x;
+  }
+
+  /** The model's visible means → pixels in [0, 1] for drawing. */
+  toPixels(x: Float32Array): Float32Array {
+    const n = this.norm;
+    if (!n) return x;
+    const u = unstandardize(x, n.mean, n.std);
+    for (let i = 0; i < u.length; i++) u[i] = u[i] < 0 ? 0 : u[i] > 1 ? 1 : u[i];
+    return u;
+  }
+
+  private setNorm(norm: Norm | undefined): void {
+    this.norm = norm;
+    this.trainInput = norm ? applyStandardize(this.data.train, norm.mean, norm.std) : this.data.train;
+  }
+
   private newModel(): RBM {
+    const gaussian = this.hyper.visibleType === 'gaussian';
+    if (gaussian) {
+      const st = standardize(this.data.train, this.visible);
+      this.norm = { mean: st.mean, std: st.std };
+      this.trainInput = st.data;
+    } else {
+      this.setNorm(undefined);
+    }
     return RBM.create(this.device, {
       visible: this.visible,
       hidden: this.hyper.hidden,
       seed: this.seed,
-      visibleMarginals: marginals(this.data.train, this.visible),
+      visibleType: this.hyper.visibleType,
+      visibleMarginals: marginals(this.trainInput, this.visible),
     });
   }
 
@@ -130,16 +182,14 @@ export class Session {
     const base = this.steps;
     const runIndex = this.runs++;
     this.rate = [{ t: now(), steps: base }];
-    const run: TrainingRun = model.train(this.data.train, {
+    const common = {
       // Runs until paused, cancelled or replaced; the page has no "end".
       epochs: 100000,
       batchSize: h.batchSize,
-      k: h.k,
-      persistent: h.algorithm === 'PCD',
       learningRate: h.learningRate,
       momentum: h.momentum,
       weightDecay: h.weightDecay,
-      binarize: 'stochastic',
+      binarize: model.visibleType === 'gaussian' ? ('none' as const) : ('stochastic' as const),
       updatesPerSubmit: h.updatesPerSubmit,
       // A restart must not replay the first epoch's order.
       seed: (this.seed + 0x9e3779b1 * runIndex) >>> 0,
@@ -149,11 +199,15 @@ export class Session {
         this.updateRate();
         this.on.progress(this);
       },
-      onEpoch: (e: EpochStats) => {
+      onEpoch: (e: EpochStats | PTEpochStats) => {
         if (this.run !== run) return;
         this.on.epoch(this, { ...e, step: this.steps });
       },
-    });
+    };
+    const run: TrainingRun =
+      h.algorithm === 'PT'
+        ? trainPT(model, this.trainInput, { ...common, replicas: h.replicas, betaMin: h.betaMin })
+        : model.train(this.trainInput, { ...common, k: h.k, persistent: h.algorithm === 'PCD' });
     this.run = run;
     this.runEnded = run.result.then(
       (r) => {
@@ -201,7 +255,7 @@ export class Session {
   }
 
   private async applyHyper(next: Hyper): Promise<boolean> {
-    const rebuild = next.hidden !== this.hyper.hidden;
+    const rebuild = next.hidden !== this.hyper.hidden || next.visibleType !== this.hyper.visibleType;
     const restart = !rebuild && (Object.keys(next) as Array<keyof Hyper>).some((k) => next[k] !== this.hyper[k]);
     if (!rebuild && !restart) return false;
     const wasTraining = this.state === 'training';
@@ -243,9 +297,29 @@ export class Session {
 
   private async loadNow(bytes: Uint8Array): Promise<Record<string, string>> {
     const { model, metadata } = RBM.fromSafetensors(this.device, bytes);
-    if (model.visibleType !== 'bernoulli') {
+    if (model.visibleType !== 'bernoulli' && model.visibleType !== 'gaussian') {
       model.dispose();
-      throw new RangeError(`this page shows binary (Bernoulli) RBMs; the file holds a model with ${model.visibleType} visible units.`);
+      throw new RangeError(`this page shows binary or Gaussian RBMs; the file holds a model with ${String(model.visibleType)} visible units.`);
+    }
+    let norm: Norm | undefined;
+    if (model.visibleType === 'gaussian') {
+      const parse = (key: string): Float32Array | undefined => {
+        try {
+          const a: unknown = JSON.parse(metadata[key] ?? '');
+          return Array.isArray(a) && a.length === model.visible && a.every((x) => typeof x === 'number' && Number.isFinite(x)) ? Float32Array.from(a as number[]) : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      const mean = parse('mean');
+      const std = parse('std');
+      if (!mean || !std || std.some((x) => x <= 0)) {
+        model.dispose();
+        throw new RangeError(
+          `the file holds a Gaussian RBM but no usable per-pixel "mean" and "std" in its metadata (JSON arrays of ${model.visible} numbers); without them the page cannot turn its standardised values back into pixels. Save it from this page, or add them with toSafetensors({ mean: JSON.stringify([...]), std: JSON.stringify([...]) }).`,
+        );
+      }
+      norm = { mean, std };
     }
     if (model.visible !== this.visible) {
       model.dispose();
@@ -254,7 +328,11 @@ export class Session {
       );
     }
     await this.stopRun();
-    this.hyper = { ...this.hyper, hidden: model.hidden };
+    const visibleType: VisibleKind = model.visibleType === 'gaussian' ? 'gaussian' : 'bernoulli';
+    // Parallel tempering trains Bernoulli models only.
+    const algorithm = visibleType === 'gaussian' && this.hyper.algorithm === 'PT' ? 'PCD' : this.hyper.algorithm;
+    this.hyper = { ...this.hyper, hidden: model.hidden, visibleType, algorithm };
+    this.setNorm(norm);
     this.replaceModel(model);
     const steps = Number(metadata.updates);
     this.steps = Number.isFinite(steps) && steps >= 0 ? steps : 0;
@@ -270,9 +348,11 @@ export class Session {
       dataset: this.data.name,
       width: String(this.data.width),
       height: String(this.data.height),
-      visible: 'bernoulli',
+      visible: this.model.visibleType,
       hidden_units: String(this.model.hidden),
-      algorithm: `${h.algorithm}-${h.k}`,
+      algorithm: h.algorithm === 'PT' ? `PT-${h.replicas}` : `${h.algorithm}-${h.k}`,
+      ...(h.algorithm === 'PT' ? { beta_min: String(h.betaMin) } : {}),
+      ...(this.norm ? { mean: JSON.stringify(Array.from(this.norm.mean)), std: JSON.stringify(Array.from(this.norm.std)) } : {}),
       learning_rate: String(h.learningRate),
       momentum: String(h.momentum),
       weight_decay: String(h.weightDecay),

@@ -13,7 +13,7 @@ import { RBM } from '../../src/index';
 import { loadBundledMnist } from '../../src/data/mnist';
 import { readAssetNode } from '../../src/cli/assets-node';
 import { gatherRows, splitDataset } from '../../src/data/split';
-import { rbmFromSafetensors } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/safetensors';
 import { testDevice } from '../helpers/device';
 
 const CONFIG = fileURLToPath(new URL('../../demo/vite.config.ts', import.meta.url));
@@ -284,6 +284,123 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     expect(pageErrors, pageErrors.join('\n')).toEqual([]);
     await page.close();
   }, 150_000);
+
+  /** Opens `query`, collecting page errors. */
+  async function open(query: string): Promise<{ page: Page; pageErrors: string[] }> {
+    const page = await browser.newPage({ viewport: VIEWPORT });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await page.goto(url + query);
+    return { page, pageErrors };
+  }
+
+  const MODE_CANVASES = ['cv-filters', 'cv-data', 'cv-recon', 'cv-fantasy', 'cv-pad-recon', 'cv-inpaint-out'];
+
+  it('trains with parallel tempering (?algo=pt): swap acceptance per pair shown after an epoch', async () => {
+    const t0 = Date.now();
+    // 400 training rows: an epoch is 20 updates, so the first acceptance readout comes quickly.
+    // Four temperatures from β = 1 to 0.7 keep every neighbouring pair swapping (~0.3–0.5).
+    const { page, pageErrors } = await open('?algo=pt&replicas=4&betamin=0.7&hidden=32&batch=20&chains=16&test=200&train=400&autostart=1');
+    await page.waitForFunction(() => (window as unknown as { __demo?: PageState }).__demo?.state === 'training', undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { __demo: PageState & { swapAcceptance: number[] } }).__demo;
+        return s.swapAcceptance.length > 0 && s.recon.length >= 2 && s.fantasySweeps >= 10;
+      },
+      undefined,
+      { timeout: 50_000, polling: 250 },
+    );
+    const s = (await demoState(page)) as PageState & { swapAcceptance: number[]; algorithm: string };
+    console.log(`[demo pt] ${s.steps} updates in ${((Date.now() - t0) / 1000).toFixed(1)} s; swap acceptance ${s.swapAcceptance.map((r) => r.toFixed(3)).join(' ')}`);
+    expect(s.algorithm).toBe('PT-4');
+    expect(s.swapAcceptance).toHaveLength(3); // 4 temperatures: 3 neighbouring pairs
+    for (const r of s.swapAcceptance) {
+      expect(r).toBeGreaterThan(0);
+      expect(r).toBeLessThanOrEqual(1);
+    }
+    expect(await page.isVisible('#fig-swap')).toBe(true);
+    const readout = (await page.textContent('#swap-readout')) ?? '';
+    expect(readout).toContain('4 temperatures');
+    const shown = ((await page.getAttribute('#swap-readout', 'data-rates')) ?? '').split(',').map(Number);
+    expect(shown).toHaveLength(3);
+    expect((await canvasStats(page, '#cv-swap')).variance, 'swap bars blank').toBeGreaterThan(5);
+    expect(await page.textContent('#charts-meta')).toContain('PT-4');
+    expect(await page.locator('.lil-controller', { hasText: 'algorithm' }).locator('select').inputValue()).toBe('PT');
+    expect(await page.isVisible('.lil-controller:has-text("PT temperatures")')).toBe(true);
+    for (const id of MODE_CANVASES) {
+      const st = await canvasStats(page, `#${id}`);
+      expect(st.variance, `${id} is blank`).toBeGreaterThan(20);
+    }
+    await page.screenshot({ path: `${SHOTS}pt.png`, fullPage: true });
+
+    // "Sample with PT": a tempered sample replaces the Gibbs fantasies until they are restarted.
+    await page.getByText('Sample with PT').click();
+    await page.waitForFunction(() => document.getElementById('fantasy-meta')?.textContent?.includes('PT sample'), undefined, { timeout: 30_000 });
+    expect(await page.textContent('#fantasy-meta')).toContain('4 temperatures');
+    expect((await canvasStats(page, '#cv-fantasy')).variance, 'PT sample is blank').toBeGreaterThan(20);
+    expect(pageErrors, pageErrors.join('\n')).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('trains Gaussian visible units (?visible=gaussian) on standardised pixels, shown un-standardised', async () => {
+    const t0 = Date.now();
+    const { page, pageErrors } = await open('?visible=gaussian&hidden=32&batch=20&chains=16&test=200&autostart=1');
+    await page.waitForFunction(() => (window as unknown as { __demo?: PageState }).__demo?.state === 'training', undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { __demo: PageState }).__demo;
+        return s.steps >= 60 && s.recon.length >= 4 && s.fantasySweeps >= 10 && s.inpaint.sweeps >= 5;
+      },
+      undefined,
+      { timeout: 50_000, polling: 250 },
+    );
+    const s = (await demoState(page)) as PageState & { visibleType: string };
+    const first = s.recon[0][1];
+    const last = Math.min(...s.recon.slice(-2).map(([, v]) => v));
+    console.log(`[demo gaussian] ${s.steps} updates in ${((Date.now() - t0) / 1000).toFixed(1)} s; test recon MSE (standardised) ${first.toFixed(4)} → ${last.toFixed(4)}`);
+    expect(s.visibleType).toBe('gaussian');
+    for (const [, v] of s.recon) expect(Number.isFinite(v)).toBe(true);
+    expect(last).toBeLessThan(first);
+    expect(Number(await page.textContent('#stat-recon'))).toBeGreaterThan(0);
+    expect(await page.textContent('#recon-caption')).toContain('standardised');
+    expect(await page.textContent('#charts-meta')).toContain('Gaussian');
+    expect(await page.textContent('#charts-meta')).toContain('lr 0.002');
+    for (const id of MODE_CANVASES) {
+      const st = await canvasStats(page, `#${id}`);
+      expect(st.variance, `${id} is blank`).toBeGreaterThan(20);
+    }
+    await page.screenshot({ path: `${SHOTS}gaussian.png`, fullPage: true });
+
+    // Saved with its per-pixel mean and std, so the page (or the CLI) can load it back.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('Save model (.safetensors)').click()]);
+    const file = (await download.path())!;
+    const saved = rbmFromSafetensors(new Uint8Array(readFileSync(file)));
+    expect(saved.visibleType).toBe('gaussian');
+    expect(JSON.parse(saved.metadata.mean)).toHaveLength(784);
+    expect(JSON.parse(saved.metadata.std)).toHaveLength(784);
+
+    // Loading it back works (mean and std come from its metadata) …
+    const named = join(tmpdir(), `webgpu-rbm-demo-gauss-${process.pid}.safetensors`);
+    writeFileSync(named, readFileSync(file));
+    await page.getByText('Pause training').click();
+    await page.setInputFiles('#file-model', named);
+    await page.waitForFunction(() => document.getElementById('toast')?.textContent?.includes('Loaded'), undefined, { timeout: 30_000 });
+    expect((await demoState(page) as PageState & { visibleType: string }).visibleType).toBe('gaussian');
+    // … and a Gaussian file without them is refused with a message that says what is missing.
+    const bare = join(tmpdir(), `webgpu-rbm-demo-gauss-bare-${process.pid}.safetensors`);
+    writeFileSync(bare, rbmToSafetensors({ visible: 784, hidden: 8, W: new Float32Array(784 * 8), b: new Float32Array(784), c: new Float32Array(8), metadata: {}, visibleType: 'gaussian' }));
+    await page.setInputFiles('#file-model', bare);
+    await page.waitForFunction(() => document.getElementById('toast')?.textContent?.includes('ould not load'), undefined, { timeout: 30_000 });
+    const message = (await page.textContent('#toast')) ?? '';
+    expect(message).toContain('Gaussian');
+    expect(message).toContain('"mean" and "std"');
+    expect((await demoState(page) as PageState & { hidden: number }).hidden).toBe(32); // the trained model stays
+    expect(pageErrors.filter((e) => !e.includes('could not load')), pageErrors.join('\n')).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it('without navigator.gpu (?nogpu=1) the page explains what is missing', async () => {
     const page = await browser.newPage({ viewport: VIEWPORT });
