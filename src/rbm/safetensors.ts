@@ -187,7 +187,7 @@ function toFloat32(dtype: string, raw: Uint8Array): Float32Array<ArrayBuffer> {
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   switch (dtype) {
     case 'F32': {
-      if (littleEndianHost) return new Float32Array(raw.slice().buffer);
+      if (littleEndianHost) return new Float32Array(new Uint8Array(raw).buffer); // a copy: raw may be a view into a larger buffer (a Node Buffer)
       const out = new Float32Array(raw.length / 4);
       const u = new Uint32Array(out.buffer);
       for (let i = 0; i < u.length; i++) u[i] = view.getUint32(4 * i, true);

@@ -242,3 +242,19 @@ describe('RBM model files', () => {
     expect(m.W.byteOffset).toBe(0);
   });
 });
+
+describe('inputs that are views into larger buffers', () => {
+  it('decodes from a Node Buffer sharing a pool, and from a subarray', () => {
+    const W = Float32Array.from({ length: 6 }, (_, i) => i + 0.5);
+    const bytes = rbmToSafetensors({ visible: 3, hidden: 2, W, b: new Float32Array([1, 2, 3]), c: new Float32Array([4, 5]) });
+    // A small Buffer lives inside Node's shared 8 KiB pool: its .buffer is larger than the file.
+    const pooled = Buffer.from(bytes);
+    const padded = new Uint8Array(bytes.length + 64);
+    padded.set(bytes, 32);
+    for (const input of [pooled, padded.subarray(32, 32 + bytes.length)]) {
+      const f = rbmFromSafetensors(input);
+      expect(Array.from(f.W)).toEqual(Array.from(W));
+      expect(Array.from(f.c)).toEqual([4, 5]);
+    }
+  });
+});
