@@ -5,7 +5,13 @@
 import { flag, intOption, parseCommand, positionals, seedOption, stringOption } from './args';
 import type { OptionSpec, Values } from './args';
 import { loadData, MNIST_TEST_COUNT } from './data-node';
-import { CliError } from './errors';
+import { CliError, UsageError } from './errors';
+import {
+  aisEstimate, CLI_AIS_BETAS, CLI_AIS_RUNS, enumeratedUnits, exactEstimate, logLikelihood, MAX_EXACT_LOGZ_UNITS,
+  readStandardisation, standardiseWith,
+} from './loglik';
+import type { LogZEstimate } from './loglik';
+import { pseudoLogLikelihood } from '../rbm/monitors';
 import { loadModel, readModelFile } from './files';
 import { openDevice } from './gpu-node';
 import { freeEnergyGap, meanFreeEnergy, reconstructionError, thresholded } from './metrics';
@@ -13,13 +19,17 @@ import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
 import type { RBM } from '../rbm/model';
 
-/** What every step gets: the model and the data, binarized by threshold (> 0.5). */
+/**
+ * What every step gets: the model and the data, binarized by threshold (> 0.5)
+ * for a binary model, standardised with the model's stored mean/std for a
+ * Gaussian one.
+ */
 export interface EvalContext {
   model: RBM;
   metadata: Record<string, string>;
   /** This command's parsed flags, including the ones a step added. */
   values: Values;
-  /** The evaluated images, [count, V] in {0, 1}. */
+  /** The evaluated images, [count, V] in {0, 1} (standardised values for a Gaussian model). */
   data: Float32Array;
   count: number;
   /** The test images, when --test was given (or the held-out digits for mnist). */
@@ -73,6 +83,131 @@ const reconstructionStep: EvalStep = {
   },
 };
 
+/** --betas/--runs/--reverse/--ais-seed mean nothing without --ais. */
+function aisFlagsWithoutAis(v: Values): string | undefined {
+  return ['betas', 'runs', 'reverse', 'ais-seed'].find((f) => v[f] !== undefined);
+}
+
+const logLikelihoodStep: EvalStep = {
+  options: {
+    exact: { type: 'boolean' },
+    ais: { type: 'boolean' },
+    betas: { type: 'string' },
+    runs: { type: 'string' },
+    reverse: { type: 'boolean' },
+    'ais-seed': { type: 'string' },
+  },
+  help: `Log-likelihood (mean log p(v) = −mean F(v) − log Z)
+  --exact                  log Z by enumerating the smaller layer (≤ ${MAX_EXACT_LOGZ_UNITS} units;
+                           Gaussian models: the hidden layer)
+  --ais                    log Z by annealed importance sampling, with its ±3σ
+                           band (base rate: the --data images)
+  --betas N                AIS intermediate distributions (S&M 2008: 14500) [${CLI_AIS_BETAS}]
+  --runs R                 parallel AIS runs                              [${CLI_AIS_RUNS}]
+  --reverse                reverse AIS from the data rows (a heuristic check
+                           that tends to over-estimate log Z)
+  --ais-seed S             seeds the AIS runs                               [1]`,
+  enabled(v) {
+    const exact = flag(v, 'exact');
+    const useAis = flag(v, 'ais');
+    if (exact && useAis) throw new UsageError('give --exact or --ais, not both');
+    const stray = useAis ? undefined : aisFlagsWithoutAis(v);
+    if (stray) throw new UsageError(`--${stray} only applies to --ais; add --ais`);
+    if (useAis) {
+      intOption(v, 'betas', CLI_AIS_BETAS, 1, 10_000_000);
+      intOption(v, 'runs', CLI_AIS_RUNS, 1, 100_000);
+      intOption(v, 'ais-seed', 1, 0, 0xffffffff);
+    }
+    return exact || useAis;
+  },
+  async run({ model, values: v, data, test, report }) {
+    let z: LogZEstimate;
+    if (flag(v, 'exact')) {
+      const n = enumeratedUnits(model);
+      if (n > MAX_EXACT_LOGZ_UNITS) {
+        throw new UsageError(
+          `--exact enumerates 2^n states of the ${model.visibleType === 'gaussian' ? 'hidden' : 'smaller'} layer, which has ${n} units ` +
+            `(at most ${MAX_EXACT_LOGZ_UNITS}); use --ais for this ${model.visible}-${model.hidden} model`,
+        );
+      }
+      z = await exactEstimate(model);
+    } else {
+      z = await aisEstimate(model, data, {
+        betas: intOption(v, 'betas', CLI_AIS_BETAS, 1, 10_000_000),
+        runs: intOption(v, 'runs', CLI_AIS_RUNS, 1, 100_000),
+        seed: intOption(v, 'ais-seed', 1, 0, 0xffffffff),
+        reverse: flag(v, 'reverse'),
+      });
+    }
+    const ll = logLikelihood(report.mean_free_energy as number, z);
+    const fields: JsonObject = {
+      method: z.method,
+      log_z: z.logZ,
+      log_z_low: z.logZLow,
+      log_z_high: z.logZHigh,
+      avg_log_likelihood: ll.value,
+      avg_log_likelihood_low: ll.low,
+      avg_log_likelihood_high: ll.high,
+      log_z_seconds: z.seconds,
+    };
+    const band = (lo: number, hi: number): string => (z.method === 'exact' ? '' : ` (±3σ: ${fmt(lo, 7)} … ${fmt(hi, 7)})`);
+    const what = z.method === 'exact' ? 'exact' : `${z.method === 'ais' ? 'AIS' : 'reverse AIS'}, ${z.betas} βs × ${z.runs} runs, ${fmt(z.seconds, 3)} s`;
+    const lines = [`log Z                 ${fmt(z.logZ, 7)}${band(z.logZLow, z.logZHigh)} [${what}]`];
+    if (z.method !== 'exact') {
+      Object.assign(fields, {
+        ais_seconds: z.seconds,
+        ais_betas: z.betas,
+        ais_runs: z.runs,
+        ais_seed: intOption(v, 'ais-seed', 1, 0, 0xffffffff),
+        ais_effective_sample_size: z.effectiveSampleSize,
+        log_z_base: z.logZBase,
+      });
+      lines.push(`AIS effective runs    ${fmt(z.effectiveSampleSize ?? NaN, 4)} of ${z.runs}`);
+      const ess = z.effectiveSampleSize ?? 0;
+      if (ess < 0.1 * (z.runs ?? 0) || !Number.isFinite(z.logZLow)) {
+        lines.push(
+          `warning: few effective AIS runs (${fmt(ess, 3)} of ${z.runs}): log Z is probably under-estimated (the log-likelihood over-estimated) ` +
+            `and the band is unreliable; raise --betas (S&M 2008 used 14500)`,
+        );
+      }
+    }
+    lines.push(`avg log-likelihood    ${fmt(ll.value, 7)} nats${band(ll.low, ll.high)}`);
+    if (test && typeof report.test_mean_free_energy === 'number') {
+      const t = logLikelihood(report.test_mean_free_energy, z);
+      Object.assign(fields, { test_avg_log_likelihood: t.value, test_avg_log_likelihood_low: t.low, test_avg_log_likelihood_high: t.high });
+      lines.push(`test avg log-lik.     ${fmt(t.value, 7)} nats${band(t.low, t.high)}`);
+    }
+    return { fields, lines };
+  },
+};
+
+const pllStep: EvalStep = {
+  options: { pll: { type: 'boolean' }, 'pll-all': { type: 'boolean' } },
+  help: `  --pll                    pseudo-log-likelihood, scikit-learn's score_samples
+                           estimate (one random unit flipped per image)
+  --pll-all                with --pll: the exact PLL (every unit flipped; V× slower)`,
+  enabled(v) {
+    if (flag(v, 'pll-all') && !flag(v, 'pll')) throw new UsageError('--pll-all only applies to --pll; add --pll');
+    return flag(v, 'pll');
+  },
+  async run({ model, data, test, values: v }) {
+    if (model.visibleType === 'gaussian') {
+      throw new UsageError('--pll flips binary units; this model has Gaussian visible units (use --exact or --ais)');
+    }
+    const allUnits = flag(v, 'pll-all');
+    const variant = allUnits ? 'exact, every unit' : 'one random unit per image, as scikit-learn';
+    const p = await pseudoLogLikelihood(model, data, { seed: 1, allUnits });
+    const fields: JsonObject = { pseudo_log_likelihood: p.mean, pll_variant: allUnits ? 'all-units' : 'sklearn' };
+    const lines = [`pseudo-log-likelihood ${fmt(p.mean, 6)} (${variant})`];
+    if (test) {
+      const t = await pseudoLogLikelihood(model, test, { seed: 1, allUnits });
+      fields.test_pseudo_log_likelihood = t.mean;
+      lines.push(`test pseudo-log-lik.  ${fmt(t.mean, 6)}`);
+    }
+    return { fields, lines };
+  },
+};
+
 /**
  * The evaluation steps, run in order.
  *
@@ -86,14 +221,17 @@ const reconstructionStep: EvalStep = {
  * needs to change: flags, help text and the JSON object are assembled from
  * the list.
  */
-export const EVAL_STEPS: EvalStep[] = [freeEnergyStep, reconstructionStep];
+export const EVAL_STEPS: EvalStep[] = [freeEnergyStep, reconstructionStep, logLikelihoodStep, pllStep];
 
 const stepHelp = EVAL_STEPS.map((s) => s.help).filter((h) => h !== '').join('\n');
 
 export const EVAL_HELP = `Usage: webgpu-rbm eval MODEL.safetensors --data mnist|FILE [options]
 
 Prints the mean free energy of the data, the free-energy gap to a test set, and
-the mean-field reconstruction error, all on images thresholded at 0.5.
+the mean-field reconstruction error, all on images thresholded at 0.5 (for a
+Gaussian model: standardised with the mean and std stored in the model file);
+with --exact or --ais also log Z and the average log-likelihood of the data and
+the test set, and with --pll the pseudo-log-likelihood.
 
   --data mnist|FILE        images to evaluate: the bundled digits' training
                            split (8,000, split by --seed as in train) or an IDX
@@ -105,8 +243,10 @@ the mean-field reconstruction error, all on images thresholded at 0.5.
 ${stepHelp ? stepHelp + '\n' : ''}  --json                   print one JSON object on the last line of stdout
   -h, --help               show this help
 
-Example
+Examples
   webgpu-rbm eval out/mnist.safetensors --data mnist --json
+  webgpu-rbm eval out/mnist.safetensors --data mnist --ais --betas 1000 --runs 100
+  webgpu-rbm eval out/small.safetensors --data mnist --exact --pll
 `;
 
 const OPTIONS: OptionSpec = {
@@ -148,18 +288,24 @@ export async function runEval(args: string[]): Promise<number> {
         model: modelPath,
         visible: model.visible,
         hidden: model.hidden,
+        visible_type: model.visibleType,
         data: source,
         count: train.count,
         test_count: test?.count,
       };
       out.line(`${model.visible}-${model.hidden} RBM ${modelPath} on ${train.count} images from ${source}${test ? ` (${test.count} test)` : ''}`);
+      // A Gaussian model sees its data standardised as in training; a binary one thresholded.
+      const prepare =
+        model.visibleType === 'gaussian'
+          ? ((std) => (p: Float32Array) => standardiseWith(p, std))(readStandardisation(metadata, model.visible, modelPath))
+          : thresholded;
       const ctx: EvalContext = {
         model,
         metadata,
         values: v,
-        data: thresholded(train.pixels),
+        data: prepare(train.pixels),
         count: train.count,
-        test: test ? thresholded(test.pixels) : undefined,
+        test: test ? prepare(test.pixels) : undefined,
         report,
       };
       for (const step of steps) {

@@ -16,9 +16,9 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  train: { summary: 'train an RBM with CD-k / PCD-k and save it as safetensors', help: TRAIN_HELP, run: runTrain },
-  sample: { summary: 'run Gibbs chains on a saved model and write them as a PNG', help: SAMPLE_HELP, run: runSample },
-  eval: { summary: 'free energy, free-energy gap and reconstruction error of a model on data', help: EVAL_HELP, run: runEval },
+  train: { summary: 'train an RBM with CD-k / PCD-k / parallel tempering and save it as safetensors', help: TRAIN_HELP, run: runTrain },
+  sample: { summary: 'run Gibbs (or tempered) chains on a saved model and write them as a PNG', help: SAMPLE_HELP, run: runSample },
+  eval: { summary: 'free energy, reconstruction error, log-likelihood (exact or AIS) and PLL of a model', help: EVAL_HELP, run: runEval },
 };
 
 const MAIN_HELP = `webgpu-rbm ${version}: Restricted Boltzmann Machines on WebGPU (Node + Dawn)

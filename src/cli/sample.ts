@@ -1,6 +1,11 @@
 // `webgpu-rbm sample`: Gibbs chains from noise on a saved model, written as a
 // PNG grid: one row per kept step (--keep-every), or the last states alone.
-import { flag, intOption, parseCommand, positionals, requiredString, seedOption } from './args';
+import { flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption } from './args';
+import { parallelTempering, DEFAULT_REPLICAS } from '../rbm/tempering';
+import type { TemperingResult } from '../rbm/tempering';
+import type { SampleResult } from '../rbm/sampler';
+import { readStandardisation } from './loglik';
+import { toPixels } from './train';
 import type { OptionSpec } from './args';
 import { UsageError } from './errors';
 import { loadModel, readModelFile, prepareOutput } from './files';
@@ -16,13 +21,20 @@ const MAX_TILES = 20_000;
 export const SAMPLE_HELP = `Usage: webgpu-rbm sample MODEL.safetensors [options] --out samples.png
 
 Runs Gibbs chains (v → h → v sweeps) from Bernoulli(1/2) noise and writes the
-visible probabilities as a PNG grid.
+visible probabilities as a PNG grid. For a Gaussian model the visible means are
+un-standardised with the mean and std stored in the model file and clipped to
+[0, 1].
 
   --chains N               independent chains                            [100]
   --steps M                Gibbs sweeps per chain                        [1000]
   --keep-every T           also keep every T-th sweep: one grid row per kept
                            step, one column per chain (default: only the last
                            state, laid out as a square grid)
+  --pt                     parallel tempering: M replicas at evenly spaced
+                           inverse temperatures 1 … --beta-min, swaps every
+                           sweep; the β = 1 replica is kept (binary models)
+  --replicas M             temperatures for --pt                        [${DEFAULT_REPLICAS}]
+  --beta-min X             hottest β for --pt                            [0]
   --seed S                 sampling seed (default: derived from the model's seed)
   --out FILE               the PNG to write
   --json                   print one JSON object on the last line of stdout
@@ -37,6 +49,9 @@ const OPTIONS = {
   steps: { type: 'string' },
   'keep-every': { type: 'string' },
   seed: { type: 'string' },
+  pt: { type: 'boolean' },
+  replicas: { type: 'string' },
+  'beta-min': { type: 'string' },
   out: { type: 'string' },
 } as const satisfies OptionSpec;
 
@@ -48,6 +63,13 @@ export async function runSample(args: string[]): Promise<number> {
   const steps = intOption(v, 'steps', 1000);
   const keepEvery = v['keep-every'] === undefined ? undefined : intOption(v, 'keep-every', steps);
   const seed = v.seed === undefined ? undefined : seedOption(v, 0);
+  const pt = flag(v, 'pt');
+  if (!pt) {
+    const stray = ['replicas', 'beta-min'].find((f) => v[f] !== undefined);
+    if (stray) throw new UsageError(`--${stray} only applies to --pt; add --pt`);
+  }
+  const replicas = pt ? intOption(v, 'replicas', DEFAULT_REPLICAS, 2, 1000) : undefined;
+  const betaMin = v['beta-min'] === undefined ? undefined : numberOption(v, 'beta-min', 0, { min: 0, max: 1, below: true });
   const outPath = requiredString(v, 'sample', 'out', 'FILE (the PNG to write, e.g. --out samples.png)');
   if (keepEvery !== undefined && keepEvery > steps) {
     throw new UsageError(`--keep-every ${keepEvery} is more than --steps ${steps}, so no step would be kept; lower --keep-every`);
@@ -66,16 +88,24 @@ export async function runSample(args: string[]): Promise<number> {
     try {
       const shape = imageShape(metadata, model.visible);
       const start = performance.now();
-      const r = await model.sample({ chains, steps, keepEvery, seed });
+      const gaussian = model.visibleType === 'gaussian';
+      if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; this model is Gaussian');
+      const standardisation = gaussian ? readStandardisation(metadata, model.visible, modelPath) : undefined;
+      let r: SampleResult | TemperingResult;
+      if (pt) r = await parallelTempering(model, { chains, steps, keepEvery, seed, replicas, betaMin });
+      else r = await model.sample({ chains, steps, keepEvery, seed });
       const seconds = (performance.now() - start) / 1000;
+      const images = standardisation ? toPixels(r.probabilities, standardisation.mean, standardisation.std) : r.probabilities;
       // One row per kept step; a single kept state reads better as a square.
-      await writeTilesPng(outPath, r.probabilities, r.kept * r.chains, shape, r.kept > 1 ? r.chains : undefined);
+      await writeTilesPng(outPath, images, r.kept * r.chains, shape, r.kept > 1 ? r.chains : undefined);
+      const swaps = 'swapAcceptance' in r ? r.swapAcceptance : undefined;
       const last = r.samples.subarray((r.kept - 1) * r.chains * model.visible);
       const finalF = await meanFreeEnergy(model, last);
       out.line(
         `${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM in ${fmt(seconds, 3)} s; ` +
           `mean F of the final states ${fmt(finalF)}; wrote ${outPath} (${r.kept} × ${r.chains} tiles)`,
       );
+      if (swaps) out.line(`parallel tempering, ${replicas} replicas; swap acceptance per pair: ${swaps.map((a) => fmt(a, 3)).join(' ')}`);
       const json: JsonObject = {
         command: 'sample',
         model: modelPath,
@@ -87,6 +117,11 @@ export async function runSample(args: string[]): Promise<number> {
         steps,
         keep_every: keepEvery ?? steps,
         kept: r.kept,
+        visible_type: model.visibleType,
+        pt,
+        replicas,
+        betas: 'betas' in r ? r.betas : undefined,
+        swap_acceptance: swaps,
         seconds,
         final_mean_free_energy: finalF,
         out: outPath,

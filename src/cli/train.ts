@@ -4,7 +4,11 @@
 import { writeFile } from 'node:fs/promises';
 import { RBM } from '../rbm/model';
 import { columnMeans } from '../rbm/init';
-import type { EpochStats, FitOptions } from '../rbm/fit';
+import type { EpochStats, FitOptions, FitResult } from '../rbm/fit';
+import { fitPT } from '../rbm/pt-train';
+import type { PTEpochStats, PTFitOptions, PTFitResult } from '../rbm/pt-train';
+import { DEFAULT_REPLICAS } from '../rbm/tempering';
+import { standardize, unstandardize } from '../data/standardize';
 import {
   choiceOption, flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, stringOption,
 } from './args';
@@ -15,7 +19,12 @@ import { prepareOutput } from './files';
 import { openDevice } from './gpu-node';
 import { writeFiltersPng, writeTilesPng } from './images';
 import type { ImageShape } from './images';
-import { freeEnergyGap, thresholded } from './metrics';
+import { freeEnergyGap, meanFreeEnergy, thresholded } from './metrics';
+import {
+  aisEstimate, CLI_AIS_BETAS, CLI_AIS_RUNS, enumeratedUnits, exactEstimate, logLikelihood, STD_MEAN_KEY, STD_STD_KEY,
+  standardiseWith, TRAIN_EXACT_UNITS,
+} from './loglik';
+import type { LogZEstimate } from './loglik';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject, ProgressBar } from './output';
 
@@ -26,6 +35,12 @@ import type { JsonObject, ProgressBar } from './output';
  * Long chains from noise fall mostly into the "0" basin at every rate ≥ 0.02.
  */
 export const DEFAULT_LEARNING_RATE = 0.1;
+/**
+ * Gaussian visible units on standardised data: the visible activations are
+ * unbounded, so the rate must be far smaller than for binary units (the
+ * practical range is about 0.001–0.005; 0.1 diverges).
+ */
+export const DEFAULT_GAUSSIAN_LEARNING_RATE = 0.002;
 
 const DEFAULTS = {
   data: 'mnist', hidden: 256, epochs: 5, batch: 100, k: 1, lr: DEFAULT_LEARNING_RATE, momentum: 'hinton',
@@ -34,7 +49,8 @@ const DEFAULTS = {
 
 export const TRAIN_HELP = `Usage: webgpu-rbm train [options] --out model.safetensors
 
-Trains a binary RBM with CD-k (or PCD-k) on the GPU and writes it as safetensors.
+Trains an RBM with CD-k, PCD-k or parallel tempering on the GPU and writes it
+as safetensors.
 
 Data
   --data mnist|FILE        training images: the bundled 10,000 digits (split by
@@ -45,19 +61,33 @@ Data
   --limit N                use only the first N training images (after the split)
   --binarize MODE          stochastic (resampled each epoch) | threshold (> 0.5)
                                                                   [stochastic]
+  --visible TYPE           bernoulli | gaussian: Gaussian visible units on
+                           standardised pixels (per-pixel mean/std stored in
+                           the model file; no binarization)          [bernoulli]
 Model and training
   --hidden N               hidden units                                 [${DEFAULTS.hidden}]
   --epochs E               passes over the training images              [${DEFAULTS.epochs}]
   --batch B                mini-batch size                              [${DEFAULTS.batch}]
   --k K                    Gibbs steps per update (CD-k)                [${DEFAULTS.k}]
   --pcd                    persistent chains (PCD-k) instead of CD-k
-  --lr X                   learning rate                                [${DEFAULTS.lr}]
+  --pt                     parallel tempering for the negative phase (one
+                           tempered sweep per update; not with --k or --pcd)
+  --replicas M             temperatures for --pt                        [${DEFAULT_REPLICAS}]
+  --beta-min X             hottest β of --pt's evenly spaced ladder     [0]
+  --lr X                   learning rate    [${DEFAULTS.lr}; ${DEFAULT_GAUSSIAN_LEARNING_RATE} for --visible gaussian]
   --momentum X|hinton      momentum, or hinton: 0.5 for 5 epochs, then 0.9 [hinton]
   --weight-decay X         L2 penalty on W                              [${DEFAULTS.weightDecay}]
   --sparsity-target X      target mean hidden activation (with --sparsity-cost) [0.1]
   --sparsity-cost X        strength of the sparsity penalty; 0 = off    [0]
   --sparsity-decay X       decay of the running activation estimate     [0.9]
   --seed S                 seeds initialisation, shuffling, binarization, split [${DEFAULTS.seed}]
+Log-likelihood during training
+  --eval-every E           every E epochs and after the last: log Z (exact when
+                           the smaller layer has ≤ ${TRAIN_EXACT_UNITS} units, else AIS) and
+                           the average log-likelihood of the training and test
+                           images (thresholded at 0.5)
+  --ais-betas N            AIS intermediate distributions for --eval-every [${CLI_AIS_BETAS}]
+  --ais-runs R             AIS runs for --eval-every                    [${CLI_AIS_RUNS}]
 Output
   --out FILE               the model (.safetensors; settings in its __metadata__)
   --filters FILE           PNG of the first up-to-100 hidden units' weights
@@ -86,6 +116,13 @@ const OPTIONS = {
   batch: { type: 'string' },
   k: { type: 'string' },
   pcd: { type: 'boolean' },
+  pt: { type: 'boolean' },
+  replicas: { type: 'string' },
+  'beta-min': { type: 'string' },
+  visible: { type: 'string' },
+  'eval-every': { type: 'string' },
+  'ais-betas': { type: 'string' },
+  'ais-runs': { type: 'string' },
   lr: { type: 'string' },
   momentum: { type: 'string' },
   'weight-decay': { type: 'string' },
@@ -103,12 +140,19 @@ export interface TrainSettings {
   data: string;
   test?: string;
   limit?: number;
-  binarize: 'stochastic' | 'threshold';
+  binarize: 'stochastic' | 'threshold' | 'none';
+  visible: 'bernoulli' | 'gaussian';
   hidden: number;
   epochs: number;
   batch: number;
   k: number;
   pcd: boolean;
+  pt: boolean;
+  replicas?: number;
+  betaMin?: number;
+  evalEvery?: number;
+  aisBetas: number;
+  aisRuns: number;
   lr: number;
   momentum: number | 'hinton';
   weightDecay: number;
@@ -125,17 +169,41 @@ export interface TrainSettings {
 /** Every flag checked before any file or GPU work. */
 export function readTrainSettings(v: Values): TrainSettings {
   const momentumFlag = stringOption(v, 'momentum');
+  const visible = choiceOption(v, 'visible', ['bernoulli', 'gaussian'] as const, 'bernoulli');
+  const gaussian = visible === 'gaussian';
+  const pt = flag(v, 'pt');
+  if (gaussian && v.binarize !== undefined) {
+    throw new UsageError('--visible gaussian trains on standardised pixels and never binarizes; drop --binarize');
+  }
+  if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; drop --pt or --visible gaussian');
+  if (pt && flag(v, 'pcd')) throw new UsageError('--pt and --pcd are two different negative phases; choose one');
+  if (pt && v.k !== undefined) throw new UsageError('--pt runs one tempered sweep per update; drop --k');
+  if (!pt) {
+    const stray = ['replicas', 'beta-min'].find((f) => v[f] !== undefined);
+    if (stray) throw new UsageError(`--${stray} only applies to --pt; add --pt`);
+  }
+  if (v['eval-every'] === undefined) {
+    const stray = ['ais-betas', 'ais-runs'].find((f) => v[f] !== undefined);
+    if (stray) throw new UsageError(`--${stray} only applies to --eval-every; add e.g. --eval-every 1`);
+  }
   const settings: TrainSettings = {
     data: stringOption(v, 'data') ?? DEFAULTS.data,
     test: stringOption(v, 'test'),
     limit: v.limit === undefined ? undefined : intOption(v, 'limit', 0),
-    binarize: choiceOption(v, 'binarize', ['stochastic', 'threshold'] as const, 'stochastic'),
+    binarize: gaussian ? 'none' : choiceOption(v, 'binarize', ['stochastic', 'threshold'] as const, 'stochastic'),
+    visible,
     hidden: intOption(v, 'hidden', DEFAULTS.hidden),
     epochs: intOption(v, 'epochs', DEFAULTS.epochs),
     batch: intOption(v, 'batch', DEFAULTS.batch),
     k: intOption(v, 'k', DEFAULTS.k, 1, 10_000),
     pcd: flag(v, 'pcd'),
-    lr: numberOption(v, 'lr', DEFAULTS.lr, { min: 0, above: true }),
+    pt,
+    replicas: pt ? intOption(v, 'replicas', DEFAULT_REPLICAS, 2, 1000) : undefined,
+    betaMin: v['beta-min'] === undefined ? undefined : numberOption(v, 'beta-min', 0, { min: 0, max: 1, below: true }),
+    evalEvery: v['eval-every'] === undefined ? undefined : intOption(v, 'eval-every', 1),
+    aisBetas: intOption(v, 'ais-betas', CLI_AIS_BETAS, 1, 10_000_000),
+    aisRuns: intOption(v, 'ais-runs', CLI_AIS_RUNS, 1, 100_000),
+    lr: numberOption(v, 'lr', gaussian ? DEFAULT_GAUSSIAN_LEARNING_RATE : DEFAULTS.lr, { min: 0, above: true }),
     momentum: readMomentum(momentumFlag),
     weightDecay: numberOption(v, 'weight-decay', DEFAULTS.weightDecay, { min: 0 }),
     sparsityTarget: numberOption(v, 'sparsity-target', undefined, { min: 0, max: 1, above: true, below: true }),
@@ -165,18 +233,40 @@ function momentumLabel(m: number | 'hinton'): string {
 }
 
 /** The model file's __metadata__: every value a string, as safetensors requires. */
-function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: { reconError: number[]; gaps: number[]; cancelled: boolean; epochsDone: number }, source: string): Record<string, string> {
+interface RunRecord {
+  reconError: number[];
+  gaps: number[];
+  cancelled: boolean;
+  epochsDone: number;
+  evals: EvalRecord[];
+  swapAcceptance?: number[];
+  standardisation?: { mean: Float32Array; std: Float32Array };
+}
+
+/** One --eval-every measurement. */
+interface EvalRecord {
+  epoch: number;
+  z: LogZEstimate;
+  train: number;
+  trainLow: number;
+  trainHigh: number;
+  test?: number;
+  testLow?: number;
+  testHigh?: number;
+}
+
+function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunRecord, source: string): Record<string, string> {
   const meta: Record<string, string> = {
     format: 'webgpu-rbm',
     // "visible" is the unit type in this project's model format, so the sizes get their own keys.
-    visible: 'bernoulli',
+    visible: s.visible,
     visible_units: String(V),
     hidden_units: String(s.hidden),
     width: String(shape.width),
     height: String(shape.height),
     epochs: String(run.epochsDone),
     batch: String(s.batch),
-    k: String(s.k),
+    k: s.pt ? '1' : String(s.k),
     pcd: String(s.pcd),
     lr: String(s.lr),
     momentum: momentumLabel(s.momentum),
@@ -194,6 +284,23 @@ function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: { re
     if (s.sparsityDecay !== undefined) meta.sparsity_decay = String(s.sparsityDecay);
   }
   if (run.gaps.length > 0) meta.free_energy_gap = JSON.stringify(run.gaps);
+  if (s.pt) {
+    meta.pt = 'true';
+    meta.replicas = String(s.replicas);
+    if (s.betaMin !== undefined) meta.beta_min = String(s.betaMin);
+    if (run.swapAcceptance) meta.swap_acceptance = JSON.stringify(run.swapAcceptance);
+  }
+  if (run.standardisation) {
+    meta[STD_MEAN_KEY] = JSON.stringify(Array.from(run.standardisation.mean));
+    meta[STD_STD_KEY] = JSON.stringify(Array.from(run.standardisation.std));
+  }
+  if (run.evals.length > 0) {
+    meta.eval_epochs = JSON.stringify(run.evals.map((e) => e.epoch));
+    meta.log_z = JSON.stringify(run.evals.map((e) => e.z.logZ));
+    meta.log_z_method = run.evals[0].z.method;
+    meta.train_log_likelihood = JSON.stringify(run.evals.map((e) => e.train));
+    if (run.evals[0].test !== undefined) meta.test_log_likelihood = JSON.stringify(run.evals.map((e) => e.test));
+  }
   if (run.cancelled) meta.cancelled = 'true';
   return meta;
 }
@@ -221,6 +328,12 @@ export async function runTrain(args: string[]): Promise<number> {
       `--batch ${s.batch} is larger than the ${train.count} training images; lower --batch${s.limit !== undefined ? ' or raise --limit' : ''}`,
     );
   }
+  const gaussian = s.visible === 'gaussian';
+  // Gaussian units see standardised pixels (the training set's per-pixel mean and std, applied to the test set too).
+  const standardisation = gaussian ? standardize(train.pixels, V) : undefined;
+  const trainValues = standardisation ? standardisation.data : train.pixels;
+  const asModelSees = (pixels: Float32Array): Float32Array =>
+    standardisation ? standardiseWith(pixels, standardisation) : thresholded(pixels);
 
   const gpu = await openDevice();
   let model: RBM | undefined;
@@ -231,25 +344,51 @@ export async function runTrain(args: string[]): Promise<number> {
   };
   process.once('SIGINT', interrupt);
   try {
+    const method = s.pt ? `PT (${s.replicas} replicas)` : `${s.pcd ? 'PCD' : 'CD'}-${s.k}`;
     out.line(
-      `training a ${V}-${s.hidden} RBM on ${formatCount(train.count)} ${shape.width}×${shape.height} images from ${data.source}` +
-        `${test ? ` (${formatCount(test.count)} held out)` : ''}, ${s.pcd ? 'PCD' : 'CD'}-${s.k}, on ${gpu.adapterName}`,
+      `training a ${V}-${s.hidden}${gaussian ? ' Gaussian–Bernoulli' : ''} RBM on ${formatCount(train.count)} ${shape.width}×${shape.height} images from ${data.source}` +
+        `${test ? ` (${formatCount(test.count)} held out)` : ''}, ${method}, lr ${s.lr}, on ${gpu.adapterName}`,
     );
     model = RBM.create(gpu.device, {
       visible: V,
       hidden: s.hidden,
       seed: s.seed,
-      visibleMarginals: columnMeans(train.pixels, train.count, V),
+      visibleType: s.visible,
+      visibleMarginals: columnMeans(trainValues, train.count, V),
     });
     const trained = model;
-    // Equally many thresholded rows of each set, made once for every epoch's gap.
+    // Equally many rows of each set (thresholded, or standardised), made once for every epoch's gap.
     const gapRows = test ? Math.min(train.count, test.count) : 0;
-    const trainBinary = test ? thresholded(train.pixels.subarray(0, gapRows * V)) : undefined;
-    const testBinary = test ? thresholded(test.pixels.subarray(0, gapRows * V)) : undefined;
+    const trainBinary = test ? asModelSees(train.pixels.subarray(0, gapRows * V)) : undefined;
+    const testBinary = test ? asModelSees(test.pixels.subarray(0, gapRows * V)) : undefined;
     const gaps: number[] = [];
+    const evals: EvalRecord[] = [];
+    const epochAcceptance: number[][] = [];
+    // For --eval-every: every training and test row, as the model sees them.
+    const evalTrain = s.evalEvery !== undefined ? asModelSees(train.pixels) : undefined;
+    const evalTest = s.evalEvery !== undefined && test ? asModelSees(test.pixels) : undefined;
+    const useExact = enumeratedUnits(trained) <= TRAIN_EXACT_UNITS;
     let bar: ProgressBar | undefined;
 
-    const onEpoch = async (e: EpochStats): Promise<void> => {
+    const evaluate = async (epoch: number): Promise<string> => {
+      if (!evalTrain) return '';
+      const z = useExact
+        ? await exactEstimate(trained)
+        : await aisEstimate(trained, evalTrain, { betas: s.aisBetas, runs: s.aisRuns, seed: s.seed });
+      const tr = logLikelihood(await meanFreeEnergy(trained, evalTrain), z);
+      const rec: EvalRecord = { epoch, z, train: tr.value, trainLow: tr.low, trainHigh: tr.high };
+      let text = `  log-lik train ${fmt(tr.value, 6)}`;
+      if (evalTest) {
+        const te = logLikelihood(await meanFreeEnergy(trained, evalTest), z);
+        Object.assign(rec, { test: te.value, testLow: te.low, testHigh: te.high });
+        text += ` test ${fmt(te.value, 6)}`;
+      }
+      evals.push(rec);
+      const how = z.method === 'exact' ? 'exact' : `AIS ${z.betas}×${z.runs} ±3σ ${fmt(tr.low - tr.value, 2)}/+${fmt(tr.high - tr.value, 2)}, ${fmt(z.seconds, 3)} s`;
+      return `${text} (${how})`;
+    };
+
+    const onEpoch = async (e: EpochStats | PTEpochStats): Promise<void> => {
       bar?.stop();
       bar = undefined;
       let gapText = '';
@@ -258,15 +397,21 @@ export async function runTrain(args: string[]): Promise<number> {
         gaps.push(gap);
         gapText = `  F gap ${gap >= 0 ? '+' : ''}${fmt(gap, 3)}`;
       }
+      let swapText = '';
+      if ('swapAcceptance' in e) {
+        epochAcceptance.push(e.swapAcceptance);
+        swapText = `  swaps ${fmt(mean(e.swapAcceptance), 3)} (${fmt(Math.min(...e.swapAcceptance), 2)}–${fmt(Math.max(...e.swapAcceptance), 2)})`;
+      }
+      const n = e.epoch + 1;
+      const due = s.evalEvery !== undefined && (n % s.evalEvery === 0 || n === s.epochs) && !controller.signal.aborted;
+      const llText = due ? await evaluate(n) : '';
       out.line(
-        `epoch ${e.epoch + 1}/${s.epochs}  recon ${fmt(e.reconError)}  ${formatCount(e.samplesPerSecond)} samples/s  ${fmt(e.seconds, 3)} s${gapText}`,
+        `epoch ${n}/${s.epochs}  recon ${fmt(e.reconError)}  ${formatCount(e.samplesPerSecond)} samples/s  ${fmt(e.seconds, 3)} s${gapText}${swapText}${llText}`,
       );
     };
-    const options: FitOptions = {
+    const common = {
       epochs: s.epochs,
       batchSize: s.batch,
-      k: s.k,
-      persistent: s.pcd,
       learningRate: s.lr,
       momentum: s.momentum,
       weightDecay: s.weightDecay,
@@ -276,17 +421,37 @@ export async function runTrain(args: string[]): Promise<number> {
       binarize: s.binarize,
       seed: s.seed,
       signal: controller.signal,
-      onProgress: (p) => {
+      onProgress: (p: { batchesPerEpoch: number; epoch: number; epochStep: number; samplesPerSecond: number }) => {
         bar ??= out.bar(p.batchesPerEpoch, `epoch ${p.epoch + 1}/${s.epochs}`);
         bar.update(p.epochStep, p.samplesPerSecond);
       },
       onEpoch,
     };
-    const result = await model.train(train.pixels, options).result;
+    let result: FitResult | PTFitResult;
+    if (s.pt) {
+      const options: PTFitOptions = { ...common, replicas: s.replicas, betaMin: s.betaMin };
+      result = await fitPT(model, trainValues, options);
+    } else {
+      const options: FitOptions = { ...common, k: s.k, persistent: s.pcd };
+      result = await model.train(trainValues, options).result;
+    }
     bar?.stop();
     if (result.cancelled) out.line(`stopped after ${result.epochs.length} complete epoch(s) and ${result.updates} updates`);
+    const swapAcceptance = 'swapAcceptance' in result ? result.swapAcceptance : undefined;
+    if (swapAcceptance) {
+      out.line(`swap acceptance per pair (β ${(result as PTFitResult).betas.map((b) => fmt(b, 3)).join(', ')}): ${swapAcceptance.map((a) => fmt(a, 3)).join(' ')}`);
+    }
 
-    const metadata = modelMetadata(s, shape, V, { reconError: result.reconError, gaps, cancelled: result.cancelled, epochsDone: result.epochs.length }, data.source);
+    const run: RunRecord = {
+      reconError: result.reconError,
+      gaps,
+      cancelled: result.cancelled,
+      epochsDone: result.epochs.length,
+      evals,
+      swapAcceptance,
+      standardisation,
+    };
+    const metadata = modelMetadata(s, shape, V, run, data.source);
     await writeFile(s.out, await model.toSafetensors(metadata));
     out.line(`wrote ${s.out} (${V}×${s.hidden}, ${fmt(result.seconds, 3)} s of training, ${formatCount(result.samplesPerSecond)} samples/s)`);
     if (s.filters) {
@@ -295,7 +460,8 @@ export async function runTrain(args: string[]): Promise<number> {
     }
     if (s.samples) {
       const r = await model.sample({ chains: DEFAULTS.sampleChains, steps: s.sampleSteps });
-      await writeTilesPng(s.samples, r.probabilities, r.chains, shape);
+      const images = standardisation ? toPixels(r.probabilities, standardisation.mean, standardisation.std) : r.probabilities;
+      await writeTilesPng(s.samples, images, r.chains, shape);
       out.line(`wrote ${s.samples} (${r.chains} chains after ${s.sampleSteps} Gibbs sweeps)`);
     }
 
@@ -303,15 +469,23 @@ export async function runTrain(args: string[]): Promise<number> {
       command: 'train',
       visible: V,
       hidden: s.hidden,
+      visible_type: s.visible,
       width: shape.width,
       height: shape.height,
       epochs: result.epochs.length,
       batch: s.batch,
-      k: s.k,
+      method: s.pt ? 'pt' : s.pcd ? 'pcd' : 'cd',
+      k: s.pt ? 1 : s.k,
       pcd: s.pcd,
+      pt: s.pt,
+      replicas: s.replicas,
+      betas: 'betas' in result ? result.betas : undefined,
+      swap_acceptance: swapAcceptance,
+      epoch_swap_acceptance: s.pt ? epochAcceptance : undefined,
       lr: s.lr,
       momentum: s.momentum,
       weight_decay: s.weightDecay,
+      binarize: s.binarize,
       seed: s.seed,
       data: data.source,
       train_count: train.count,
@@ -328,6 +502,25 @@ export async function runTrain(args: string[]): Promise<number> {
       samples: s.samples,
       adapter: gpu.adapterName,
     };
+    if (s.evalEvery !== undefined) {
+      Object.assign(json, {
+        eval_every: s.evalEvery,
+        log_z_method: useExact ? 'exact' : 'ais',
+        ais_betas: useExact ? undefined : s.aisBetas,
+        ais_runs: useExact ? undefined : s.aisRuns,
+        eval_epochs: evals.map((e) => e.epoch),
+        log_z: evals.map((e) => e.z.logZ),
+        log_z_low: evals.map((e) => e.z.logZLow),
+        log_z_high: evals.map((e) => e.z.logZHigh),
+        log_z_seconds: evals.map((e) => e.z.seconds),
+        train_log_likelihood: evals.map((e) => e.train),
+        train_log_likelihood_low: evals.map((e) => e.trainLow),
+        train_log_likelihood_high: evals.map((e) => e.trainHigh),
+        test_log_likelihood: evalTest ? evals.map((e) => e.test ?? null) : undefined,
+        test_log_likelihood_low: evalTest ? evals.map((e) => e.testLow ?? null) : undefined,
+        test_log_likelihood_high: evalTest ? evals.map((e) => e.testHigh ?? null) : undefined,
+      });
+    }
     out.result(json);
     return result.cancelled ? 130 : 0;
   } finally {
@@ -335,4 +528,13 @@ export async function runTrain(args: string[]): Promise<number> {
     model?.dispose();
     gpu.close();
   }
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** A Gaussian model's visible means back on the pixel scale, clipped to [0, 1] for a PNG. */
+export function toPixels(values: Float32Array, m: Float32Array, sd: Float32Array): Float32Array {
+  return unstandardize(values, m, sd).map((x) => Math.min(1, Math.max(0, x)));
 }

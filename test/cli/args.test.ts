@@ -32,6 +32,10 @@ describe('flag readers', () => {
     expect(readTrainSettings({ out: 'm', momentum: '0.9' }).momentum).toBe(0.9);
     expect(() => readTrainSettings({})).toThrow(/train needs --out/);
     expect(() => readTrainSettings({ out: 'm', 'sparsity-target': '0.05' })).toThrow(/--sparsity-cost/);
+    expect(readTrainSettings({ out: 'm', visible: 'gaussian' })).toMatchObject({ visible: 'gaussian', lr: 0.002, binarize: 'none' });
+    expect(readTrainSettings({ out: 'm', visible: 'gaussian', lr: '0.005' }).lr).toBe(0.005);
+    expect(readTrainSettings({ out: 'm', pt: true })).toMatchObject({ pt: true, replicas: 10 });
+    expect(() => readTrainSettings({ out: 'm', pt: true, replicas: '1' })).toThrow(/--replicas must be an integer in 2\.\.1000/);
   });
 });
 

@@ -44,9 +44,9 @@ describe('help', () => {
   });
 
   it.each([
-    ['train', ['--hidden', '--epochs', '--batch', '--pcd', '--lr', '--momentum', '--filters', '--samples', '--limit', '--json']],
-    ['sample', ['--chains', '--steps', '--keep-every', '--out', '--json']],
-    ['eval', ['--data', '--test', '--json']],
+    ['train', ['--hidden', '--epochs', '--batch', '--pcd', '--pt', '--replicas', '--beta-min', '--visible', '--eval-every', '--ais-betas', '--ais-runs', '--lr', '--momentum', '--filters', '--samples', '--limit', '--json']],
+    ['sample', ['--chains', '--steps', '--keep-every', '--pt', '--replicas', '--beta-min', '--out', '--json']],
+    ['eval', ['--data', '--test', '--exact', '--ais', '--betas', '--runs', '--reverse', '--pll', '--json']],
   ])('%s --help lists its options', async (command, flags) => {
     const r = await runCli([command, '--help']);
     expect(r.code).toBe(0);

@@ -1,0 +1,106 @@
+// log Z and the average log-likelihood for `eval --exact / --ais` and
+// `train --eval-every`: exact enumeration of the smaller layer when it is small
+// enough, else annealed importance sampling (Salakhutdinov & Murray 2008), and
+// the standardisation a Gaussian–Bernoulli model's data goes through.
+import { ais, reverseAis } from '../rbm/ais';
+import { enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS } from '../rbm/logz';
+import type { RBM } from '../rbm/model';
+import { applyStandardize } from '../data/standardize';
+import { CliError } from './errors';
+
+/** The CLI's default AIS schedule: small enough for a CPU Vulkan device (S&M used 14,500 βs). */
+export const CLI_AIS_BETAS = 1000;
+export const CLI_AIS_RUNS = 100;
+/** `train --eval-every` uses exact log Z up to this many units in the enumerated layer, AIS above. */
+export const TRAIN_EXACT_UNITS = 20;
+
+export interface LogZEstimate {
+  method: 'exact' | 'ais' | 'reverse-ais';
+  logZ: number;
+  /** The ±3σ band of AIS (equal to logZ for exact). */
+  logZLow: number;
+  logZHigh: number;
+  seconds: number;
+  /** AIS only. */
+  betas?: number;
+  runs?: number;
+  effectiveSampleSize?: number;
+  logZBase?: number;
+}
+
+/** How many units exact enumeration would have to go through. */
+export function enumeratedUnits(model: Pick<RBM, 'visible' | 'hidden' | 'visibleType'>): number {
+  return enumeratedLayer(model) === 'hidden' ? model.hidden : model.visible;
+}
+
+export { MAX_EXACT_LOGZ_UNITS };
+
+export async function exactEstimate(model: RBM): Promise<LogZEstimate> {
+  const start = performance.now();
+  const logZ = await exactLogZ(model);
+  return { method: 'exact', logZ, logZLow: logZ, logZHigh: logZ, seconds: (performance.now() - start) / 1000 };
+}
+
+export interface AisSettings {
+  betas: number;
+  runs: number;
+  seed: number;
+  reverse?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** AIS from the base-rate model of `data` (binary rows, or standardised rows for Gaussian units). */
+export async function aisEstimate(model: RBM, data: Float32Array, s: AisSettings): Promise<LogZEstimate> {
+  const o = { data, betas: s.betas, runs: s.runs, seed: s.seed, onProgress: s.onProgress };
+  const r = s.reverse ? await reverseAis(model, o) : await ais(model, o);
+  if (!Number.isFinite(r.logZ)) throw new CliError(`AIS gave log Z = ${r.logZ}; try more --betas or --runs`);
+  return {
+    method: s.reverse ? 'reverse-ais' : 'ais',
+    logZ: r.logZ,
+    logZLow: r.logZLow,
+    logZHigh: r.logZHigh,
+    seconds: r.seconds,
+    betas: r.betas,
+    runs: r.runs,
+    effectiveSampleSize: r.effectiveSampleSize,
+    logZBase: r.logZBase,
+  };
+}
+
+/** Average log-likelihood −mean F − log Z and its band (a higher log Z gives a lower likelihood). */
+export function logLikelihood(meanF: number, z: LogZEstimate): { value: number; low: number; high: number } {
+  return { value: -meanF - z.logZ, low: -meanF - z.logZHigh, high: -meanF - z.logZLow };
+}
+
+/** The metadata keys a Gaussian model's standardisation is stored under (JSON arrays). */
+export const STD_MEAN_KEY = 'standardize_mean';
+export const STD_STD_KEY = 'standardize_std';
+
+export interface Standardisation {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+/** A Gaussian model's stored standardisation, or an error naming what is missing. */
+export function readStandardisation(metadata: Record<string, string>, visible: number, path: string): Standardisation {
+  const parse = (key: string): Float32Array => {
+    const s = metadata[key];
+    let a: unknown;
+    try {
+      a = s === undefined ? undefined : JSON.parse(s);
+    } catch {
+      a = undefined;
+    }
+    if (!Array.isArray(a) || a.length !== visible || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      throw new CliError(
+        `model ${path}: a Gaussian model needs metadata "${key}" (a JSON array of ${visible} numbers, written by "webgpu-rbm train --visible gaussian")`,
+      );
+    }
+    return Float32Array.from(a as number[]);
+  };
+  return { mean: parse(STD_MEAN_KEY), std: parse(STD_STD_KEY) };
+}
+
+export function standardiseWith(pixels: Float32Array, s: Standardisation): Float32Array {
+  return applyStandardize(pixels, s.mean, s.std);
+}
