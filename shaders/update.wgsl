@@ -17,16 +17,7 @@ struct Dims {
   neg_start: u32,
 }
 
-struct Hyper {
-  learning_rate: f32,
-  momentum: f32,
-  weight_decay: f32,
-  inv_batch: f32,
-  sparsity_target: f32,
-  sparsity_cost: f32,
-  sparsity_decay: f32,
-  _pad: f32,
-}
+// struct Hyper: shaders/hyper.wgsl (prepended).
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<uniform> hyper: Hyper;

@@ -5,6 +5,7 @@ import mathWGSL from '../../shaders/math.wgsl?raw';
 import hiddenWGSL from '../../shaders/hidden.wgsl?raw';
 import visibleWGSL from '../../shaders/visible.wgsl?raw';
 import updateWGSL from '../../shaders/update.wgsl?raw';
+import hyperWGSL from '../../shaders/hyper.wgsl?raw';
 import gemmWGSL from '../../shaders/gemm.wgsl?raw';
 import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
 import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
@@ -84,13 +85,13 @@ export const KERNELS = {
   }),
   update: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
     name: 'update',
-    code: updateWGSL + gemmWGSL,
+    code: hyperWGSL + updateWGSL + gemmWGSL,
     bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw'],
     constants: tileConstants(t),
   }),
   biasUpdate: (): KernelSpec => ({
     name: 'bias_update',
-    code: biasUpdateWGSL,
+    code: hyperWGSL + biasUpdateWGSL,
     bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'],
   }),
   gather: (): KernelSpec => ({

@@ -1,0 +1,14 @@
+// The Hyper uniform shared by update.wgsl and bias_update.wgsl (packed by
+// src/rbm/hyper.ts): learning rate, momentum, L2 weight decay, 1/B, and the
+// sparsity target, cost and running-mean decay.
+
+struct Hyper {
+  learning_rate: f32,
+  momentum: f32,
+  weight_decay: f32,
+  inv_batch: f32,
+  sparsity_target: f32,
+  sparsity_cost: f32,
+  sparsity_decay: f32,
+  _pad: f32,
+}
