@@ -1,6 +1,6 @@
 // ais_weight: adds one β step's importance weight to each AIS run's log-weight.
 //
-//   log p*_β(v) = (1 − β) b_Aᵀv + β bᵀv + Σ_j softplus(β x_j),  x_j = vᵀw_j + c_j (from ais_hidden)
+//   log p*_β(v) = (1 − β) b_Aᵀv + β bᵀv + Σ_j softplus(β x_j),  x_j = vᵀw_j + c_j (from tempered_hidden)
 //   inc_r = log p*_{β_k}(v_r) − log p*_{β_{k−1}}(v_r)
 //         = δ·[Σ_j max(x_j, 0) + (b − b_A)ᵀv_r] + sign(δ)·Σ_j log1p(σ(−β_lo|x_j|) · expm1(−|δ||x_j|))
 //   with δ = β_k − β_{k−1} (exact in f32 for neighbouring βs), β_lo = min(β_k, β_{k−1})

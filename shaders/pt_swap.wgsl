@@ -1,11 +1,11 @@
 // pt_swap: one round of replica-exchange moves between neighbouring
 // temperatures, for every chain at once, and the h of swapped rows redrawn.
 //
-// Runs between pt_hidden and pt_visible of a sweep. Pairs (m, m+1) with
+// Runs between tempered_hidden and pt_visible of a sweep. Pairs (m, m+1) with
 // m ≡ parity (mod 2) are tried (even and odd rounds alternate, so no row is
 // in two pairs of one round). With A = v_m, B = v_{m+1} and F_β the free
 // energy of the tempered model, F_β(v) = −β bᵀv − Σ_j softplus(β x_j(v)),
-// x_j(v) = vᵀw_j + c_j (stored by pt_hidden), the swap is accepted with
+// x_j(v) = vᵀw_j + c_j (stored by tempered_hidden), the swap is accepted with
 // probability min(1, r),
 //
 //   log r = F_{β_m}(A) + F_{β_{m+1}}(B) − F_{β_m}(B) − F_{β_{m+1}}(A)

@@ -10,6 +10,7 @@ import gemmWGSL from '../../shaders/gemm.wgsl?raw';
 import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
 import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
 import softplusTermsWGSL from '../../shaders/softplus_terms.wgsl?raw';
+import temperedHiddenWGSL from '../../shaders/tempered_hidden.wgsl?raw';
 import gatherWGSL from '../../shaders/gather.wgsl?raw';
 import reconErrorWGSL from '../../shaders/recon_error.wgsl?raw';
 import clampWGSL from '../../shaders/clamp.wgsl?raw';
@@ -57,7 +58,8 @@ export function tileName(t: TileShape): string {
   return `${t.shared ? 'shared' : 'direct'} ${t.wgCols}x${t.wgRows} rows${t.threadRows}${t.shared ? ` k${t.tileK}` : ''}`;
 }
 
-function tileConstants(t: TileShape): Record<string, number> {
+/** gemm.wgsl's override constants for a tile shape. */
+export function tileConstants(t: TileShape): Record<string, number> {
   if (!Number.isInteger(t.threadRows) || t.threadRows < 1 || t.threadRows > MAX_THREAD_ROWS) {
     throw new RangeError(`threadRows must be an integer in 1..${MAX_THREAD_ROWS}, got ${t.threadRows}`);
   }
@@ -113,6 +115,13 @@ export const KERNELS = {
     name: 'advance',
     code: advanceWGSL,
     bindings: ['rw'],
+  }),
+  /** [dims, counter, betas, vis, W, c, x, hid]: PT (β per replica) and AIS (β per step). */
+  temperedHidden: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
+    name: 'tempered_hidden',
+    code: rngWGSL + mathWGSL + temperedHiddenWGSL + gemmWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+    constants: tileConstants(t),
   }),
   softplusTerms: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
     name: 'softplus_terms',

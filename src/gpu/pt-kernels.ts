@@ -3,10 +3,9 @@
 import rngWGSL from '../../shaders/rng.wgsl?raw';
 import mathWGSL from '../../shaders/math.wgsl?raw';
 import gemmWGSL from '../../shaders/gemm.wgsl?raw';
-import ptHiddenWGSL from '../../shaders/pt_hidden.wgsl?raw';
 import ptVisibleWGSL from '../../shaders/pt_visible.wgsl?raw';
 import ptSwapWGSL from '../../shaders/pt_swap.wgsl?raw';
-import { DEFAULT_TILE, MAX_THREAD_ROWS, type KernelSpec, type TileShape } from './kernels';
+import { DEFAULT_TILE, KERNELS, tileConstants, type KernelSpec, type TileShape } from './kernels';
 
 /** Workgroup size of pt_swap (one invocation per pair and chain). */
 export const PT_SWAP_WORKGROUP_SIZE = 64;
@@ -24,28 +23,15 @@ export const PT_PHASE = {
   swapResample: 3,
 } as const;
 
-/** gemm.wgsl's override constants. */
-function gemmConstants(t: TileShape): Record<string, number> {
-  if (!Number.isInteger(t.threadRows) || t.threadRows < 1 || t.threadRows > MAX_THREAD_ROWS) {
-    throw new RangeError(`threadRows must be an integer in 1..${MAX_THREAD_ROWS}, got ${t.threadRows}`);
-  }
-  return { WG_COLS: t.wgCols, WG_ROWS: t.wgRows, THREAD_ROWS: t.threadRows, TILE_K: t.tileK, USE_SHARED: t.shared ? 1 : 0 };
-}
-
 export const PT_KERNELS = {
-  /** [dims, counter, betas, vis, W, c, x, hid] */
-  hidden: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
-    name: 'pt_hidden',
-    code: rngWGSL + mathWGSL + ptHiddenWGSL + gemmWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-    constants: gemmConstants(t),
-  }),
+  /** [dims, counter, betas, vis, W, c, x, hid]; dims.chains > 0 picks β per replica. */
+  hidden: KERNELS.temperedHidden,
   /** [dims, counter, betas, hid, W, b, vis_prob, vis] */
   visible: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
     name: 'pt_visible',
     code: rngWGSL + mathWGSL + ptVisibleWGSL + gemmWGSL,
     bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-    constants: gemmConstants(t),
+    constants: tileConstants(t),
   }),
   /** [dims, counter, betas, b, x, vis, hid, accepted] */
   swap: (): KernelSpec => ({

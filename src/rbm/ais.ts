@@ -2,7 +2,7 @@
 // runs in parallel, one row each. The math, schedule and estimate live in
 // src/cpu/ais.ts; this file moves the chains on the GPU:
 //   step 0:       ais_visible at β_0 = 0 draws v ~ the base-rate model
-//   step k ≥ 1:   ais_hidden (x = vW + c, h ~ σ(β_k x)), ais_weight (log-weight
+//   step k ≥ 1:   tempered_hidden (x = vW + c, h ~ σ(β_k x)), ais_weight (log-weight
 //                 increment from the same x), ais_visible (v ~ p(v | h) at β_k)
 //   every step:   advance (counter[0] = k, the β index and RNG step, on the GPU)
 // Many steps go in one command buffer; only the R log-weights are read back.
@@ -13,6 +13,7 @@ import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } f
 import type { TileChoice } from '../gpu/tune';
 import { EVAL_KERNELS } from '../gpu/eval-kernels';
 import {
+  AIS_HIDDEN_PHASE,
   aisEstimate,
   aisSchedule,
   baseRateBiases,
@@ -181,7 +182,7 @@ async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Ar
     const counter = scratch.storage('counter', new Uint32Array(4));
 
 
-    const hidDims = scratch.uniform('hidden dims', packUniform([runs, V, H, seed]));
+    const hidDims = scratch.uniform('hidden dims', packUniform([runs, 0, V, H, seed, AIS_HIDDEN_PHASE]));
     const gaussian = model.visibleType === 'gaussian' ? 1 : 0;
     const visDims = scratch.uniform('visible dims', packUniform([runs, H, V, seed, gaussian, 0, 0, 0]));
     const weightDims = scratch.uniform('weight dims', packUniform([runs, V, H, gaussian]));

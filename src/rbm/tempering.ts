@@ -6,7 +6,7 @@
 // through swap moves between neighbouring temperatures. One sweep, every
 // replica at once (all rows stacked by replica in one buffer):
 //
-//   pt_hidden   x = vW + c stored, h ~ σ(β_r x)              (one GEMM, all replicas)
+//   tempered_hidden   x = vW + c stored, h ~ σ(β_r x)              (one GEMM, all replicas)
 //   pt_swap     on swap sweeps: pairs (m, m+1), m ≡ round (mod 2), accept with
 //               min(1, e^{F_m(v_m) + F_{m+1}(v_{m+1}) − F_m(v_{m+1}) − F_{m+1}(v_m)}),
 //               swapped rows redraw h in their new replica
