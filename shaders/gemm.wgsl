@@ -9,9 +9,11 @@
 //   const A_CONTIGUOUS_IN_K, B_CONTIGUOUS_IN_K: bool — which index walks memory,
 //   so staging loads stay coalesced.
 //
-// Each invocation owns THREAD_ROWS consecutive rows × 4 consecutive columns
-// (vec4 accumulators); a workgroup covers TILE_M = WG_ROWS·THREAD_ROWS rows and
-// TILE_N = WG_COLS·4 columns. Two ways to feed it, picked per adapter:
+// Each invocation owns THREAD_ROWS consecutive rows × VEC_COLS groups of 4
+// consecutive columns (vec4 accumulators); group v of invocation x starts at
+// column 4·(v·WG_COLS + x), so neighbouring invocations read neighbouring
+// columns in every group. A workgroup covers TILE_M = WG_ROWS·THREAD_ROWS rows
+// and TILE_N = WG_COLS·4·VEC_COLS columns. Two ways to feed it, picked per adapter:
 //   USE_SHARED = true:  stage TILE_M×TILE_K of A and TILE_K×TILE_N of B in
 //                       workgroup memory (GPUs);
 //   USE_SHARED = false: read operands straight from storage, indices clamped
@@ -19,16 +21,19 @@
 // Both sum k in the same order, so every variant gives bit-identical results.
 
 const MAX_THREAD_ROWS: u32 = 8u;
+const MAX_VEC_COLS: u32 = 2u;
 override WG_COLS: u32 = 16u;
 override WG_ROWS: u32 = 16u;
 override THREAD_ROWS: u32 = 4u;
+override VEC_COLS: u32 = 1u;
 override TILE_K: u32 = 16u;
 override USE_SHARED: bool = true;
 override TILE_M: u32 = WG_ROWS * THREAD_ROWS;
-override TILE_N: u32 = WG_COLS * 4u;
+override TILE_VEC4S: u32 = WG_COLS * VEC_COLS;
+override TILE_N: u32 = TILE_VEC4S * 4u;
 
 var<workgroup> a_tile: array<f32, TILE_M * TILE_K>;
-var<workgroup> b_tile: array<vec4<f32>, TILE_K * WG_COLS>;
+var<workgroup> b_tile: array<vec4<f32>, TILE_K * TILE_VEC4S>;
 
 fn stage_tiles(wg: vec3<u32>, lindex: u32, k0: u32, size: vec3<u32>) {
   let threads = WG_COLS * WG_ROWS;
@@ -67,7 +72,7 @@ fn stage_tiles(wg: vec3<u32>, lindex: u32, k0: u32, size: vec3<u32>) {
     if (n < size.y && k < size.z) {
       b = load_b(k, n);
     }
-    b_tile[kk * WG_COLS + nn / 4u][nn % 4u] = b;
+    b_tile[kk * TILE_VEC4S + nn / 4u][nn % 4u] = b;
   }
 }
 
@@ -83,29 +88,47 @@ fn main(
   let K = size.z;
   let row0 = wg.y * TILE_M + lid.y * THREAD_ROWS;
   let col0 = wg.x * TILE_N + lid.x * 4u;
-  var acc: array<vec4<f32>, MAX_THREAD_ROWS>;
+  // acc[r · MAX_VEC_COLS + v]: row row0 + r, columns col0 + 4·WG_COLS·v + (0..3).
+  var acc: array<vec4<f32>, MAX_THREAD_ROWS * MAX_VEC_COLS>;
 
   if (USE_SHARED) {
     for (var k0 = 0u; k0 < K; k0 = k0 + TILE_K) {
       stage_tiles(wg, lindex, k0, size);
       workgroupBarrier();
       for (var kk = 0u; kk < TILE_K; kk = kk + 1u) {
-        let b = b_tile[kk * WG_COLS + lid.x];
+        var b: array<vec4<f32>, MAX_VEC_COLS>;
+        for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+          b[v] = b_tile[kk * TILE_VEC4S + v * WG_COLS + lid.x];
+        }
         for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-          acc[r] = fma(vec4<f32>(a_tile[(lid.y * THREAD_ROWS + r) * TILE_K + kk]), b, acc[r]);
+          let a = vec4<f32>(a_tile[(lid.y * THREAD_ROWS + r) * TILE_K + kk]);
+          for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+            let i = r * MAX_VEC_COLS + v;
+            acc[i] = fma(a, b[v], acc[i]);
+          }
         }
       }
       workgroupBarrier();
     }
   } else if (row0 < M && col0 < N) {
     // Out-of-range rows/columns read a clamped neighbour; their sums are never stored.
-    let c1 = min(col0 + 1u, N - 1u);
-    let c2 = min(col0 + 2u, N - 1u);
-    let c3 = min(col0 + 3u, N - 1u);
+    var cols: array<vec4<u32>, MAX_VEC_COLS>;
+    for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+      let c = col0 + v * 4u * WG_COLS;
+      cols[v] = min(vec4<u32>(c, c + 1u, c + 2u, c + 3u), vec4<u32>(N - 1u));
+    }
     for (var k = 0u; k < K; k = k + 1u) {
-      let b = vec4<f32>(load_b(k, col0), load_b(k, c1), load_b(k, c2), load_b(k, c3));
+      var b: array<vec4<f32>, MAX_VEC_COLS>;
+      for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+        let cv = cols[v];
+        b[v] = vec4<f32>(load_b(k, cv.x), load_b(k, cv.y), load_b(k, cv.z), load_b(k, cv.w));
+      }
       for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-        acc[r] = fma(vec4<f32>(load_a(min(row0 + r, M - 1u), k)), b, acc[r]);
+        let a = vec4<f32>(load_a(min(row0 + r, M - 1u), k));
+        for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+          let i = r * MAX_VEC_COLS + v;
+          acc[i] = fma(a, b[v], acc[i]);
+        }
       }
     }
   }
@@ -115,10 +138,12 @@ fn main(
     if (m >= M) {
       break;
     }
-    for (var q = 0u; q < 4u; q = q + 1u) {
-      let n = col0 + q;
-      if (n < N) {
-        epilogue(m, n, acc[r][q]);
+    for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+      for (var q = 0u; q < 4u; q = q + 1u) {
+        let n = col0 + v * 4u * WG_COLS + q;
+        if (n < N) {
+          epilogue(m, n, acc[r * MAX_VEC_COLS + v][q]);
+        }
       }
     }
   }

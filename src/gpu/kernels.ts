@@ -29,13 +29,15 @@ export interface KernelSpec {
 
 /**
  * How the GEMM kernels (gemm.wgsl) are shaped: a workgroup of wgCols × wgRows
- * invocations, each owning threadRows rows × 4 columns; operands staged through
- * workgroup memory in steps of tileK (shared) or read straight from storage.
+ * invocations, each owning threadRows rows × 4·vecCols columns; operands staged
+ * through workgroup memory in steps of tileK (shared) or read straight from storage.
  */
 export interface TileShape {
   wgCols: number;
   wgRows: number;
   threadRows: number;
+  /** vec4 column groups per invocation: 1 (4 columns, the default) or 2 (8 columns). */
+  vecCols?: number;
   tileK: number;
   shared: boolean;
 }
@@ -43,6 +45,7 @@ export interface TileShape {
 export const DEFAULT_TILE: TileShape = { wgCols: 16, wgRows: 16, threadRows: 4, tileK: 16, shared: true };
 export const COLS_PER_THREAD = 4;
 export const MAX_THREAD_ROWS = 8;
+export const MAX_VEC_COLS = 2;
 /** @deprecated rows per invocation of DEFAULT_TILE; use tileRows(tile). */
 export const ROWS_PER_THREAD = 4;
 
@@ -51,11 +54,12 @@ export function tileRows(t: TileShape): number {
 }
 
 export function tileCols(t: TileShape): number {
-  return t.wgCols * COLS_PER_THREAD;
+  return t.wgCols * COLS_PER_THREAD * (t.vecCols ?? 1);
 }
 
 export function tileName(t: TileShape): string {
-  return `${t.shared ? 'shared' : 'direct'} ${t.wgCols}x${t.wgRows} rows${t.threadRows}${t.shared ? ` k${t.tileK}` : ''}`;
+  const cols = (t.vecCols ?? 1) > 1 ? ` cols${COLS_PER_THREAD * (t.vecCols ?? 1)}` : '';
+  return `${t.shared ? 'shared' : 'direct'} ${t.wgCols}x${t.wgRows} rows${t.threadRows}${cols}${t.shared ? ` k${t.tileK}` : ''}`;
 }
 
 /** gemm.wgsl's override constants for a tile shape. */
@@ -63,10 +67,15 @@ export function tileConstants(t: TileShape): Record<string, number> {
   if (!Number.isInteger(t.threadRows) || t.threadRows < 1 || t.threadRows > MAX_THREAD_ROWS) {
     throw new RangeError(`threadRows must be an integer in 1..${MAX_THREAD_ROWS}, got ${t.threadRows}`);
   }
+  const vecCols = t.vecCols ?? 1;
+  if (!Number.isInteger(vecCols) || vecCols < 1 || vecCols > MAX_VEC_COLS) {
+    throw new RangeError(`vecCols must be an integer in 1..${MAX_VEC_COLS}, got ${vecCols}`);
+  }
   return {
     WG_COLS: t.wgCols,
     WG_ROWS: t.wgRows,
     THREAD_ROWS: t.threadRows,
+    VEC_COLS: vecCols,
     TILE_K: t.tileK,
     USE_SHARED: t.shared ? 1 : 0,
   };

@@ -9,13 +9,19 @@ import { packHyper } from '../rbm/hyper';
 export type GemmKernel = 'hidden' | 'visible' | 'update';
 export type TileChoice = Record<GemmKernel, TileShape>;
 
+// Workgroup-memory tiles for GPUs (64×64 to 128×64 per workgroup, up to 8×8
+// results per invocation) and direct-load tiles for CPU Vulkan, where 8×8
+// blocks halve the loads per FMA of 8×4 ones (15–25 % faster on lavapipe).
 export const TILE_CANDIDATES: readonly TileShape[] = [
   { wgCols: 16, wgRows: 16, threadRows: 4, tileK: 16, shared: true },
   { wgCols: 16, wgRows: 16, threadRows: 8, tileK: 16, shared: true },
   { wgCols: 16, wgRows: 8, threadRows: 8, tileK: 32, shared: true },
-  { wgCols: 16, wgRows: 4, threadRows: 8, tileK: 16, shared: false },
-  { wgCols: 8, wgRows: 8, threadRows: 8, tileK: 16, shared: false },
+  { wgCols: 16, wgRows: 16, threadRows: 4, vecCols: 2, tileK: 16, shared: true },
+  { wgCols: 16, wgRows: 8, threadRows: 8, vecCols: 2, tileK: 16, shared: true },
   { wgCols: 32, wgRows: 2, threadRows: 8, tileK: 16, shared: false },
+  { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
+  { wgCols: 16, wgRows: 1, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
+  { wgCols: 8, wgRows: 8, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
 ];
 
 export interface TuneProblem {
