@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { acquireDevice, RBM, type RBMParamsF32 } from '../src/index';
 import { GpuDataset } from '../src/rbm/dataset';
 import { CpuRBM } from '../src/cpu/reference';
+import { gemmPhases, type GemmPhase } from './gemm';
 
 export interface BenchConfig {
   name: string;
@@ -25,6 +26,8 @@ export interface BenchOptions {
   maxUpdateS: number;
   /** At most this many updates per timed repeat. */
   maxUpdatesPerRepeat: number;
+  /** Also time the GEMM phases alone (plain vs subgroup tiles), once per size (at k = 1). */
+  gemmPhases: boolean;
 }
 
 export const IMPLS = ['ours', 'tfjs', 'cpu'] as const;
@@ -54,6 +57,8 @@ export interface ConfigResult {
   /** ours samples/s ÷ theirs: above 1 means ours is faster. */
   oursOverTfjs: number | null;
   oursOverCpu: number | null;
+  /** Each GEMM kernel alone at this shape (bench/gemm.ts); k = 1 configurations only. */
+  gemm?: GemmPhase[] | Skipped;
 }
 
 /** GFLOP/s last measured per implementation, used to predict the cost of the next size. */
@@ -86,7 +91,13 @@ export function benchConfigs(quick: boolean): BenchConfig[] {
   return chosen.sort((a, b) => cdkFlops(a) - cdkFlops(b));
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { targetRepeatS: 3, repeats: 3, maxUpdateS: 90, maxUpdatesPerRepeat: 50 };
+export const DEFAULT_OPTIONS: BenchOptions = {
+  targetRepeatS: 3,
+  repeats: 3,
+  maxUpdateS: 90,
+  maxUpdatesPerRepeat: 50,
+  gemmPhases: true,
+};
 
 const LEARNING_RATE = 0.05;
 const MOMENTUM = 0.5;
@@ -354,7 +365,24 @@ export async function runConfig(
     const o = all[other];
     return a.status === 'ok' && o.status === 'ok' ? a.samplesPerS / o.samplesPerS : null;
   };
-  return { config: c, flopsPerUpdate: flops, results: all, oursOverTfjs: ratio('tfjs'), oursOverCpu: ratio('cpu') };
+  const out: ConfigResult = { config: c, flopsPerUpdate: flops, results: all, oursOverTfjs: ratio('tfjs'), oursOverCpu: ratio('cpu') };
+  if (opts.gemmPhases && c.k === 1) {
+    if (all.ours.status !== 'ok') {
+      out.gemm = { status: 'skipped', reason: 'the CD update itself was not measured at this size' };
+    } else {
+      try {
+        out.gemm = await gemmPhases(device, { visible: c.visible, hidden: c.hidden, batch: c.batch });
+        for (const g of out.gemm) {
+          const sg = g.subgroup ? `, ${g.subgroup.tile} ${g.subgroup.gflops.toFixed(2)} GFLOP/s (×${g.subgroupSpeedup!.toFixed(2)})` : '';
+          log(`${c.name} GEMM ${g.kernel}: ${g.plain.tile} ${g.plain.gflops.toFixed(2)} GFLOP/s${sg}; engine uses ${g.chosen}`);
+        }
+      } catch (e) {
+        out.gemm = { status: 'failed', reason: describeError(e) };
+        log(`${c.name} GEMM phases: FAILED ${describeError(e)}`);
+      }
+    }
+  }
+  return out;
 }
 
 export interface HostInfo {

@@ -8,6 +8,8 @@
 //   --target-s <s>      seconds per timed repeat (default 3)
 //   --repeats <n>       timed repeats, median reported (default 3)
 //   --max-update-s <s>  skip an implementation at a size where one update is predicted to take longer (default 90)
+//   --no-gemm           skip the GEMM-phase timings (each kernel alone, plain vs subgroup tiles)
+//   --peak-gflops <x>   the adapter's f32 peak, to report GEMM phases as a fraction of it
 //   --render <json>     only rewrite the .md and .png of an earlier run's results/<name>.json
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -28,6 +30,8 @@ const { values: args } = parseArgs({
     'target-s': { type: 'string' },
     repeats: { type: 'string' },
     'max-update-s': { type: 'string' },
+    'no-gemm': { type: 'boolean', default: false },
+    'peak-gflops': { type: 'string' },
   },
 });
 const runtime = args.node ? 'node' : 'chromium';
@@ -56,6 +60,7 @@ const options = { ...core.DEFAULT_OPTIONS };
 if (args['target-s']) options.targetRepeatS = Number(args['target-s']);
 if (args.repeats) options.repeats = Number(args.repeats);
 if (args['max-update-s']) options.maxUpdateS = Number(args['max-update-s']);
+if (args['no-gemm']) options.gemmPhases = false;
 const configs = core.benchConfigs(args.quick).filter((c) => !args.only || c.name.includes(args.only));
 
 let browser;
@@ -85,6 +90,7 @@ if (args.render) {
   // Only rewrite the table and chart of an earlier run.
   name = path.basename(args.render, '.json');
   report = JSON.parse(await readFile(args.render, 'utf8'));
+  if (args['peak-gflops']) report.peakGflops = Number(args['peak-gflops']);
 } else {
   name = args.quick ? `${runtime}-quick` : runtime;
   report = await runSuite(name);
@@ -130,6 +136,7 @@ async function runSuite(name) {
     ratios: "ours samples/s ÷ the other implementation's samples/s, measured in the same run (> 1: ours is faster)",
     configs: [],
     totalSeconds: 0,
+    ...(args['peak-gflops'] ? { peakGflops: Number(args['peak-gflops']) } : {}),
   };
   console.log(`bench ${name}: ${configs.length} configurations on ${info.adapter} (tfjs backend: ${info.tfjsBackend})`);
   for (const c of configs) {
@@ -148,6 +155,39 @@ function codeVersion() {
   } catch {
     return 'unknown';
   }
+}
+
+/** The GEMM-phase table: each kernel alone, best tile without and with subgroups. */
+function gemmMarkdown(r) {
+  const rows = r.configs.filter((c) => c.gemm);
+  if (rows.length === 0) return [];
+  const peak = r.peakGflops;
+  const pct = (g) => (peak ? ` (${((100 * g) / peak).toFixed(1)} %)` : '');
+  const t = (x) => (x ? `${x.tile}: ${x.ms.toPrecision(3)} ms, ${x.gflops.toFixed(2)} GFLOP/s${pct(x.gflops)}` : 'no subgroups on this adapter');
+  const lines = [
+    '## GEMM phases alone',
+    '',
+    'Each GEMM kernel of a CD update dispatched on its own at the configuration\'s shape (epilogue included):',
+    'hidden = σ(V·W + c) on 2B stacked rows (2·2B·V·H FLOP), visible = σ(H·Wᵀ + b) on B rows (2·B·V·H),',
+    'update = [V0; Vk]ᵀ·[P0; −Pk] into W (2·V·H·2B). The tuner\'s fastest tile without subgroups against its fastest',
+    `subgroup tile (A shared by subgroupShuffle), alternating, median of 3 batches of dispatches${peak ? `; % of the stated f32 peak ${peak} GFLOP/s` : ''}.`,
+    '',
+    '| size | kernel | GFLOP | engine uses | best without subgroups | best with subgroups | subgroups speed-up |',
+    '|---|---|--:|---|---|---|--:|',
+  ];
+  for (const c of rows) {
+    const size = `${c.config.visible}x${c.config.hidden} B=${c.config.batch}`;
+    if (!Array.isArray(c.gemm)) {
+      lines.push(`| ${size} | — | | ${c.gemm.status}: ${c.gemm.reason} | | | |`);
+      continue;
+    }
+    for (const g of c.gemm) {
+      const speedup = g.subgroupSpeedup ? `${g.subgroupSpeedup.toFixed(2)}×` : '—';
+      lines.push(`| ${size} | ${g.kernel} | ${(g.flops / 1e9).toFixed(3)} | ${g.chosen} | ${t(g.plain)} | ${t(g.subgroup)} | ${speedup} |`);
+    }
+  }
+  lines.push('');
+  return lines;
 }
 
 function markdown(r) {
@@ -184,6 +224,7 @@ function markdown(r) {
     'round-robin over the implementations. Software WebGPU adapters run on the CPU: absolute numbers say',
     'little about a real GPU, the same-run ratios more. See bench/README.md.',
     '',
+    ...gemmMarkdown(r),
   );
   return lines.join('\n');
 }

@@ -133,16 +133,22 @@ fn main(
     }
   }
 
+  store_block(row0, col0, &acc);
+}
+
+// Hands each in-range result of an invocation's block to the kernel's epilogue.
+fn store_block(row0: u32, col0: u32, acc: ptr<function, array<vec4<f32>, MAX_THREAD_ROWS * MAX_VEC_COLS>>) {
+  let size = gemm_size();
   for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
     let m = row0 + r;
-    if (m >= M) {
+    if (m >= size.x) {
       break;
     }
     for (var v = 0u; v < VEC_COLS; v = v + 1u) {
       for (var q = 0u; q < 4u; q = q + 1u) {
         let n = col0 + v * 4u * WG_COLS + q;
-        if (n < N) {
-          epilogue(m, n, acc[r * MAX_VEC_COLS + v][q]);
+        if (n < size.y) {
+          epilogue(m, n, (*acc)[r * MAX_VEC_COLS + v][q]);
         }
       }
     }

@@ -11,7 +11,9 @@ import { createNodeHost } from '../node';
 const args = process.argv.slice(2);
 const out = args.find((a) => a.endsWith('.json')) ?? 'gpu.json';
 const quick = args.includes('--quick');
-const options = { ...DEFAULT_OPTIONS };
+const options = { ...DEFAULT_OPTIONS, gemmPhases: !args.includes('--no-gemm') };
+const peakAt = args.indexOf('--peak-gflops');
+const peakGflops = peakAt >= 0 ? Number(args[peakAt + 1]) : undefined;
 
 const host = createNodeHost();
 const info = await host.init();
@@ -32,6 +34,7 @@ const report = {
   ratios: "ours samples/s ÷ the other implementation's samples/s, measured in the same run (> 1: ours is faster)",
   configs: [] as ConfigResult[],
   totalSeconds: 0,
+  ...(peakGflops ? { peakGflops } : {}),
 };
 console.log(`bench (packed): ${configs.length} configurations on ${info.adapter}`);
 for (const c of configs) {

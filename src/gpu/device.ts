@@ -64,7 +64,10 @@ export async function acquireDevice(request: DeviceRequest = {}): Promise<Acquir
     if (typeof value === 'number') requiredLimits[name] = value;
   }
   const requiredFeatures: GPUFeatureName[] = [];
-  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  // Both optional: timestamps for profiling, subgroups for the subgroup GEMM tiles.
+  for (const f of ['timestamp-query', 'subgroups'] as const) {
+    if (adapter.features.has(f)) requiredFeatures.push(f);
+  }
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return { device, adapterName: describeAdapter(adapter) };
 }

@@ -6,8 +6,7 @@ import logzChunkWGSL from '../../shaders/logz_chunk.wgsl?raw';
 import logzCombineWGSL from '../../shaders/logz_combine.wgsl?raw';
 import aisVisibleWGSL from '../../shaders/ais_visible.wgsl?raw';
 import aisWeightWGSL from '../../shaders/ais_weight.wgsl?raw';
-import gemmWGSL from '../../shaders/gemm.wgsl?raw';
-import { DEFAULT_TILE, KERNELS, tileConstants, type KernelSpec, type TileShape } from './kernels';
+import { DEFAULT_TILE, gemmSpec, KERNELS, type KernelSpec, type TileShape } from './kernels';
 
 /** States one logz_chunk workgroup enumerates (its workgroup size). */
 export const LOGZ_STATES_PER_GROUP = 256;
@@ -27,12 +26,8 @@ export const EVAL_KERNELS = {
   }),
   /** tempered_hidden with dims.chains = 0: every run at β = betas[step]. */
   aisHidden: KERNELS.temperedHidden,
-  aisVisible: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
-    name: 'ais_visible',
-    code: rngWGSL + mathWGSL + aisVisibleWGSL + gemmWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'],
-    constants: tileConstants(t),
-  }),
+  aisVisible: (t: TileShape = DEFAULT_TILE): KernelSpec =>
+    gemmSpec('ais_visible', [rngWGSL, mathWGSL, aisVisibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'], t),
   aisWeight: (): KernelSpec => ({
     name: 'ais_weight',
     code: mathWGSL + aisWeightWGSL,

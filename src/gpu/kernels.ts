@@ -7,6 +7,7 @@ import visibleWGSL from '../../shaders/visible.wgsl?raw';
 import updateWGSL from '../../shaders/update.wgsl?raw';
 import hyperWGSL from '../../shaders/hyper.wgsl?raw';
 import gemmWGSL from '../../shaders/gemm.wgsl?raw';
+import gemmSubgroupWGSL from '../../shaders/gemm_subgroup.wgsl?raw';
 import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
 import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
 import softplusTermsWGSL from '../../shaders/softplus_terms.wgsl?raw';
@@ -25,6 +26,8 @@ export interface KernelSpec {
   bindings: readonly BindingKind[];
   /** Values for the shader's `override` constants. */
   constants?: Record<string, number>;
+  /** Entry point; default `main`. */
+  entryPoint?: string;
 }
 
 /**
@@ -40,6 +43,12 @@ export interface TileShape {
   vecCols?: number;
   tileK: number;
   shared: boolean;
+  /**
+   * Share A between lanes with subgroup shuffles (gemm_subgroup.wgsl) instead
+   * of loading it in every invocation; direct loads only, and the device must
+   * have the `subgroups` feature.
+   */
+  subgroups?: boolean;
 }
 
 export const DEFAULT_TILE: TileShape = { wgCols: 16, wgRows: 16, threadRows: 4, tileK: 16, shared: true };
@@ -59,7 +68,8 @@ export function tileCols(t: TileShape): number {
 
 export function tileName(t: TileShape): string {
   const cols = (t.vecCols ?? 1) > 1 ? ` cols${COLS_PER_THREAD * (t.vecCols ?? 1)}` : '';
-  return `${t.shared ? 'shared' : 'direct'} ${t.wgCols}x${t.wgRows} rows${t.threadRows}${cols}${t.shared ? ` k${t.tileK}` : ''}`;
+  const kind = t.subgroups ? 'subgroup' : t.shared ? 'shared' : 'direct';
+  return `${kind} ${t.wgCols}x${t.wgRows} rows${t.threadRows}${cols}${t.shared ? ` k${t.tileK}` : ''}`;
 }
 
 /** gemm.wgsl's override constants for a tile shape. */
@@ -67,6 +77,7 @@ export function tileConstants(t: TileShape): Record<string, number> {
   if (!Number.isInteger(t.threadRows) || t.threadRows < 1 || t.threadRows > MAX_THREAD_ROWS) {
     throw new RangeError(`threadRows must be an integer in 1..${MAX_THREAD_ROWS}, got ${t.threadRows}`);
   }
+  if (t.subgroups && t.shared) throw new RangeError('a tile uses subgroups or shared memory, not both');
   const vecCols = t.vecCols ?? 1;
   if (!Number.isInteger(vecCols) || vecCols < 1 || vecCols > MAX_VEC_COLS) {
     throw new RangeError(`vecCols must be an integer in 1..${MAX_VEC_COLS}, got ${vecCols}`);
@@ -81,25 +92,29 @@ export function tileConstants(t: TileShape): Record<string, number> {
   };
 }
 
+/**
+ * A GEMM kernel: the kernel file's operands and epilogue (after the WGSL it
+ * needs) completed by gemm.wgsl, plus gemm_subgroup.wgsl when the tile uses subgroups.
+ */
+export function gemmSpec(name: string, parts: readonly string[], bindings: readonly BindingKind[], t: TileShape): KernelSpec {
+  const constants = tileConstants(t);
+  if (!t.subgroups) return { name, code: parts.join('') + gemmWGSL, bindings, constants };
+  return {
+    name,
+    code: 'enable subgroups;\n' + parts.join('') + gemmWGSL + gemmSubgroupWGSL,
+    bindings,
+    constants,
+    entryPoint: 'main_subgroup',
+  };
+}
+
 export const KERNELS = {
-  hidden: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
-    name: 'hidden',
-    code: rngWGSL + mathWGSL + hiddenWGSL + gemmWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-    constants: tileConstants(t),
-  }),
-  visible: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
-    name: 'visible',
-    code: rngWGSL + mathWGSL + visibleWGSL + gemmWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-    constants: tileConstants(t),
-  }),
-  update: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
-    name: 'update',
-    code: hyperWGSL + updateWGSL + gemmWGSL,
-    bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw'],
-    constants: tileConstants(t),
-  }),
+  hidden: (t: TileShape = DEFAULT_TILE): KernelSpec =>
+    gemmSpec('hidden', [rngWGSL, mathWGSL, hiddenWGSL], ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
+  visible: (t: TileShape = DEFAULT_TILE): KernelSpec =>
+    gemmSpec('visible', [rngWGSL, mathWGSL, visibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
+  update: (t: TileShape = DEFAULT_TILE): KernelSpec =>
+    gemmSpec('update', [hyperWGSL, updateWGSL], ['uniform', 'uniform', 'read', 'read', 'rw', 'rw'], t),
   biasUpdate: (): KernelSpec => ({
     name: 'bias_update',
     code: hyperWGSL + biasUpdateWGSL,
@@ -126,18 +141,10 @@ export const KERNELS = {
     bindings: ['rw'],
   }),
   /** [dims, counter, betas, vis, W, c, x, hid]: PT (β per replica) and AIS (β per step). */
-  temperedHidden: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
-    name: 'tempered_hidden',
-    code: rngWGSL + mathWGSL + temperedHiddenWGSL + gemmWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-    constants: tileConstants(t),
-  }),
-  softplusTerms: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
-    name: 'softplus_terms',
-    code: mathWGSL + softplusTermsWGSL + gemmWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
-    constants: tileConstants(t),
-  }),
+  temperedHidden: (t: TileShape = DEFAULT_TILE): KernelSpec =>
+    gemmSpec('tempered_hidden', [rngWGSL, mathWGSL, temperedHiddenWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
+  softplusTerms: (t: TileShape = DEFAULT_TILE): KernelSpec =>
+    gemmSpec('softplus_terms', [mathWGSL, softplusTermsWGSL], ['uniform', 'read', 'read', 'read', 'rw'], t),
   freeEnergy: (): KernelSpec => ({
     name: 'free_energy',
     code: freeEnergyWGSL,
@@ -195,7 +202,7 @@ const BUFFER_TYPE: Record<BindingKind, GPUBufferBindingType> = {
 const cache = new WeakMap<GPUDevice, Map<string, Promise<Kernel>>>();
 
 function cacheKey(spec: KernelSpec): string {
-  return `${spec.name}|${JSON.stringify(spec.constants ?? {})}`;
+  return `${spec.name}|${spec.entryPoint ?? 'main'}|${JSON.stringify(spec.constants ?? {})}`;
 }
 
 /** Compiles (once per device and constants) and returns the kernel. */
@@ -235,7 +242,7 @@ async function compile(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
   const pipeline = await device.createComputePipelineAsync({
     label: spec.name,
     layout: device.createPipelineLayout({ label: spec.name, bindGroupLayouts: [layout] }),
-    compute: { module, entryPoint: 'main', constants: spec.constants ?? {} },
+    compute: { module, entryPoint: spec.entryPoint ?? 'main', constants: spec.constants ?? {} },
   });
   return new Kernel(spec, pipeline, layout, device);
 }

@@ -2,10 +2,9 @@
 // as KERNELS in kernels.ts, compiled and cached by the same getKernel().
 import rngWGSL from '../../shaders/rng.wgsl?raw';
 import mathWGSL from '../../shaders/math.wgsl?raw';
-import gemmWGSL from '../../shaders/gemm.wgsl?raw';
 import ptVisibleWGSL from '../../shaders/pt_visible.wgsl?raw';
 import ptSwapWGSL from '../../shaders/pt_swap.wgsl?raw';
-import { DEFAULT_TILE, KERNELS, tileConstants, type KernelSpec, type TileShape } from './kernels';
+import { DEFAULT_TILE, gemmSpec, KERNELS, type KernelSpec, type TileShape } from './kernels';
 
 /** Workgroup size of pt_swap (one invocation per pair and chain). */
 export const PT_SWAP_WORKGROUP_SIZE = 64;
@@ -27,12 +26,8 @@ export const PT_KERNELS = {
   /** [dims, counter, betas, vis, W, c, x, hid]; dims.chains > 0 picks β per replica. */
   hidden: KERNELS.temperedHidden,
   /** [dims, counter, betas, hid, W, b, vis_prob, vis] */
-  visible: (t: TileShape = DEFAULT_TILE): KernelSpec => ({
-    name: 'pt_visible',
-    code: rngWGSL + mathWGSL + ptVisibleWGSL + gemmWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-    constants: tileConstants(t),
-  }),
+  visible: (t: TileShape = DEFAULT_TILE): KernelSpec =>
+    gemmSpec('pt_visible', [rngWGSL, mathWGSL, ptVisibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
   /** [dims, counter, betas, b, x, vis, hid, accepted] */
   swap: (): KernelSpec => ({
     name: 'pt_swap',

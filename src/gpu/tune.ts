@@ -22,6 +22,11 @@ export const TILE_CANDIDATES: readonly TileShape[] = [
   { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
   { wgCols: 16, wgRows: 1, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
   { wgCols: 8, wgRows: 8, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
+  // A shared by subgroup shuffles (devices with `subgroups`): a row of 16, 32
+  // or 64 invocations holds whole subgroups of those sizes.
+  { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
+  { wgCols: 32, wgRows: 2, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
+  { wgCols: 64, wgRows: 1, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
 ];
 
 export interface TuneProblem {
@@ -53,11 +58,8 @@ function tuneShape(p: TuneProblem): TuneProblem {
   };
 }
 
-/**
- * The device's tile choice for a problem shape (default: a representative
- * one), tuned on first use and cached per device and shape.
- */
-export function chooseTiles(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TileChoice> {
+/** The tuning report behind chooseTiles: every candidate's time, tuned once per device and (capped) shape. */
+export function tuneReport(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TuneReport> {
   const shape = tuneShape(problem);
   const key = `${shape.visible}x${shape.hidden}x${shape.batch}`;
   let perDevice = chosen.get(device);
@@ -71,10 +73,20 @@ export function chooseTiles(device: GPUDevice, problem: TuneProblem = DEFAULT_PR
     perDevice.set(key, report);
     report.catch(() => perDevice?.delete(key));
   }
-  return report.then((r) => r.choice);
+  return report;
 }
 
-function fits(device: GPUDevice, t: TileShape): boolean {
+/**
+ * The device's tile choice for a problem shape (default: a representative
+ * one), tuned on first use and cached per device and shape.
+ */
+export function chooseTiles(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TileChoice> {
+  return tuneReport(device, problem).then((r) => r.choice);
+}
+
+/** Whether a tile can run on this device: features and limits. */
+export function tileFits(device: GPUDevice, t: TileShape): boolean {
+  if (t.subgroups && !device.features.has('subgroups')) return false;
   const l = device.limits;
   const invocations = t.wgCols * t.wgRows;
   const sharedBytes = t.shared ? (tileRows(t) * t.tileK + t.tileK * tileCols(t)) * 4 : 0;
@@ -86,17 +98,27 @@ function fits(device: GPUDevice, t: TileShape): boolean {
   );
 }
 
-/** Times every candidate on every GEMM kernel; the fastest per kernel wins. */
-export async function tuneTiles(
-  device: GPUDevice,
-  problem: TuneProblem = DEFAULT_PROBLEM,
-  candidates: readonly TileShape[] = TILE_CANDIDATES,
-): Promise<TuneReport> {
-  const { visible: V, hidden: H, batch: B } = problem;
-  const usable = candidates.filter((t) => fits(device, t));
-  if (usable.length === 0) throw new Error('no GEMM tile candidate fits this device');
-  const o = new BufferOwner(device, 'tile tuning');
-  try {
+/** Multiply-add flops ×2 of one dispatch of each GEMM kernel on a problem (hidden runs on 2B stacked rows). */
+export function gemmFlops(kernel: GemmKernel, p: TuneProblem): number {
+  const rows = kernel === 'visible' ? p.batch : 2 * p.batch;
+  return 2 * rows * p.visible * p.hidden;
+}
+
+/**
+ * Buffers shaped like one CD update of `problem`, on which any GEMM kernel
+ * and tile can be timed: `time` dispatches it `reps` times in one pass and
+ * returns milliseconds per dispatch (one GPU sync at the end).
+ */
+export class GemmTimer {
+  private readonly owner: BufferOwner;
+  private readonly setups: Record<GemmKernel, { spec: (t: TileShape) => KernelSpec; buffers: GPUBuffer[]; m: number; n: number }>;
+
+  constructor(
+    private readonly device: GPUDevice,
+    readonly problem: TuneProblem,
+  ) {
+    const { visible: V, hidden: H, batch: B } = problem;
+    const o = (this.owner = new BufferOwner(device, 'GEMM timing'));
     const rows = 2 * B;
     const counter = o.storage('counter', new Uint32Array(4));
     const vis = o.storage('vis', new Float32Array(rows * V).map((_, i) => (i % 3 === 0 ? 1 : 0)));
@@ -111,33 +133,51 @@ export async function tuneTiles(
     const vDims = o.uniform('visible dims', packUniform([B, 0, B, H, V, 1, 1, 3]));
     const uDims = o.uniform('update dims', packUniform([V, H, rows, B]));
     const hyper = o.uniform('hyper', packHyper({ learningRate: 0 }, B));
-    const setups: Record<GemmKernel, { spec: (t: TileShape) => KernelSpec; buffers: GPUBuffer[]; m: number; n: number }> = {
+    this.setups = {
       hidden: { spec: KERNELS.hidden, buffers: [hDims, counter, vis, W, c, hidProb, hidSample], m: rows, n: H },
       visible: { spec: KERNELS.visible, buffers: [vDims, counter, hidSample, W, b, visProb, vis], m: B, n: V },
       update: { spec: KERNELS.update, buffers: [uDims, hyper, vis, hidProb, W, vel], m: V, n: H },
     };
+  }
+
+  async time(name: GemmKernel, tile: TileShape, reps: number): Promise<number> {
+    const s = this.setups[name];
+    const kernel = await getKernel(this.device, s.spec(tile));
+    const group = kernel.bind(s.buffers);
+    const x = Math.ceil(s.n / tileCols(tile));
+    const y = Math.ceil(s.m / tileRows(tile));
+    const t0 = performance.now();
+    const encoder = this.device.createCommandEncoder({ label: 'GEMM timing' });
+    const pass = encoder.beginComputePass();
+    for (let r = 0; r < reps; r++) kernel.dispatch(pass, group, x, y);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+    await this.device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / reps;
+  }
+
+  dispose(): void {
+    this.owner.dispose();
+  }
+}
+
+/** Times every candidate on every GEMM kernel; the fastest per kernel wins. */
+export async function tuneTiles(
+  device: GPUDevice,
+  problem: TuneProblem = DEFAULT_PROBLEM,
+  candidates: readonly TileShape[] = TILE_CANDIDATES,
+): Promise<TuneReport> {
+  const usable = candidates.filter((t) => tileFits(device, t));
+  if (usable.length === 0) throw new Error('no GEMM tile candidate fits this device');
+  const timer = new GemmTimer(device, problem);
+  try {
     const timings = { hidden: {}, visible: {}, update: {} } as TuneReport['timings'];
     const choice = {} as TileChoice;
     for (const name of ['hidden', 'visible', 'update'] as const) {
-      const s = setups[name];
       let best = Infinity;
       for (const tile of usable) {
-        const kernel = await getKernel(device, s.spec(tile));
-        const group = kernel.bind(s.buffers);
-        const x = Math.ceil(s.n / tileCols(tile));
-        const y = Math.ceil(s.m / tileRows(tile));
-        let ms = Infinity;
-        for (let attempt = 0; attempt < 2; attempt++) {
-          const t0 = performance.now();
-          const encoder = device.createCommandEncoder({ label: 'tile tuning' });
-          const pass = encoder.beginComputePass();
-          for (let r = 0; r < REPS; r++) kernel.dispatch(pass, group, x, y);
-          pass.end();
-          device.queue.submit([encoder.finish()]);
-          await device.queue.onSubmittedWorkDone();
-          // The first attempt also pays for pipeline warm-up; keep the better one.
-          ms = Math.min(ms, (performance.now() - t0) / REPS);
-        }
+        // The first attempt also pays for pipeline warm-up; keep the better one.
+        const ms = Math.min(await timer.time(name, tile, REPS), await timer.time(name, tile, REPS));
         timings[name][tileName(tile)] = ms;
         if (ms < best) {
           best = ms;
@@ -147,6 +187,6 @@ export async function tuneTiles(
     }
     return { choice, timings };
   } finally {
-    o.dispose();
+    timer.dispose();
   }
 }

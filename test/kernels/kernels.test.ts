@@ -19,6 +19,8 @@ const TILES: TileShape[] = [
   // Two vec4 column groups per invocation (8 columns), shared and direct.
   { wgCols: 8, wgRows: 4, threadRows: 3, vecCols: 2, tileK: 8, shared: true },
   { wgCols: 4, wgRows: 2, threadRows: 5, vecCols: 2, tileK: 16, shared: false },
+  // A shared through subgroup shuffles.
+  { wgCols: 8, wgRows: 2, threadRows: 3, vecCols: 2, tileK: 16, shared: false, subgroups: true },
 ];
 
 type Size = [V: number, H: number, B: number];
