@@ -1,10 +1,10 @@
 // GEMM phases of one CD update, timed one kernel at a time at a configuration's
-// full shape: for each of hidden / visible / update, the tuner's best tile
-// without subgroups against its best subgroup tile, alternating, median of
+// full shape: for each of hidden / visible / update, the best tile without
+// subgroups against the best subgroup tile (all candidates tuned here), alternating, median of
 // rounds. Answers "do subgroups help on this adapter?" and, with the card's
 // peak, "what fraction of f32 peak do the large GEMMs reach?".
 import { tileName, type TileShape } from '../src/gpu/kernels';
-import { gemmFlops, GemmTimer, TILE_CANDIDATES, tuneReport, type GemmKernel, type TuneProblem } from '../src/gpu/tune';
+import { chooseTiles, gemmFlops, GemmTimer, TILE_CANDIDATES, tuneShape, tuneTiles, type GemmKernel, type TuneProblem } from '../src/gpu/tune';
 
 export interface TileTiming {
   tile: string;
@@ -47,7 +47,9 @@ function fastest(timings: Record<string, number>, want: (t: TileShape) => boolea
 }
 
 export async function gemmPhases(device: GPUDevice, problem: TuneProblem): Promise<GemmPhase[]> {
-  const report = await tuneReport(device, problem);
+  // Every candidate, not just the engine's family: the engine's choice is reported beside them.
+  const report = await tuneTiles(device, tuneShape(problem));
+  const engine = await chooseTiles(device, problem);
   const timer = new GemmTimer(device, problem);
   try {
     const phases: GemmPhase[] = [];
@@ -71,7 +73,7 @@ export async function gemmPhases(device: GPUDevice, problem: TuneProblem): Promi
         const ms = median(samples[i]);
         return { tile: tileName(tiles[i]), ms, gflops: flops / ms / 1e6 };
       };
-      const phase: GemmPhase = { kernel, flops, chosen: tileName(report.choice[kernel]), plain: timing(0) };
+      const phase: GemmPhase = { kernel, flops, chosen: tileName(engine[kernel]), plain: timing(0) };
       if (sg) {
         phase.subgroup = timing(1);
         phase.subgroupSpeedup = phase.plain.ms / phase.subgroup.ms;

@@ -1,7 +1,11 @@
-// Per-adapter choice of GEMM tile shapes: time each candidate of each GEMM
-// kernel (hidden, visible, update) once per device on a representative
-// problem, keep the fastest. GPUs favour workgroup-memory tiles; CPU Vulkan
-// (lavapipe, SwiftShader) favours direct register-blocked loads.
+// Per-adapter choice of GEMM tile shapes, in two steps so that few pipelines
+// are compiled (seconds each on SwiftShader):
+//   1. once per device, one representative of each family (workgroup memory,
+//      direct loads, subgroup shuffles) is timed; the fastest family is kept.
+//      GPUs favour workgroup memory; CPU Vulkan (lavapipe, SwiftShader) direct
+//      register-blocked loads or subgroups.
+//   2. once per device and problem shape, every member of that family is
+//      timed on each GEMM kernel (hidden, visible, update); the fastest wins.
 import { BufferOwner, packUniform } from './buffers';
 import { getKernel, KERNELS, tileCols, tileName, tileRows, type KernelSpec, type TileShape } from './kernels';
 import { packHyper } from '../rbm/hyper';
@@ -12,22 +16,29 @@ export type TileChoice = Record<GemmKernel, TileShape>;
 // Workgroup-memory tiles for GPUs (64×64 to 128×64 per workgroup, up to 8×8
 // results per invocation) and direct-load tiles for CPU Vulkan, where 8×8
 // blocks halve the loads per FMA of 8×4 ones (15–25 % faster on lavapipe).
+// The first member of each family is its representative in step 1.
 export const TILE_CANDIDATES: readonly TileShape[] = [
   { wgCols: 16, wgRows: 16, threadRows: 4, tileK: 16, shared: true },
   { wgCols: 16, wgRows: 16, threadRows: 8, tileK: 16, shared: true },
   { wgCols: 16, wgRows: 8, threadRows: 8, tileK: 32, shared: true },
   { wgCols: 16, wgRows: 16, threadRows: 4, vecCols: 2, tileK: 16, shared: true },
   { wgCols: 16, wgRows: 8, threadRows: 8, vecCols: 2, tileK: 16, shared: true },
-  { wgCols: 32, wgRows: 2, threadRows: 8, tileK: 16, shared: false },
   { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
+  { wgCols: 32, wgRows: 2, threadRows: 8, tileK: 16, shared: false },
   { wgCols: 16, wgRows: 1, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
   { wgCols: 8, wgRows: 8, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
   // A shared by subgroup shuffles (devices with `subgroups`): a row of 16, 32
   // or 64 invocations holds whole subgroups of those sizes.
-  { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
-  { wgCols: 32, wgRows: 2, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
   { wgCols: 64, wgRows: 1, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
+  { wgCols: 32, wgRows: 2, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
+  { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
 ];
+
+export type TileFamily = 'shared' | 'direct' | 'subgroup';
+
+export function tileFamily(t: TileShape): TileFamily {
+  return t.subgroups ? 'subgroup' : t.shared ? 'shared' : 'direct';
+}
 
 export interface TuneProblem {
   visible: number;
@@ -41,6 +52,12 @@ export interface TuneReport {
   timings: Record<GemmKernel, Record<string, number>>;
 }
 
+export interface FamilyReport {
+  family: TileFamily;
+  /** Milliseconds per hidden-kernel dispatch of each family's representative on the default problem. */
+  timings: Partial<Record<TileFamily, number>>;
+}
+
 // Big enough to expose memory behaviour, small enough to tune in about a second on CPU Vulkan.
 const DEFAULT_PROBLEM: TuneProblem = { visible: 384, hidden: 192, batch: 96 };
 const REPS = 3;
@@ -49,8 +66,10 @@ const REPS = 3;
 const MAX_TUNE: TuneProblem = { visible: 800, hidden: 512, batch: 128 };
 
 const chosen = new WeakMap<GPUDevice, Map<string, Promise<TuneReport>>>();
+const families = new WeakMap<GPUDevice, Promise<FamilyReport>>();
 
-function tuneShape(p: TuneProblem): TuneProblem {
+/** The shape a problem is tuned at (each size capped at MAX_TUNE). */
+export function tuneShape(p: TuneProblem): TuneProblem {
   return {
     visible: Math.min(p.visible, MAX_TUNE.visible),
     hidden: Math.min(p.hidden, MAX_TUNE.hidden),
@@ -58,7 +77,43 @@ function tuneShape(p: TuneProblem): TuneProblem {
   };
 }
 
-/** The tuning report behind chooseTiles: every candidate's time, tuned once per device and (capped) shape. */
+/** Step 1: the device's tile family, from one representative each on the hidden kernel (cached per device). */
+export function chooseFamily(device: GPUDevice): Promise<FamilyReport> {
+  let report = families.get(device);
+  if (!report) {
+    report = timeFamilies(device);
+    families.set(device, report);
+    report.catch(() => families.delete(device));
+  }
+  return report;
+}
+
+async function timeFamilies(device: GPUDevice): Promise<FamilyReport> {
+  const representatives = new Map<TileFamily, TileShape>();
+  for (const t of TILE_CANDIDATES) {
+    if (tileFits(device, t) && !representatives.has(tileFamily(t))) representatives.set(tileFamily(t), t);
+  }
+  if (representatives.size === 0) throw new Error('no GEMM tile candidate fits this device');
+  const timer = new GemmTimer(device, DEFAULT_PROBLEM);
+  try {
+    const timings: FamilyReport['timings'] = {};
+    let family: TileFamily | undefined;
+    for (const [f, tile] of representatives) {
+      // The first attempt also pays for pipeline warm-up; keep the better one.
+      const ms = Math.min(await timer.time('hidden', tile, REPS), await timer.time('hidden', tile, REPS));
+      timings[f] = ms;
+      if (family === undefined || ms < timings[family]!) family = f;
+    }
+    return { family: family!, timings };
+  } finally {
+    timer.dispose();
+  }
+}
+
+/**
+ * Step 2, the tuning report behind chooseTiles: every member of the device's
+ * family timed on each kernel, once per device and (capped) shape.
+ */
 export function tuneReport(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TuneReport> {
   const shape = tuneShape(problem);
   const key = `${shape.visible}x${shape.hidden}x${shape.batch}`;
@@ -69,7 +124,9 @@ export function tuneReport(device: GPUDevice, problem: TuneProblem = DEFAULT_PRO
   }
   let report = perDevice.get(key);
   if (!report) {
-    report = tuneTiles(device, shape);
+    report = chooseFamily(device).then(({ family }) =>
+      tuneTiles(device, shape, TILE_CANDIDATES.filter((t) => tileFamily(t) === family)),
+    );
     perDevice.set(key, report);
     report.catch(() => perDevice?.delete(key));
   }

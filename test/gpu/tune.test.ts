@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseTiles, TILE_CANDIDATES, tileFits, tuneTiles } from '../../src/gpu/tune';
+import { chooseFamily, chooseTiles, TILE_CANDIDATES, tileFamily, tileFits, tuneTiles } from '../../src/gpu/tune';
 import { tileName } from '../../src/gpu/kernels';
 import { testDevice } from '../helpers/device';
 
@@ -15,6 +15,17 @@ describe('tile tuning', () => {
       const best = Math.min(...Object.values(times));
       expect(times[tileName(report.choice[kernel])]).toBe(best);
     }
+  });
+
+  it('picks the fastest tile family once per device and tunes shapes within it', async () => {
+    const device = await testDevice();
+    const families = await chooseFamily(device);
+    expect(await chooseFamily(device)).toBe(families);
+    const times = Object.values(families.timings);
+    expect(times.length).toBe(device.features.has('subgroups') ? 3 : 2);
+    expect(families.timings[families.family]).toBe(Math.min(...times));
+    const choice = await chooseTiles(device, { visible: 50, hidden: 40, batch: 30 });
+    for (const tile of Object.values(choice)) expect(tileFamily(tile)).toBe(families.family);
   });
 
   it('tunes once per device and caches the choice', async () => {
