@@ -1,11 +1,13 @@
 // Per-adapter choice of GEMM tile shapes, in two steps so that few pipelines
 // are compiled (seconds each on SwiftShader):
-//   1. once per device, one representative of each family (workgroup memory,
-//      direct loads, subgroup shuffles) is timed; the fastest family is kept.
-//      GPUs favour workgroup memory; CPU Vulkan (lavapipe, SwiftShader) direct
-//      register-blocked loads or subgroups.
-//   2. once per device and problem shape, every member of that family is
-//      timed on each GEMM kernel (hidden, visible, update); the fastest wins.
+//   1. one representative of each family (workgroup memory, direct loads,
+//      subgroup shuffles) is timed on the three GEMM kernels; the fastest
+//      family is kept. GPUs favour workgroup memory; CPU Vulkan (lavapipe,
+//      SwiftShader) direct register-blocked loads or subgroups, by shape.
+//   2. every member of that family is timed on each GEMM kernel (hidden,
+//      visible, update); the fastest wins.
+// Both run once per device and (capped) problem shape; pipelines are cached
+// per device, so a new shape only costs dispatches.
 import { BufferOwner, packUniform } from './buffers';
 import { getKernel, KERNELS, tileCols, tileName, tileRows, type KernelSpec, type TileShape } from './kernels';
 import { packHyper } from '../rbm/hyper';
@@ -16,7 +18,8 @@ export type TileChoice = Record<GemmKernel, TileShape>;
 // Workgroup-memory tiles for GPUs (64×64 to 128×64 per workgroup, up to 8×8
 // results per invocation) and direct-load tiles for CPU Vulkan, where 8×8
 // blocks halve the loads per FMA of 8×4 ones (15–25 % faster on lavapipe).
-// The first member of each family is its representative in step 1.
+// The first member of each family is its representative in step 1 (direct and
+// subgroup ones of the same shape, so step 1 compares like with like).
 export const TILE_CANDIDATES: readonly TileShape[] = [
   { wgCols: 16, wgRows: 16, threadRows: 4, tileK: 16, shared: true },
   { wgCols: 16, wgRows: 16, threadRows: 8, tileK: 16, shared: true },
@@ -29,9 +32,9 @@ export const TILE_CANDIDATES: readonly TileShape[] = [
   { wgCols: 8, wgRows: 8, threadRows: 8, vecCols: 2, tileK: 16, shared: false },
   // A shared by subgroup shuffles (devices with `subgroups`): a row of 16, 32
   // or 64 invocations holds whole subgroups of those sizes.
-  { wgCols: 64, wgRows: 1, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
-  { wgCols: 32, wgRows: 2, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
   { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
+  { wgCols: 32, wgRows: 2, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
+  { wgCols: 64, wgRows: 1, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true },
 ];
 
 export type TileFamily = 'shared' | 'direct' | 'subgroup';
@@ -50,23 +53,25 @@ export interface TuneReport {
   choice: TileChoice;
   /** Milliseconds per dispatch, by kernel and tile name. */
   timings: Record<GemmKernel, Record<string, number>>;
+  /** Step 1, where the candidates were narrowed to one family. */
+  family?: FamilyReport;
 }
 
 export interface FamilyReport {
   family: TileFamily;
-  /** Milliseconds per hidden-kernel dispatch of each family's representative on the default problem. */
+  /** Milliseconds for one dispatch of each GEMM kernel (summed) with each family's representative, on the default problem. */
   timings: Partial<Record<TileFamily, number>>;
 }
 
 // Big enough to expose memory behaviour, small enough to tune in about a second on CPU Vulkan.
 const DEFAULT_PROBLEM: TuneProblem = { visible: 384, hidden: 192, batch: 96 };
 const REPS = 3;
+const FAMILY_ROUNDS = 3;
 
 // Tuning cost stays near a second on CPU Vulkan: larger problems are tuned at this size.
 const MAX_TUNE: TuneProblem = { visible: 800, hidden: 512, batch: 128 };
 
 const chosen = new WeakMap<GPUDevice, Map<string, Promise<TuneReport>>>();
-const families = new WeakMap<GPUDevice, Promise<FamilyReport>>();
 
 /** The shape a problem is tuned at (each size capped at MAX_TUNE). */
 export function tuneShape(p: TuneProblem): TuneProblem {
@@ -77,32 +82,28 @@ export function tuneShape(p: TuneProblem): TuneProblem {
   };
 }
 
-/** Step 1: the device's tile family, from one representative each on the hidden kernel (cached per device). */
-export function chooseFamily(device: GPUDevice): Promise<FamilyReport> {
-  let report = families.get(device);
-  if (!report) {
-    report = timeFamilies(device);
-    families.set(device, report);
-    report.catch(() => families.delete(device));
-  }
-  return report;
-}
-
-async function timeFamilies(device: GPUDevice): Promise<FamilyReport> {
+/** Step 1: times each family's representative at a shape; the fastest family wins. */
+export async function chooseFamily(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<FamilyReport> {
   const representatives = new Map<TileFamily, TileShape>();
   for (const t of TILE_CANDIDATES) {
     if (tileFits(device, t) && !representatives.has(tileFamily(t))) representatives.set(tileFamily(t), t);
   }
   if (representatives.size === 0) throw new Error('no GEMM tile candidate fits this device');
-  const timer = new GemmTimer(device, DEFAULT_PROBLEM);
+  const timer = new GemmTimer(device, problem);
   try {
     const timings: FamilyReport['timings'] = {};
+    // Rounds alternate between families so background load hits all alike; the
+    // first round also pays for compilation, and each family keeps its best round.
+    for (let round = 0; round < FAMILY_ROUNDS; round++) {
+      for (const [f, tile] of representatives) {
+        let ms = 0;
+        for (const kernel of ['hidden', 'visible', 'update'] as const) ms += await timer.time(kernel, tile, REPS);
+        timings[f] = Math.min(timings[f] ?? Infinity, ms);
+      }
+    }
     let family: TileFamily | undefined;
-    for (const [f, tile] of representatives) {
-      // The first attempt also pays for pipeline warm-up; keep the better one.
-      const ms = Math.min(await timer.time('hidden', tile, REPS), await timer.time('hidden', tile, REPS));
-      timings[f] = ms;
-      if (family === undefined || ms < timings[family]!) family = f;
+    for (const f of representatives.keys()) {
+      if (family === undefined || timings[f]! < timings[family]!) family = f;
     }
     return { family: family!, timings };
   } finally {
@@ -124,9 +125,10 @@ export function tuneReport(device: GPUDevice, problem: TuneProblem = DEFAULT_PRO
   }
   let report = perDevice.get(key);
   if (!report) {
-    report = chooseFamily(device).then(({ family }) =>
-      tuneTiles(device, shape, TILE_CANDIDATES.filter((t) => tileFamily(t) === family)),
-    );
+    report = chooseFamily(device, shape).then(async (family) => ({
+      ...(await tuneTiles(device, shape, TILE_CANDIDATES.filter((t) => tileFamily(t) === family.family))),
+      family,
+    }));
     perDevice.set(key, report);
     report.catch(() => perDevice?.delete(key));
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseFamily, chooseTiles, TILE_CANDIDATES, tileFamily, tileFits, tuneTiles } from '../../src/gpu/tune';
+import { chooseTiles, TILE_CANDIDATES, tileFamily, tileFits, tuneReport, tuneTiles } from '../../src/gpu/tune';
 import { tileName } from '../../src/gpu/kernels';
 import { testDevice } from '../helpers/device';
 
@@ -17,15 +17,20 @@ describe('tile tuning', () => {
     }
   });
 
-  it('picks the fastest tile family once per device and tunes shapes within it', async () => {
+  it('picks the fastest tile family, then tunes only within it', async () => {
     const device = await testDevice();
-    const families = await chooseFamily(device);
-    expect(await chooseFamily(device)).toBe(families);
+    const problem = { visible: 50, hidden: 40, batch: 30 };
+    const report = await tuneReport(device, problem);
+    const families = report.family!;
     const times = Object.values(families.timings);
     expect(times.length).toBe(device.features.has('subgroups') ? 3 : 2);
     expect(families.timings[families.family]).toBe(Math.min(...times));
-    const choice = await chooseTiles(device, { visible: 50, hidden: 40, batch: 30 });
-    for (const tile of Object.values(choice)) expect(tileFamily(tile)).toBe(families.family);
+    const members = TILE_CANDIDATES.filter((t) => tileFamily(t) === families.family);
+    for (const kernel of ['hidden', 'visible', 'update'] as const) {
+      expect(Object.keys(report.timings[kernel]).sort()).toEqual(members.map(tileName).sort());
+      expect(tileFamily(report.choice[kernel])).toBe(families.family);
+    }
+    expect(await tuneReport(device, problem)).toBe(report);
   });
 
   it('tunes once per device and caches the choice', async () => {
