@@ -99,6 +99,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   gemmPhases: true,
 };
 
+/** What timing the GEMM phases alone costs, in CD-1 updates of the same size. */
+const GEMM_PHASE_UPDATES = 10;
 const LEARNING_RATE = 0.05;
 const MOMENTUM = 0.5;
 const SEED = 7;
@@ -367,8 +369,13 @@ export async function runConfig(
   };
   const out: ConfigResult = { config: c, flopsPerUpdate: flops, results: all, oursOverTfjs: ratio('tfjs'), oursOverCpu: ratio('cpu') };
   if (opts.gemmPhases && c.k === 1) {
+    // About ten dispatches per tile and kernel at full size cost about ten updates.
+    const predictedS = all.ours.status === 'ok' ? (GEMM_PHASE_UPDATES * all.ours.msPerUpdate) / 1000 : 0;
     if (all.ours.status !== 'ok') {
       out.gemm = { status: 'skipped', reason: 'the CD update itself was not measured at this size' };
+    } else if (predictedS > opts.maxUpdateS) {
+      out.gemm = { status: 'skipped', reason: `predicted ${predictedS.toFixed(0)} s (≈ ${GEMM_PHASE_UPDATES} updates) > maxUpdateS ${opts.maxUpdateS}` };
+      log(`${c.name} GEMM phases: skipped, ${out.gemm.reason}`);
     } else {
       try {
         out.gemm = await gemmPhases(device, { visible: c.visible, hidden: c.hidden, batch: c.batch });
