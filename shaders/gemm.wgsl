@@ -76,6 +76,46 @@ fn stage_tiles(wg: vec3<u32>, lindex: u32, k0: u32, size: vec3<u32>) {
   }
 }
 
+// One invocation's results: block[r · MAX_VEC_COLS + v] holds row row0 + r,
+// columns col0 + 4·WG_COLS·v + (0..3).
+alias Block = array<vec4<f32>, MAX_THREAD_ROWS * MAX_VEC_COLS>;
+// One k's B values for an invocation's VEC_COLS column groups, and their column indices.
+alias BRow = array<vec4<f32>, MAX_VEC_COLS>;
+alias BCols = array<vec4<u32>, MAX_VEC_COLS>;
+
+// (row0, col0): the first row and column of an invocation's block.
+fn block_origin(wg: vec3<u32>, lid: vec3<u32>) -> vec2<u32> {
+  return vec2<u32>(wg.y * TILE_M + lid.y * THREAD_ROWS, wg.x * TILE_N + lid.x * 4u);
+}
+
+// The block's columns, clamped to N − 1: out-of-range ones read a neighbour and are never stored.
+fn clamped_cols(col0: u32) -> BCols {
+  let last = gemm_size().y - 1u;
+  var cols: BCols;
+  for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+    let c = col0 + v * 4u * WG_COLS;
+    cols[v] = min(vec4<u32>(c, c + 1u, c + 2u, c + 3u), vec4<u32>(last));
+  }
+  return cols;
+}
+
+fn load_b_row(k: u32, cols: BCols) -> BRow {
+  var b: BRow;
+  for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+    let cv = cols[v];
+    b[v] = vec4<f32>(load_b(k, cv.x), load_b(k, cv.y), load_b(k, cv.z), load_b(k, cv.w));
+  }
+  return b;
+}
+
+// Row r of the block += a · b, one fma per column group.
+fn fma_row(acc: ptr<function, Block>, r: u32, a: f32, b: BRow) {
+  for (var v = 0u; v < VEC_COLS; v = v + 1u) {
+    let i = r * MAX_VEC_COLS + v;
+    (*acc)[i] = fma(vec4<f32>(a), b[v], (*acc)[i]);
+  }
+}
+
 @compute @workgroup_size(WG_COLS, WG_ROWS)
 fn main(
   @builtin(workgroup_id) wg: vec3<u32>,
@@ -84,61 +124,45 @@ fn main(
 ) {
   let size = gemm_size();
   let M = size.x;
-  let N = size.y;
   let K = size.z;
-  let row0 = wg.y * TILE_M + lid.y * THREAD_ROWS;
-  let col0 = wg.x * TILE_N + lid.x * 4u;
-  // acc[r · MAX_VEC_COLS + v]: row row0 + r, columns col0 + 4·WG_COLS·v + (0..3).
-  var acc: array<vec4<f32>, MAX_THREAD_ROWS * MAX_VEC_COLS>;
+  let origin = block_origin(wg, lid);
+  let row0 = origin.x;
+  var acc: Block;
 
   if (USE_SHARED) {
     for (var k0 = 0u; k0 < K; k0 = k0 + TILE_K) {
       stage_tiles(wg, lindex, k0, size);
       workgroupBarrier();
       for (var kk = 0u; kk < TILE_K; kk = kk + 1u) {
-        var b: array<vec4<f32>, MAX_VEC_COLS>;
+        var b: BRow;
         for (var v = 0u; v < VEC_COLS; v = v + 1u) {
           b[v] = b_tile[kk * TILE_VEC4S + v * WG_COLS + lid.x];
         }
         for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-          let a = vec4<f32>(a_tile[(lid.y * THREAD_ROWS + r) * TILE_K + kk]);
-          for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-            let i = r * MAX_VEC_COLS + v;
-            acc[i] = fma(a, b[v], acc[i]);
-          }
+          fma_row(&acc, r, a_tile[(lid.y * THREAD_ROWS + r) * TILE_K + kk], b);
         }
       }
       workgroupBarrier();
     }
-  } else if (row0 < M && col0 < N) {
-    // Out-of-range rows/columns read a clamped neighbour; their sums are never stored.
-    var cols: array<vec4<u32>, MAX_VEC_COLS>;
-    for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-      let c = col0 + v * 4u * WG_COLS;
-      cols[v] = min(vec4<u32>(c, c + 1u, c + 2u, c + 3u), vec4<u32>(N - 1u));
-    }
+  } else if (row0 < M && origin.y < size.y) {
+    // Out-of-range rows read a clamped neighbour too.
+    let cols = clamped_cols(origin.y);
     for (var k = 0u; k < K; k = k + 1u) {
-      var b: array<vec4<f32>, MAX_VEC_COLS>;
-      for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-        let cv = cols[v];
-        b[v] = vec4<f32>(load_b(k, cv.x), load_b(k, cv.y), load_b(k, cv.z), load_b(k, cv.w));
-      }
+      let b = load_b_row(k, cols);
       for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-        let a = vec4<f32>(load_a(min(row0 + r, M - 1u), k));
-        for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-          let i = r * MAX_VEC_COLS + v;
-          acc[i] = fma(a, b[v], acc[i]);
-        }
+        fma_row(&acc, r, load_a(min(row0 + r, M - 1u), k), b);
       }
     }
   }
 
-  store_block(row0, col0, &acc);
+  store_block(origin, &acc);
 }
 
 // Hands each in-range result of an invocation's block to the kernel's epilogue.
-fn store_block(row0: u32, col0: u32, acc: ptr<function, array<vec4<f32>, MAX_THREAD_ROWS * MAX_VEC_COLS>>) {
+fn store_block(origin: vec2<u32>, acc: ptr<function, Block>) {
   let size = gemm_size();
+  let row0 = origin.x;
+  let col0 = origin.y;
   for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
     let m = row0 + r;
     if (m >= size.x) {

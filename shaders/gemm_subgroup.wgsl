@@ -22,19 +22,14 @@ fn main_subgroup(
 ) {
   let size = gemm_size();
   let M = size.x;
-  let N = size.y;
   let K = size.z;
-  let row0 = wg.y * TILE_M + lid.y * THREAD_ROWS;
-  let col0 = wg.x * TILE_N + lid.x * 4u;
-  var acc: array<vec4<f32>, MAX_THREAD_ROWS * MAX_VEC_COLS>;
+  let origin = block_origin(wg, lid);
+  let row0 = origin.x;
+  var acc: Block;
   // Every lane stays active to the end (shuffles need them all): out-of-range
   // rows and columns read a clamped neighbour and are never stored.
   let same_rows = subgroupAll(row0 == subgroupBroadcastFirst(row0));
-  var cols: array<vec4<u32>, MAX_VEC_COLS>;
-  for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-    let c = col0 + v * 4u * WG_COLS;
-    cols[v] = min(vec4<u32>(c, c + 1u, c + 2u, c + 3u), vec4<u32>(N - 1u));
-  }
+  let cols = clamped_cols(origin.y);
   for (var k0 = 0u; k0 < K; k0 = k0 + lanes) {
     var a_mine: array<f32, MAX_THREAD_ROWS>;
     let k_mine = min(k0 + lane, K - 1u);
@@ -44,23 +39,15 @@ fn main_subgroup(
     let steps = min(lanes, K - k0);
     for (var j = 0u; j < steps; j = j + 1u) {
       let k = k0 + j;
-      var b: array<vec4<f32>, MAX_VEC_COLS>;
-      for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-        let cv = cols[v];
-        b[v] = vec4<f32>(load_b(k, cv.x), load_b(k, cv.y), load_b(k, cv.z), load_b(k, cv.w));
-      }
+      let b = load_b_row(k, cols);
       for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-        var a_r = subgroupShuffle(a_mine[r], j);
+        var a = subgroupShuffle(a_mine[r], j);
         if (!same_rows) {
-          a_r = load_a(min(row0 + r, M - 1u), k);
+          a = load_a(min(row0 + r, M - 1u), k);
         }
-        let a = vec4<f32>(a_r);
-        for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-          let i = r * MAX_VEC_COLS + v;
-          acc[i] = fma(a, b[v], acc[i]);
-        }
+        fma_row(&acc, r, a, b);
       }
     }
   }
-  store_block(row0, col0, &acc);
+  store_block(origin, &acc);
 }
