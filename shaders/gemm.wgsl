@@ -76,10 +76,17 @@ fn stage_tiles(wg: vec3<u32>, lindex: u32, k0: u32, size: vec3<u32>) {
   }
 }
 
+// The register block. Every index below is a constant and every loop over
+// rows or column groups is unrolled by hand, guarded by the override
+// constants (folded away when the pipeline is built): some compilers
+// (SwiftShader) keep a dynamically indexed private array in memory, which made
+// the whole GEMM 3–4× slower there.
+//
 // One invocation's results: block[r · MAX_VEC_COLS + v] holds row row0 + r,
 // columns col0 + 4·WG_COLS·v + (0..3).
 alias Block = array<vec4<f32>, MAX_THREAD_ROWS * MAX_VEC_COLS>;
-// One k's B values for an invocation's VEC_COLS column groups, and their column indices.
+// One k's A values for the block's rows; its B values for the column groups, and their column indices.
+alias ARows = array<f32, MAX_THREAD_ROWS>;
 alias BRow = array<vec4<f32>, MAX_VEC_COLS>;
 alias BCols = array<vec4<u32>, MAX_VEC_COLS>;
 
@@ -90,29 +97,85 @@ fn block_origin(wg: vec3<u32>, lid: vec3<u32>) -> vec2<u32> {
 
 // The block's columns, clamped to N − 1: out-of-range ones read a neighbour and are never stored.
 fn clamped_cols(col0: u32) -> BCols {
-  let last = gemm_size().y - 1u;
+  let last = vec4<u32>(gemm_size().y - 1u);
+  let step = vec4<u32>(0u, 1u, 2u, 3u);
   var cols: BCols;
-  for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-    let c = col0 + v * 4u * WG_COLS;
-    cols[v] = min(vec4<u32>(c, c + 1u, c + 2u, c + 3u), vec4<u32>(last));
-  }
+  cols[0] = min(vec4<u32>(col0) + step, last);
+  if (VEC_COLS > 1u) { cols[1] = min(vec4<u32>(col0 + 4u * WG_COLS) + step, last); }
   return cols;
 }
 
 fn load_b_row(k: u32, cols: BCols) -> BRow {
   var b: BRow;
-  for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-    let cv = cols[v];
-    b[v] = vec4<f32>(load_b(k, cv.x), load_b(k, cv.y), load_b(k, cv.z), load_b(k, cv.w));
+  b[0] = vec4<f32>(load_b(k, cols[0].x), load_b(k, cols[0].y), load_b(k, cols[0].z), load_b(k, cols[0].w));
+  if (VEC_COLS > 1u) {
+    b[1] = vec4<f32>(load_b(k, cols[1].x), load_b(k, cols[1].y), load_b(k, cols[1].z), load_b(k, cols[1].w));
   }
   return b;
 }
 
-// Row r of the block += a · b, one fma per column group.
-fn fma_row(acc: ptr<function, Block>, r: u32, a: f32, b: BRow) {
-  for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-    let i = r * MAX_VEC_COLS + v;
-    (*acc)[i] = fma(vec4<f32>(a), b[v], (*acc)[i]);
+// A[row0 + r, k] for the block's rows, rows past M − 1 clamped (never stored).
+fn load_a_rows(row0: u32, k: u32) -> ARows {
+  let last = gemm_size().x - 1u;
+  var a: ARows;
+  a[0] = load_a(min(row0, last), k);
+  if (THREAD_ROWS > 1u) { a[1] = load_a(min(row0 + 1u, last), k); }
+  if (THREAD_ROWS > 2u) { a[2] = load_a(min(row0 + 2u, last), k); }
+  if (THREAD_ROWS > 3u) { a[3] = load_a(min(row0 + 3u, last), k); }
+  if (THREAD_ROWS > 4u) { a[4] = load_a(min(row0 + 4u, last), k); }
+  if (THREAD_ROWS > 5u) { a[5] = load_a(min(row0 + 5u, last), k); }
+  if (THREAD_ROWS > 6u) { a[6] = load_a(min(row0 + 6u, last), k); }
+  if (THREAD_ROWS > 7u) { a[7] = load_a(min(row0 + 7u, last), k); }
+  return a;
+}
+
+// The block's A values at step kk of the staged tile; its rows start at row `first` of the tile.
+fn tile_a_rows(first: u32, kk: u32) -> ARows {
+  var a: ARows;
+  a[0] = a_tile[first * TILE_K + kk];
+  if (THREAD_ROWS > 1u) { a[1] = a_tile[(first + 1u) * TILE_K + kk]; }
+  if (THREAD_ROWS > 2u) { a[2] = a_tile[(first + 2u) * TILE_K + kk]; }
+  if (THREAD_ROWS > 3u) { a[3] = a_tile[(first + 3u) * TILE_K + kk]; }
+  if (THREAD_ROWS > 4u) { a[4] = a_tile[(first + 4u) * TILE_K + kk]; }
+  if (THREAD_ROWS > 5u) { a[5] = a_tile[(first + 5u) * TILE_K + kk]; }
+  if (THREAD_ROWS > 6u) { a[6] = a_tile[(first + 6u) * TILE_K + kk]; }
+  if (THREAD_ROWS > 7u) { a[7] = a_tile[(first + 7u) * TILE_K + kk]; }
+  return a;
+}
+
+// block += a ⊗ b: one fma per row and column group.
+fn fma_block(acc: ptr<function, Block>, a: ARows, b: BRow) {
+  {
+    (*acc)[0] = fma(vec4<f32>(a[0]), b[0], (*acc)[0]);
+    if (VEC_COLS > 1u) { (*acc)[1] = fma(vec4<f32>(a[0]), b[1], (*acc)[1]); }
+  }
+  if (THREAD_ROWS > 1u) {
+    (*acc)[2] = fma(vec4<f32>(a[1]), b[0], (*acc)[2]);
+    if (VEC_COLS > 1u) { (*acc)[3] = fma(vec4<f32>(a[1]), b[1], (*acc)[3]); }
+  }
+  if (THREAD_ROWS > 2u) {
+    (*acc)[4] = fma(vec4<f32>(a[2]), b[0], (*acc)[4]);
+    if (VEC_COLS > 1u) { (*acc)[5] = fma(vec4<f32>(a[2]), b[1], (*acc)[5]); }
+  }
+  if (THREAD_ROWS > 3u) {
+    (*acc)[6] = fma(vec4<f32>(a[3]), b[0], (*acc)[6]);
+    if (VEC_COLS > 1u) { (*acc)[7] = fma(vec4<f32>(a[3]), b[1], (*acc)[7]); }
+  }
+  if (THREAD_ROWS > 4u) {
+    (*acc)[8] = fma(vec4<f32>(a[4]), b[0], (*acc)[8]);
+    if (VEC_COLS > 1u) { (*acc)[9] = fma(vec4<f32>(a[4]), b[1], (*acc)[9]); }
+  }
+  if (THREAD_ROWS > 5u) {
+    (*acc)[10] = fma(vec4<f32>(a[5]), b[0], (*acc)[10]);
+    if (VEC_COLS > 1u) { (*acc)[11] = fma(vec4<f32>(a[5]), b[1], (*acc)[11]); }
+  }
+  if (THREAD_ROWS > 6u) {
+    (*acc)[12] = fma(vec4<f32>(a[6]), b[0], (*acc)[12]);
+    if (VEC_COLS > 1u) { (*acc)[13] = fma(vec4<f32>(a[6]), b[1], (*acc)[13]); }
+  }
+  if (THREAD_ROWS > 7u) {
+    (*acc)[14] = fma(vec4<f32>(a[7]), b[0], (*acc)[14]);
+    if (VEC_COLS > 1u) { (*acc)[15] = fma(vec4<f32>(a[7]), b[1], (*acc)[15]); }
   }
 }
 
@@ -135,12 +198,9 @@ fn main(
       workgroupBarrier();
       for (var kk = 0u; kk < TILE_K; kk = kk + 1u) {
         var b: BRow;
-        for (var v = 0u; v < VEC_COLS; v = v + 1u) {
-          b[v] = b_tile[kk * TILE_VEC4S + v * WG_COLS + lid.x];
-        }
-        for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-          fma_row(&acc, r, a_tile[(lid.y * THREAD_ROWS + r) * TILE_K + kk], b);
-        }
+        b[0] = b_tile[kk * TILE_VEC4S + lid.x];
+        if (VEC_COLS > 1u) { b[1] = b_tile[kk * TILE_VEC4S + WG_COLS + lid.x]; }
+        fma_block(&acc, tile_a_rows(lid.y * THREAD_ROWS, kk), b);
       }
       workgroupBarrier();
     }
@@ -148,10 +208,7 @@ fn main(
     // Out-of-range rows read a clamped neighbour too.
     let cols = clamped_cols(origin.y);
     for (var k = 0u; k < K; k = k + 1u) {
-      let b = load_b_row(k, cols);
-      for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-        fma_row(&acc, r, load_a(min(row0 + r, M - 1u), k), b);
-      }
+      fma_block(&acc, load_a_rows(row0, k), load_b_row(k, cols));
     }
   }
 

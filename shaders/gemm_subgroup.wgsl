@@ -21,7 +21,6 @@ fn main_subgroup(
   @builtin(subgroup_size) lanes: u32,
 ) {
   let size = gemm_size();
-  let M = size.x;
   let K = size.z;
   let origin = block_origin(wg, lid);
   let row0 = origin.x;
@@ -31,23 +30,30 @@ fn main_subgroup(
   let same_rows = subgroupAll(row0 == subgroupBroadcastFirst(row0));
   let cols = clamped_cols(origin.y);
   for (var k0 = 0u; k0 < K; k0 = k0 + lanes) {
-    var a_mine: array<f32, MAX_THREAD_ROWS>;
-    let k_mine = min(k0 + lane, K - 1u);
-    for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-      a_mine[r] = load_a(min(row0 + r, M - 1u), k_mine);
-    }
+    let a_mine = load_a_rows(row0, min(k0 + lane, K - 1u));
     let steps = min(lanes, K - k0);
     for (var j = 0u; j < steps; j = j + 1u) {
       let k = k0 + j;
-      let b = load_b_row(k, cols);
-      for (var r = 0u; r < THREAD_ROWS; r = r + 1u) {
-        var a = subgroupShuffle(a_mine[r], j);
-        if (!same_rows) {
-          a = load_a(min(row0 + r, M - 1u), k);
-        }
-        fma_row(&acc, r, a, b);
+      var a = shuffle_rows(a_mine, j);
+      if (!same_rows) {
+        a = load_a_rows(row0, k);
       }
+      fma_block(&acc, a, load_b_row(k, cols));
     }
   }
   store_block(origin, &acc);
+}
+
+// Lane `lane`'s A values, for every lane (constant indices, as in gemm.wgsl).
+fn shuffle_rows(a: ARows, lane: u32) -> ARows {
+  var s: ARows;
+  s[0] = subgroupShuffle(a[0], lane);
+  if (THREAD_ROWS > 1u) { s[1] = subgroupShuffle(a[1], lane); }
+  if (THREAD_ROWS > 2u) { s[2] = subgroupShuffle(a[2], lane); }
+  if (THREAD_ROWS > 3u) { s[3] = subgroupShuffle(a[3], lane); }
+  if (THREAD_ROWS > 4u) { s[4] = subgroupShuffle(a[4], lane); }
+  if (THREAD_ROWS > 5u) { s[5] = subgroupShuffle(a[5], lane); }
+  if (THREAD_ROWS > 6u) { s[6] = subgroupShuffle(a[6], lane); }
+  if (THREAD_ROWS > 7u) { s[7] = subgroupShuffle(a[7], lane); }
+  return s;
 }
