@@ -8,6 +8,7 @@ import { acquireDevice, RBM, type RBMParamsF32 } from '../src/index';
 import { GpuDataset } from '../src/rbm/dataset';
 import { CpuRBM } from '../src/cpu/reference';
 import { gemmPhases, type GemmPhase } from './gemm';
+import { median, timeMs } from './stats';
 
 export interface BenchConfig {
   name: string;
@@ -243,17 +244,6 @@ function cpuImpl(c: BenchConfig, params: RBMParamsF32): Impl {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-async function timeMs(f: () => Promise<void>): Promise<number> {
-  const t0 = performance.now();
-  await f();
-  return performance.now() - t0;
-}
 
 interface Plan {
   name: ImplName;

@@ -4,6 +4,7 @@
 // rounds. Answers "do subgroups help on this adapter?" and, with the card's
 // peak, "what fraction of f32 peak do the large GEMMs reach?".
 import { tileName, type TileShape } from '../src/gpu/kernels';
+import { median } from './stats';
 import { chooseTiles, gemmFlops, GemmTimer, TILE_CANDIDATES, tuneShape, tuneTiles, type GemmKernel, type TuneProblem } from '../src/gpu/tune';
 
 export interface TileTiming {
@@ -29,12 +30,6 @@ const GEMM_KERNELS: readonly GemmKernel[] = ['hidden', 'visible', 'update'];
 const ROUNDS = 3;
 /** Aim for about this long per timed dispatch batch. */
 const TARGET_MS = 250;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function fastest(timings: Record<string, number>, want: (t: TileShape) => boolean): TileShape | undefined {
   let best: TileShape | undefined;

@@ -76,11 +76,11 @@ fn stage_tiles(wg: vec3<u32>, lindex: u32, k0: u32, size: vec3<u32>) {
   }
 }
 
-// The register block. Every index below is a constant and every loop over
-// rows or column groups is unrolled by hand, guarded by the override
-// constants (folded away when the pipeline is built): some compilers
+// The register block. In the k loop every index into it is a constant and
+// every loop over rows or column groups is unrolled by hand, guarded by the
+// override constants (folded away when the pipeline is built): some compilers
 // (SwiftShader) keep a dynamically indexed private array in memory, which made
-// the whole GEMM 3–4× slower there.
+// the whole GEMM 3–5× slower there. (store_block, run once, may loop.)
 //
 // One invocation's results: block[r · MAX_VEC_COLS + v] holds row row0 + r,
 // columns col0 + 4·WG_COLS·v + (0..3).

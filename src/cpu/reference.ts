@@ -3,15 +3,10 @@
 import { normal01, uniform01 } from './philox';
 import { sigmoid } from './exact';
 import { updateSchedule } from '../rbm/schedule';
+import type { Hyperparameters } from '../rbm/hyper';
 
-export interface CpuHyper {
-  learningRate: number;
-  momentum?: number;
-  weightDecay?: number;
-  sparsityTarget?: number;
-  sparsityCost?: number;
-  sparsityDecay?: number;
-}
+/** The GPU trainer's hyperparameters, replayed as they are. */
+export type CpuHyper = Hyperparameters;
 
 export interface CpuParams {
   W: ArrayLike<number>;

@@ -52,22 +52,21 @@ export interface TileShape {
 }
 
 export const DEFAULT_TILE: TileShape = { wgCols: 16, wgRows: 16, threadRows: 4, tileK: 16, shared: true };
-export const COLS_PER_THREAD = 4;
+/** Columns in one of an invocation's vec4 column groups. */
+export const COLS_PER_VEC4 = 4;
 export const MAX_THREAD_ROWS = 8;
 export const MAX_VEC_COLS = 2;
-/** @deprecated rows per invocation of DEFAULT_TILE; use tileRows(tile). */
-export const ROWS_PER_THREAD = 4;
 
 export function tileRows(t: TileShape): number {
   return t.wgRows * t.threadRows;
 }
 
 export function tileCols(t: TileShape): number {
-  return t.wgCols * COLS_PER_THREAD * (t.vecCols ?? 1);
+  return t.wgCols * COLS_PER_VEC4 * (t.vecCols ?? 1);
 }
 
 export function tileName(t: TileShape): string {
-  const cols = (t.vecCols ?? 1) > 1 ? ` cols${COLS_PER_THREAD * (t.vecCols ?? 1)}` : '';
+  const cols = (t.vecCols ?? 1) > 1 ? ` cols${COLS_PER_VEC4 * (t.vecCols ?? 1)}` : '';
   const kind = t.subgroups ? 'subgroup' : t.shared ? 'shared' : 'direct';
   return `${kind} ${t.wgCols}x${t.wgRows} rows${t.threadRows}${cols}${t.shared ? ` k${t.tileK}` : ''}`;
 }

@@ -4,7 +4,8 @@
 // give bit-identical results. Runs in both projects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferOwner, packUniform, readFloat32 } from '../../src/gpu/buffers';
-import { DEFAULT_TILE, getKernel, KERNELS, tileCols, tileName, tileRows, type TileShape } from '../../src/gpu/kernels';
+import { DEFAULT_TILE, KERNELS, tileCols, tileName, tileRows, type KernelSpec, type TileShape } from '../../src/gpu/kernels';
+import { dispatchOnce } from '../helpers/dispatch';
 import { packHyper } from '../../src/rbm/hyper';
 import { testDevice, testRuntime } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
@@ -31,14 +32,7 @@ beforeAll(async () => {
 });
 afterAll(() => owner?.dispose());
 
-async function dispatch(spec: ReturnType<typeof KERNELS.hidden>, buffers: GPUBuffer[], x: number, y: number) {
-  const kernel = await getKernel(device, spec);
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  kernel.dispatch(pass, kernel.bind(buffers), x, y);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-}
+const dispatch = (spec: KernelSpec, buffers: GPUBuffer[], x: number, y: number) => dispatchOnce(device, spec, buffers, x, y);
 
 describe('GEMM variants', () => {
   it('the device has subgroups (Dawn/lavapipe and Chromium/SwiftShader both offer them)', async () => {

@@ -2,7 +2,8 @@
 // multiples of the tile. Runs in both projects (Dawn in Node, Chromium).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferOwner, packUniform, readFloat32 } from '../../src/gpu/buffers';
-import { BIAS_WORKGROUP_SIZE, DEFAULT_TILE, getKernel, KERNELS, tileCols, tileRows, type TileShape } from '../../src/gpu/kernels';
+import { BIAS_WORKGROUP_SIZE, DEFAULT_TILE, KERNELS, tileCols, tileRows, type KernelSpec, type TileShape } from '../../src/gpu/kernels';
+import { dispatchOnce } from '../helpers/dispatch';
 import { packHyper } from '../../src/rbm/trainer';
 import { hiddenPass, visiblePass } from '../../src/cpu/reference';
 import { freeEnergyBatch, softplus } from '../../src/cpu/exact';
@@ -49,14 +50,7 @@ function model(V: number, H: number, seed: number) {
   };
 }
 
-async function run(kernelSpec: ReturnType<(typeof KERNELS)[keyof typeof KERNELS]>, buffers: GPUBuffer[], x: number, y: number) {
-  const kernel = await getKernel(device, kernelSpec);
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  kernel.dispatch(pass, kernel.bind(buffers), x, y);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-}
+const run = (spec: KernelSpec, buffers: GPUBuffer[], x: number, y: number) => dispatchOnce(device, spec, buffers, x, y);
 
 const CASES = SIZES.flatMap((size, i) => [
   [...size, DEFAULT_TILE] as const,
