@@ -1,7 +1,7 @@
 // pt_swap: one round of replica-exchange moves between neighbouring
 // temperatures, for every chain at once, and the h of swapped rows redrawn.
 //
-// Runs between tempered_hidden and pt_visible of a sweep. Pairs (m, m+1) with
+// Runs between tempered_hidden and tempered_visible of a sweep. Pairs (m, m+1) with
 // m ≡ parity (mod 2) are tried (even and odd rounds alternate, so no row is
 // in two pairs of one round). With A = v_m, B = v_{m+1} and F_β the free
 // energy of the tempered model, F_β(v) = −β bᵀv − Σ_j softplus(β x_j(v)),

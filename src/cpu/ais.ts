@@ -215,7 +215,7 @@ export interface CpuAISOptions {
 
 /**
  * Float64 AIS with the GPU's random numbers: run r's unit e draws
- * uniform01(seed, k, r·n + e, phase) at step k, as tempered_hidden/ais_visible do,
+ * uniform01(seed, k, r·n + e, phase) at step k, as tempered_hidden/tempered_visible do,
  * so the chains match the GPU's except where a probability ties its uniform.
  * Returns the R log-weights Σ_k log p*_{β_k}(v_k) − log p*_{β_{k−1}}(v_k).
  */

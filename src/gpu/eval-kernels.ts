@@ -4,7 +4,6 @@ import rngWGSL from '../../shaders/rng.wgsl?raw';
 import mathWGSL from '../../shaders/math.wgsl?raw';
 import logzChunkWGSL from '../../shaders/logz_chunk.wgsl?raw';
 import logzCombineWGSL from '../../shaders/logz_combine.wgsl?raw';
-import aisVisibleWGSL from '../../shaders/ais_visible.wgsl?raw';
 import aisWeightWGSL from '../../shaders/ais_weight.wgsl?raw';
 import { DEFAULT_TILE, gemmSpec, KERNELS, type KernelSpec, type TileShape } from './kernels';
 
@@ -26,8 +25,8 @@ export const EVAL_KERNELS = {
   }),
   /** tempered_hidden with dims.chains = 0: every run at β = betas[step]. */
   aisHidden: KERNELS.temperedHidden,
-  aisVisible: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('ais_visible', [rngWGSL, mathWGSL, aisVisibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'], t),
+  /** tempered_visible with dims.chains = 0: every run at β = betas[step], mixed with the base-rate biases. */
+  aisVisible: KERNELS.temperedVisible,
   aisWeight: (): KernelSpec => ({
     name: 'ais_weight',
     code: mathWGSL + aisWeightWGSL,

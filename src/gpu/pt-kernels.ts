@@ -2,7 +2,6 @@
 // as KERNELS in kernels.ts, compiled and cached by the same getKernel().
 import rngWGSL from '../../shaders/rng.wgsl?raw';
 import mathWGSL from '../../shaders/math.wgsl?raw';
-import ptVisibleWGSL from '../../shaders/pt_visible.wgsl?raw';
 import ptSwapWGSL from '../../shaders/pt_swap.wgsl?raw';
 import { DEFAULT_TILE, gemmSpec, KERNELS, type KernelSpec, type TileShape } from './kernels';
 
@@ -25,9 +24,8 @@ export const PT_PHASE = {
 export const PT_KERNELS = {
   /** [dims, counter, betas, vis, W, c, x, hid]; dims.chains > 0 picks β per replica. */
   hidden: KERNELS.temperedHidden,
-  /** [dims, counter, betas, hid, W, b, vis_prob, vis] */
-  visible: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('pt_visible', [rngWGSL, mathWGSL, ptVisibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
+  /** tempered_visible with dims.chains > 0 and b_base = 0: β per replica. */
+  visible: KERNELS.temperedVisible,
   /** [dims, counter, betas, b, x, vis, hid, accepted] */
   swap: (): KernelSpec => ({
     name: 'pt_swap',

@@ -1,9 +1,9 @@
 // Annealed importance sampling on the GPU (Salakhutdinov & Murray 2008): R
 // runs in parallel, one row each. The math, schedule and estimate live in
 // src/cpu/ais.ts; this file moves the chains on the GPU:
-//   step 0:       ais_visible at β_0 = 0 draws v ~ the base-rate model
+//   step 0:       tempered_visible at β_0 = 0 draws v ~ the base-rate model
 //   step k ≥ 1:   tempered_hidden (x = vW + c, h ~ σ(β_k x)), ais_weight (log-weight
-//                 increment from the same x), ais_visible (v ~ p(v | h) at β_k)
+//                 increment from the same x), tempered_visible (v ~ p(v | h) at β_k)
 //   every step:   advance (counter[0] = k, the β index and RNG step, on the GPU)
 // Many steps go in one command buffer; only the R log-weights are read back.
 // reverseAis runs the same kernels from given start states down a reversed schedule.
@@ -14,6 +14,7 @@ import type { TileChoice } from '../gpu/tune';
 import { EVAL_KERNELS } from '../gpu/eval-kernels';
 import {
   AIS_HIDDEN_PHASE,
+  AIS_VISIBLE_PHASE,
   aisEstimate,
   aisSchedule,
   baseRateBiases,
@@ -184,7 +185,8 @@ async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Ar
 
     const hidDims = scratch.uniform('hidden dims', packUniform([runs, 0, V, H, seed, AIS_HIDDEN_PHASE]));
     const gaussian = model.visibleType === 'gaussian' ? 1 : 0;
-    const visDims = scratch.uniform('visible dims', packUniform([runs, H, V, seed, gaussian, 0, 0, 0]));
+    const visDims = scratch.uniform('visible dims', packUniform([runs, 0, H, V, seed, AIS_VISIBLE_PHASE, gaussian, 0]));
+    const visProb = scratch.storage('vis_prob', runs * V * 4);
     const weightDims = scratch.uniform('weight dims', packUniform([runs, V, H, gaussian]));
     const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
     const weightX = Math.min(runs, maxGroups);
@@ -211,7 +213,7 @@ async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Ar
     );
     const visStep = d(
       visible,
-      [visDims, counter, betaBuf, hid, model.W, model.b, bABuf, vis],
+      [visDims, counter, betaBuf, hid, model.W, model.b, bABuf, visProb, vis],
       Math.ceil(V / tileCols(tiles.visible)),
       Math.ceil(runs / tileRows(tiles.visible)),
     );

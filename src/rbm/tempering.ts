@@ -10,7 +10,7 @@
 //   pt_swap     on swap sweeps: pairs (m, m+1), m ≡ round (mod 2), accept with
 //               min(1, e^{F_m(v_m) + F_{m+1}(v_{m+1}) − F_m(v_{m+1}) − F_{m+1}(v_m)}),
 //               swapped rows redraw h in their new replica
-//   pt_visible  v ~ σ(β_r (hWᵀ + b))                        (one GEMM, all replicas)
+//   tempered_visible  v ~ σ(β_r (hWᵀ + b))                  (one GEMM, all replicas)
 //   advance     the RNG step
 //
 // β scales the kernels' epilogues instead of copies of W, so the sampler always
@@ -195,7 +195,9 @@ export class TemperedChains {
       const counter = owner.storage('counter', new Uint32Array(4));
       this.acceptedBuffer = owner.storage('accepted swaps', new Uint32Array(M - 1));
       const hDims = owner.uniform('pt hidden dims', packUniform([R, n, V, H, seed, PT_PHASE.hidden]));
-      const vDims = owner.uniform('pt visible dims', packUniform([R, n, H, V, seed, PT_PHASE.visible]));
+      const vDims = owner.uniform('pt visible dims', packUniform([R, n, H, V, seed, PT_PHASE.visible, 0, 0]));
+      // tempered_visible's base-rate biases: zero, so replica r samples σ(β_r (hWᵀ + b)).
+      const noBase = owner.storage('zero base biases', V * 4);
       this.hidden = {
         kernel: k.hidden,
         group: k.hidden.bind([hDims, counter, betaBuf, this.vis, model.W, model.c, x, hid]),
@@ -204,7 +206,7 @@ export class TemperedChains {
       };
       this.visible = {
         kernel: k.visible,
-        group: k.visible.bind([vDims, counter, betaBuf, hid, model.W, model.b, this.visProb, this.vis]),
+        group: k.visible.bind([vDims, counter, betaBuf, hid, model.W, model.b, noBase, this.visProb, this.vis]),
         x: Math.ceil(V / rowsPerTile.visibleCols),
         y: Math.ceil(R / rowsPerTile.visible),
       };

@@ -1,0 +1,71 @@
+// tempered_visible: the visible pass of a tempered RBM, for parallel tempering
+// (β per replica) and AIS (β per step, mixed with a base-rate model):
+//
+//   y[q, i]        = (1 − β_q)·b_base[i] + β_q · (Σ_j hid[q·H + j] · W[i·H + j] + b[i])
+//   vis_prob[q, i] = σ(y[q, i]),  vis[q, i] = 1 if uniform01(seed, step, q·V + i, phase) < vis_prob[q, i] else 0
+//   step = counter[0];  β_q = betas[q / chains] when chains > 0 (PT: rows stacked
+//   by replica, `chains` rows each; b_base = 0, so y = β_q·(hWᵀ + b)), betas[step]
+//   when chains = 0 (AIS: every run at the step's β; at β_0 = 0 this is the
+//   base-rate model's exact sample v ~ σ(b_base), whatever hid holds).
+// Gaussian visible units (gaussian = 1, AIS only): vis_prob = y, the mean, and
+//   vis[q, i] = y[q, i] + normal01(seed, step, q·V + i, phase)   (unit variance).
+//
+// Layout (row-major f32): hid [R, H], W [V, H] (read transposed), b and b_base [V],
+// vis and vis_prob [R, V]; betas f32; counter u32 (word 0 = the sweep or β step).
+// One GEMM (gemm.wgsl, appended): β scales the epilogue, so no scaled copy of W is made.
+
+struct Dims {
+  rows: u32,
+  chains: u32,
+  n_in: u32,
+  n_out: u32,
+  seed: u32,
+  phase: u32,
+  gaussian: u32,
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> counter: array<u32>;
+@group(0) @binding(2) var<storage, read> betas: array<f32>;
+@group(0) @binding(3) var<storage, read> hid: array<f32>;
+@group(0) @binding(4) var<storage, read> W: array<f32>;
+@group(0) @binding(5) var<storage, read> b: array<f32>;
+@group(0) @binding(6) var<storage, read> b_base: array<f32>;
+@group(0) @binding(7) var<storage, read_write> vis_prob: array<f32>;
+@group(0) @binding(8) var<storage, read_write> vis: array<f32>;
+
+const A_CONTIGUOUS_IN_K: bool = true;
+const B_CONTIGUOUS_IN_K: bool = true;
+
+fn gemm_size() -> vec3<u32> {
+  return vec3<u32>(dims.rows, dims.n_out, dims.n_in);
+}
+
+fn load_a(m: u32, k: u32) -> f32 {
+  return hid[m * dims.n_in + k];
+}
+
+fn load_b(k: u32, n: u32) -> f32 {
+  return W[n * dims.n_in + k];
+}
+
+fn epilogue(m: u32, n: u32, acc: f32) {
+  let step = counter[0];
+  var beta: f32;
+  if (dims.chains > 0u) {
+    beta = betas[m / dims.chains];
+  } else {
+    beta = betas[step];
+  }
+  let e = m * dims.n_out + n;
+  let y = (1.0 - beta) * b_base[n] + beta * (acc + b[n]);
+  if (dims.gaussian != 0u) {
+    vis_prob[e] = y;
+    vis[e] = y + normal01(dims.seed, step, e, dims.phase);
+  } else {
+    let p = sigmoid(y);
+    vis_prob[e] = p;
+    vis[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, dims.phase) < p);
+  }
+}
