@@ -10,15 +10,7 @@
 // Layout (row-major f32): vis [R, V], W [V, H], c [H], x and hid [R, H];
 // betas f32; counter u32 (word 0 = the sweep or β step).
 // One GEMM (gemm.wgsl, appended): β scales the epilogue, so no scaled copy of W is made.
-
-struct Dims {
-  rows: u32,
-  chains: u32,
-  n_in: u32,
-  n_out: u32,
-  seed: u32,
-  phase: u32,
-}
+// Dims and tempered_beta come from tempered.wgsl (prepended).
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> counter: array<u32>;
@@ -49,9 +41,5 @@ fn epilogue(m: u32, n: u32, acc: f32) {
   let e = m * dims.n_out + n;
   let x = acc + c[n];
   x_out[e] = x;
-  var beta = betas[step];
-  if (dims.chains > 0u) {
-    beta = betas[m / dims.chains];
-  }
-  hid[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, dims.phase) < sigmoid(beta * x));
+  hid[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, dims.phase) < sigmoid(tempered_beta(m, step) * x));
 }

@@ -11,6 +11,7 @@ import gemmSubgroupWGSL from '../../shaders/gemm_subgroup.wgsl?raw';
 import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
 import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
 import softplusTermsWGSL from '../../shaders/softplus_terms.wgsl?raw';
+import temperedWGSL from '../../shaders/tempered.wgsl?raw';
 import temperedHiddenWGSL from '../../shaders/tempered_hidden.wgsl?raw';
 import temperedVisibleWGSL from '../../shaders/tempered_visible.wgsl?raw';
 import gatherWGSL from '../../shaders/gather.wgsl?raw';
@@ -142,10 +143,10 @@ export const KERNELS = {
   }),
   /** [dims, counter, betas, vis, W, c, x, hid]: PT (β per replica) and AIS (β per step). */
   temperedHidden: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('tempered_hidden', [rngWGSL, mathWGSL, temperedHiddenWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
+    gemmSpec('tempered_hidden', [rngWGSL, mathWGSL, temperedWGSL, temperedHiddenWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
   /** [dims, counter, betas, hid, W, b, b_base, vis_prob, vis]: PT (β per replica, b_base = 0) and AIS (β per step). */
   temperedVisible: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('tempered_visible', [rngWGSL, mathWGSL, temperedVisibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
+    gemmSpec('tempered_visible', [rngWGSL, mathWGSL, temperedWGSL, temperedVisibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
   softplusTerms: (t: TileShape = DEFAULT_TILE): KernelSpec =>
     gemmSpec('softplus_terms', [mathWGSL, softplusTermsWGSL], ['uniform', 'read', 'read', 'read', 'rw'], t),
   freeEnergy: (): KernelSpec => ({
