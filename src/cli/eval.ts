@@ -14,6 +14,7 @@ import type { LogZEstimate } from './loglik';
 import { pseudoLogLikelihood } from '../rbm/monitors';
 import { loadModel, readModelFile } from './files';
 import { openDevice } from './gpu-node';
+import { SignalGuard } from './signals';
 import { freeEnergyGap, meanFreeEnergy, reconstructionError, thresholded } from './metrics';
 import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
@@ -269,6 +270,8 @@ export async function runEval(args: string[]): Promise<number> {
 
   const modelBytes = await readModelFile(modelPath);
   const gpu = await openDevice();
+  // Evaluation writes nothing: a signal quits at once.
+  const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
   try {
     const { model, metadata } = loadModel(gpu.device, modelPath, modelBytes);
     try {
@@ -321,6 +324,7 @@ export async function runEval(args: string[]): Promise<number> {
       model.dispose();
     }
   } finally {
+    guard.dispose();
     gpu.close();
   }
 }

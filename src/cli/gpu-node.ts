@@ -7,6 +7,7 @@ import { acquireDevice, WebGPUUnavailableError } from '../gpu/device';
 import type { AcquiredDevice } from '../gpu/device';
 import { nodeGPU } from '../gpu/node';
 import { CliError } from './errors';
+import { writeStderr } from './output';
 
 const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
 
@@ -45,7 +46,7 @@ export async function openDevice(): Promise<CliDevice> {
   const { device, adapterName } = acquired;
   // Validation errors are otherwise silent; a CLI run should say so.
   device.addEventListener('uncapturederror', (e) => {
-    process.stderr.write(`webgpu-rbm: WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}\n`);
+    writeStderr(`webgpu-rbm: WebGPU error: ${(e as GPUUncapturedErrorEvent).error.message}\n`);
   });
   let closed = false;
   return {

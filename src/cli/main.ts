@@ -5,8 +5,9 @@
 import { version } from '../../package.json';
 import { UsageError, CliError, messageOf } from './errors';
 import { runEval, EVAL_HELP } from './eval';
-import { flushOutput } from './output';
+import { flushOutput, guardStdio, writeStderr, writeStdout } from './output';
 import { runSample, SAMPLE_HELP } from './sample';
+import { runSupervised, startLifeline, wantsSupervisor } from './supervise';
 import { runTrain, TRAIN_HELP } from './train';
 
 interface Command {
@@ -48,11 +49,11 @@ async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : undefined;
     // No command at all is a usage error: help goes to stderr, exit 2.
-    (name === undefined ? process.stderr : process.stdout).write(topic ? topic.help : MAIN_HELP);
+    (name === undefined ? writeStderr : writeStdout)(topic ? topic.help : MAIN_HELP);
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    process.stdout.write(`${version}\n`);
+    writeStdout(`${version}\n`);
     return 0;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`unknown command "${name}"; the commands are ${Object.keys(COMMANDS).join(', ')} (run "webgpu-rbm --help")`);
   }
   if (wantsHelp(rest)) {
-    process.stdout.write(command.help);
+    writeStdout(command.help);
     return 0;
   }
   return command.run(rest);
@@ -70,26 +71,28 @@ async function main(argv: string[]): Promise<number> {
 function report(e: unknown): number {
   const debug = process.env.WEBGPU_RBM_DEBUG === '1';
   if (e instanceof UsageError || e instanceof CliError) {
-    process.stderr.write(`webgpu-rbm: ${e.message}\n`);
-    if (debug && e.stack) process.stderr.write(e.stack + '\n');
+    writeStderr(`webgpu-rbm: ${e.message}\n`);
+    if (debug && e.stack) writeStderr(e.stack + '\n');
     return e.exitCode;
   }
   // Range and format errors from the library are about the input, not bugs.
   const isInputError = e instanceof RangeError || (e instanceof Error && /FormatError$/.test(e.name));
   if (isInputError && !debug) {
-    process.stderr.write(`webgpu-rbm: ${messageOf(e)}\n`);
+    writeStderr(`webgpu-rbm: ${messageOf(e)}\n`);
     return 1;
   }
-  process.stderr.write(`webgpu-rbm: internal error: ${debug && e instanceof Error && e.stack ? e.stack : messageOf(e)}\n`);
-  if (!debug) process.stderr.write('webgpu-rbm: rerun with WEBGPU_RBM_DEBUG=1 for the stack trace, and please report it\n');
+  writeStderr(`webgpu-rbm: internal error: ${debug && e instanceof Error && e.stack ? e.stack : messageOf(e)}\n`);
+  if (!debug) writeStderr('webgpu-rbm: rerun with WEBGPU_RBM_DEBUG=1 for the stack trace, and please report it\n');
   return 1;
 }
 
+guardStdio();
+startLifeline();
 const argv = process.argv.slice(2);
-const code = await main(argv).catch((e: unknown) => {
+const code = wantsSupervisor(argv) ? await runSupervised(argv) : await main(argv).catch((e: unknown) => {
   const exitCode = report(e);
   // Under --json a failure is still one JSON object on stdout, for scripts that parse it.
-  if (argv.includes('--json')) process.stdout.write(JSON.stringify({ command: argv[0], error: messageOf(e), exit_code: exitCode }) + '\n');
+  if (argv.includes('--json')) writeStdout(JSON.stringify({ command: argv[0], error: messageOf(e), exit_code: exitCode }) + '\n');
   return exitCode;
 });
 await flushOutput();

@@ -3,6 +3,36 @@
 // move to stderr. Progress bars always draw on stderr, and only on a terminal.
 import cliProgress from 'cli-progress';
 
+/** Set by the supervisor (supervise.ts) when its stderr is a terminal: the child draws its progress bar for that width. */
+export const TTY_COLUMNS_ENV = 'WEBGPU_RBM_STDERR_COLUMNS';
+
+/**
+ * A reader that goes away (`train … | head -1`, a closed terminal) must never
+ * kill a run: EPIPE and friends only mark the stream closed, and later lines
+ * to it are dropped. Installed once, first thing in main.
+ */
+const closed = new WeakSet<NodeJS.WriteStream>();
+
+export function guardStdio(): void {
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', () => closed.add(s));
+  }
+}
+
+function isOpen(s: NodeJS.WriteStream): boolean {
+  return !closed.has(s) && !s.destroyed && !s.writableEnded;
+}
+
+/** Writes to stdout unless nobody is reading any more. */
+export function writeStdout(text: string): void {
+  if (isOpen(process.stdout)) process.stdout.write(text);
+}
+
+/** Writes to stderr unless nobody is reading any more. */
+export function writeStderr(text: string): void {
+  if (isOpen(process.stderr)) process.stderr.write(text);
+}
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue | undefined };
 /** The --json result of a command; undefined fields are left out. */
 export type JsonObject = { [key: string]: JsonValue | undefined };
@@ -12,12 +42,17 @@ export class Reporter {
 
   /** A human-readable line. */
   line(text: string): void {
-    (this.json ? process.stderr : process.stdout).write(text + '\n');
+    (this.json ? writeStderr : writeStdout)(text + '\n');
+  }
+
+  /** A notice that always goes to stderr (signals, warnings). */
+  warn(text: string): void {
+    writeStderr(text + '\n');
   }
 
   /** The command's result: the JSON line under --json (nothing otherwise: the lines said it). */
   result(obj: JsonObject): void {
-    if (this.json) process.stdout.write(JSON.stringify(obj) + '\n');
+    if (this.json) writeStdout(JSON.stringify(obj) + '\n');
   }
 
   /** A progress bar on stderr (a no-op off a terminal, so logs and tests stay clean). */
@@ -33,7 +68,7 @@ export class ProgressBar {
     this.bar = new cliProgress.SingleBar(
       {
         format: `${label} [{bar}] {value}/{total} batches | {rate} samples/s | eta {eta_formatted}`,
-        stream: process.stderr,
+        stream: progressStream(),
         clearOnComplete: true,
         hideCursor: true,
         barsize: 30,
@@ -53,9 +88,27 @@ export class ProgressBar {
   }
 }
 
+/**
+ * Where the bar draws: stderr itself, or, in a supervised child whose stderr
+ * is a pipe to a terminal-attached supervisor, a stand-in that says it is a
+ * terminal of the supervisor's width (the bar is drawn only on terminals).
+ */
+function progressStream(): NodeJS.WritableStream {
+  const columns = Number(process.env[TTY_COLUMNS_ENV]);
+  if (process.stderr.isTTY || !(columns > 0)) return process.stderr;
+  const write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    writeStderr(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const done = rest.find((r): r is () => void => typeof r === 'function');
+    done?.();
+    return true;
+  };
+  return Object.assign(Object.create(process.stderr) as NodeJS.WritableStream, { isTTY: true, columns, write });
+}
+
 /** Resolves once everything written to stdout and stderr has been handed to the OS. */
 export function flushOutput(): Promise<void> {
-  const drain = (s: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => s.write('', () => resolve()));
+  const drain = (s: NodeJS.WriteStream): Promise<void> =>
+    isOpen(s) ? new Promise((resolve) => s.write('', () => resolve())) : Promise.resolve();
   return Promise.all([drain(process.stdout), drain(process.stderr)]).then(() => undefined);
 }
 

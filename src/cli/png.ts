@@ -1,7 +1,7 @@
 // Writes a tile grid (src/data/tiles.ts) as an 8-bit grayscale PNG via fast-png.
-import { writeFile } from 'node:fs/promises';
 import { encode } from 'fast-png';
 import type { GrayImage } from '../data/tiles';
+import { writeFileAtomic } from './atomic-write';
 
 /** PNG bytes of a grayscale grid. */
 export function encodePngGrid(grid: GrayImage): Uint8Array {
@@ -11,7 +11,7 @@ export function encodePngGrid(grid: GrayImage): Uint8Array {
   return encode({ width: grid.width, height: grid.height, data: grid.data, channels: 1, depth: 8 });
 }
 
-/** Writes a grayscale grid to `path` as PNG. */
+/** Writes a grayscale grid to `path` as PNG, atomically. */
 export async function writePngGrid(path: string, grid: GrayImage): Promise<void> {
-  await writeFile(path, encodePngGrid(grid));
+  await writeFileAtomic(path, encodePngGrid(grid), path);
 }

@@ -1,6 +1,6 @@
 // `webgpu-rbm sample`: Gibbs chains from noise on a saved model, written as a
 // PNG grid: one row per kept step (--keep-every), or the last states alone.
-import { flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption } from './args';
+import { flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, withFlagNames } from './args';
 import { parallelTempering, DEFAULT_REPLICAS } from '../rbm/tempering';
 import type { TemperingResult } from '../rbm/tempering';
 import type { SampleResult } from '../rbm/sampler';
@@ -8,7 +8,9 @@ import { readStandardisation } from './loglik';
 import { toPixels } from './train';
 import type { OptionSpec } from './args';
 import { UsageError } from './errors';
-import { loadModel, readModelFile, prepareOutput } from './files';
+import { loadModel, readModelFile } from './files';
+import { checkOutputPaths } from './output-paths';
+import { SignalGuard } from './signals';
 import { openDevice } from './gpu-node';
 import { imageShape, writeTilesPng } from './images';
 import { meanFreeEnergy } from './metrics';
@@ -17,6 +19,10 @@ import type { JsonObject } from './output';
 
 /** More tiles than this make a PNG nobody can look at (and a large readback). */
 const MAX_TILES = 20_000;
+/** The most sweeps one command runs (hours on a CPU device already); larger is almost surely a typo. */
+const MAX_STEPS = 10_000_000;
+/** The sampler's options as this command spells them, for size errors. */
+const SAMPLE_FLAGS = { chains: '--chains', steps: '--steps', keepEvery: '--keep-every', replicas: '--replicas' } as const;
 
 export const SAMPLE_HELP = `Usage: webgpu-rbm sample MODEL.safetensors [options] --out samples.png
 
@@ -59,8 +65,8 @@ export async function runSample(args: string[]): Promise<number> {
   const parsed = parseCommand('sample', args, OPTIONS);
   const [modelPath] = positionals(parsed, 'sample', ['a model file (MODEL.safetensors)']);
   const v = parsed.values;
-  const chains = intOption(v, 'chains', 100);
-  const steps = intOption(v, 'steps', 1000);
+  const chains = intOption(v, 'chains', 100, 1, MAX_TILES);
+  const steps = intOption(v, 'steps', 1000, 1, MAX_STEPS);
   const keepEvery = v['keep-every'] === undefined ? undefined : intOption(v, 'keep-every', steps);
   const seed = v.seed === undefined ? undefined : seedOption(v, 0);
   const pt = flag(v, 'pt');
@@ -79,10 +85,12 @@ export async function runSample(args: string[]): Promise<number> {
     throw new UsageError(`${kept} kept steps × ${chains} chains = ${kept * chains} tiles, more than ${MAX_TILES}; raise --keep-every or lower --chains`);
   }
   const out = new Reporter(flag(v, 'json'));
-  await prepareOutput(outPath, '--out', '.png');
+  await checkOutputPaths([{ flag: '--out', path: outPath, extension: '.png' }], [{ flag: 'MODEL', path: modelPath }]);
 
   const modelBytes = await readModelFile(modelPath);
   const gpu = await openDevice();
+  // Nothing to keep half-way through sampling: a signal quits at once (the PNG is written atomically).
+  const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
   try {
     const { model, metadata } = loadModel(gpu.device, modelPath, modelBytes);
     try {
@@ -92,8 +100,9 @@ export async function runSample(args: string[]): Promise<number> {
       if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; this model is Gaussian');
       const standardisation = gaussian ? readStandardisation(metadata, model.visible, modelPath) : undefined;
       let r: SampleResult | TemperingResult;
-      if (pt) r = await parallelTempering(model, { chains, steps, keepEvery, seed, replicas, betaMin });
-      else r = await model.sample({ chains, steps, keepEvery, seed });
+      // Sizes are checked before anything is allocated; their errors name this command's flags.
+      if (pt) r = await withFlagNames(SAMPLE_FLAGS, () => parallelTempering(model, { chains, steps, keepEvery, seed, replicas, betaMin }));
+      else r = await withFlagNames(SAMPLE_FLAGS, () => model.sample({ chains, steps, keepEvery, seed }));
       const seconds = (performance.now() - start) / 1000;
       const images = standardisation ? toPixels(r.probabilities, standardisation.mean, standardisation.std) : r.probabilities;
       // One row per kept step; a single kept state reads better as a square.
@@ -133,6 +142,7 @@ export async function runSample(args: string[]): Promise<number> {
       model.dispose();
     }
   } finally {
+    guard.dispose();
     gpu.close();
   }
 }

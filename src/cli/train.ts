@@ -1,7 +1,6 @@
 // `webgpu-rbm train`: CD-k / PCD-k on the bundled digits or an IDX file, with a
 // progress bar, a line per epoch (reconstruction error, speed, free-energy
 // gap), the model as safetensors, and optional filter and sample PNGs.
-import { writeFile } from 'node:fs/promises';
 import { RBM } from '../rbm/model';
 import { columnMeans } from '../rbm/init';
 import type { EpochStats, FitOptions, FitResult } from '../rbm/fit';
@@ -14,8 +13,11 @@ import {
 } from './args';
 import type { OptionSpec, Values } from './args';
 import { loadData, MNIST_TEST_COUNT } from './data-node';
-import { UsageError } from './errors';
-import { prepareOutput } from './files';
+import { CliError, UsageError } from './errors';
+import { writeFileAtomic } from './atomic-write';
+import { checkOutputPaths } from './output-paths';
+import type { InputPath } from './output-paths';
+import { SignalGuard } from './signals';
 import { openDevice } from './gpu-node';
 import { writeFiltersPng, writeTilesPng } from './images';
 import type { ImageShape } from './images';
@@ -99,7 +101,11 @@ Output
 
 The free-energy gap is mean F(test) − mean F(train) over equally many images
 (thresholded at 0.5); it grows when the model overfits.
-Ctrl-C stops after the current update and still writes the model (exit 130).
+Ctrl-C (SIGINT), SIGTERM and SIGHUP stop after the current update and still
+write the model (exit 130, 143, 129); a second signal quits at once. Every
+file is written to a temp file and renamed, so an interrupted or failed save
+leaves the previous file whole. A run whose parameters become NaN or infinite
+stops with an error and writes no model.
 
 Example
   webgpu-rbm train --data mnist --hidden 256 --epochs 5 --out out/mnist.safetensors \\
@@ -275,8 +281,8 @@ function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunR
     seed: String(s.seed),
     data: source,
     recon_error: JSON.stringify(run.reconError),
-    date: new Date().toISOString(),
   };
+  // No date or host: the same seed and settings give the same file, byte for byte.
   if (s.limit !== undefined) meta.limit = String(s.limit);
   if (s.sparsityCost !== undefined) {
     meta.sparsity_cost = String(s.sparsityCost);
@@ -305,11 +311,24 @@ function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunR
   return meta;
 }
 
-/** Checks every output path up front: a typo should not cost a training run. */
+/** Checks every output path up front: a typo should not cost a training run, nor an output overwrite an input. */
 async function prepareOutputs(s: TrainSettings): Promise<void> {
-  await prepareOutput(s.out, '--out', '.safetensors');
-  if (s.filters) await prepareOutput(s.filters, '--filters', '.png');
-  if (s.samples) await prepareOutput(s.samples, '--samples', '.png');
+  const inputs: InputPath[] = [];
+  if (s.data !== 'mnist') inputs.push({ flag: '--data', path: s.data });
+  if (s.test !== undefined) inputs.push({ flag: '--test', path: s.test });
+  await checkOutputPaths(
+    [
+      { flag: '--out', path: s.out, extension: '.safetensors' },
+      ...(s.filters !== undefined ? [{ flag: '--filters', path: s.filters, extension: '.png' }] : []),
+      ...(s.samples !== undefined ? [{ flag: '--samples', path: s.samples, extension: '.png' }] : []),
+    ],
+    inputs,
+  );
+}
+
+/** True when every value is finite: the last guard before a model file is written. */
+function allFinite(...arrays: Float32Array[]): boolean {
+  return arrays.every((a) => a.every(Number.isFinite));
 }
 
 export async function runTrain(args: string[]): Promise<number> {
@@ -337,12 +356,8 @@ export async function runTrain(args: string[]): Promise<number> {
 
   const gpu = await openDevice();
   let model: RBM | undefined;
-  const controller = new AbortController();
-  const interrupt = (): void => {
-    process.stderr.write('\nwebgpu-rbm: interrupted; stopping after the current update (Ctrl-C again to quit now)\n');
-    controller.abort();
-  };
-  process.once('SIGINT', interrupt);
+  // Signals during training stop after the current update and still save the model.
+  const guard = new SignalGuard('finish', (line) => out.warn(line), () => gpu.close());
   try {
     const method = s.pt ? `PT (${s.replicas} replicas)` : `${s.pcd ? 'PCD' : 'CD'}-${s.k}`;
     out.line(
@@ -403,7 +418,7 @@ export async function runTrain(args: string[]): Promise<number> {
         swapText = `  swaps ${fmt(mean(e.swapAcceptance), 3)} (${fmt(Math.min(...e.swapAcceptance), 2)}–${fmt(Math.max(...e.swapAcceptance), 2)})`;
       }
       const n = e.epoch + 1;
-      const due = s.evalEvery !== undefined && (n % s.evalEvery === 0 || n === s.epochs) && !controller.signal.aborted;
+      const due = s.evalEvery !== undefined && (n % s.evalEvery === 0 || n === s.epochs) && !guard.signal.aborted;
       const llText = due ? await evaluate(n) : '';
       out.line(
         `epoch ${n}/${s.epochs}  recon ${fmt(e.reconError)}  ${formatCount(e.samplesPerSecond)} samples/s  ${fmt(e.seconds, 3)} s${gapText}${swapText}${llText}`,
@@ -420,7 +435,7 @@ export async function runTrain(args: string[]): Promise<number> {
       sparsityDecay: s.sparsityDecay,
       binarize: s.binarize,
       seed: s.seed,
-      signal: controller.signal,
+      signal: guard.signal,
       onProgress: (p: { batchesPerEpoch: number; epoch: number; epochStep: number; samplesPerSecond: number }) => {
         bar ??= out.bar(p.batchesPerEpoch, `epoch ${p.epoch + 1}/${s.epochs}`);
         bar.update(p.epochStep, p.samplesPerSecond);
@@ -452,13 +467,21 @@ export async function runTrain(args: string[]): Promise<number> {
       standardisation,
     };
     const metadata = modelMetadata(s, shape, V, run, data.source);
-    await writeFile(s.out, await model.toSafetensors(metadata));
+    const params = await model.readParams();
+    if (!allFinite(params.W, params.b, params.c)) {
+      throw new CliError(`training produced non-finite parameters; lower --lr (now ${s.lr}, try ${s.lr / 10}). ${s.out} was not written`);
+    }
+    await writeFileAtomic(s.out, await model.toSafetensors(metadata), `--out ${s.out}`);
+    // The model is safe on disk: from here a signal quits at once.
+    guard.setMode('now');
     out.line(`wrote ${s.out} (${V}×${s.hidden}, ${fmt(result.seconds, 3)} s of training, ${formatCount(result.samplesPerSecond)} samples/s)`);
     if (s.filters) {
       const n = await writeFiltersPng(s.filters, model, shape);
       out.line(`wrote ${s.filters} (${n} filters)`);
     }
-    if (s.samples) {
+    if (s.samples && guard.received) {
+      out.line(`skipped ${s.samples}: stopped by ${guard.received}`);
+    } else if (s.samples) {
       const r = await model.sample({ chains: DEFAULTS.sampleChains, steps: s.sampleSteps });
       const images = standardisation ? toPixels(r.probabilities, standardisation.mean, standardisation.std) : r.probabilities;
       await writeTilesPng(s.samples, images, r.chains, shape);
@@ -522,9 +545,9 @@ export async function runTrain(args: string[]): Promise<number> {
       });
     }
     out.result(json);
-    return result.cancelled ? 130 : 0;
+    return guard.exitCode ?? (result.cancelled ? 130 : 0);
   } finally {
-    process.removeListener('SIGINT', interrupt);
+    guard.dispose();
     model?.dispose();
     gpu.close();
   }
