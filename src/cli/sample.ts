@@ -99,6 +99,7 @@ export async function runSample(args: string[]): Promise<number> {
       const gaussian = model.visibleType === 'gaussian';
       if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; this model is Gaussian');
       const standardisation = gaussian ? readStandardisation(metadata, model.visible, modelPath) : undefined;
+      out.line(`sampling ${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM${pt ? ` with ${replicas} tempered replicas` : ''} on ${gpu.adapterName}`);
       let r: SampleResult | TemperingResult;
       // Sizes are checked before anything is allocated; their errors name this command's flags.
       if (pt) r = await withFlagNames(SAMPLE_FLAGS, () => parallelTempering(model, { chains, steps, keepEvery, seed, replicas, betaMin }));

@@ -15,6 +15,7 @@ const LIFELINE_FD = 3;
 
 /** Dawn's limit warnings, whole (the second one sometimes follows the first without a newline). */
 const DAWN_WARNING = /Warning: max\w+ artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\n?/g;
+const DAWN_WARNING_AT_END = /^Warning: max\w+ artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
 const WARNING_HEAD = 'Warning: max';
 
 export function isSupervisedChild(): boolean {
@@ -33,6 +34,11 @@ export function wantsSupervisor(argv: string[]): boolean {
  * written now and what must wait for more bytes (a warning cut mid-way).
  */
 export function filterDawnWarnings(text: string): { out: string; rest: string } {
+  // A warning that ends the text may still get its newline: wait for the next byte.
+  const last = text.lastIndexOf(WARNING_HEAD);
+  if (last >= 0 && DAWN_WARNING_AT_END.test(text.slice(last))) {
+    return { out: text.slice(0, last).replace(DAWN_WARNING, ''), rest: text.slice(last) };
+  }
   const cleaned = text.replace(DAWN_WARNING, '');
   const open = cleaned.lastIndexOf(WARNING_HEAD);
   if (open >= 0 && !cleaned.includes('\n', open)) return { out: cleaned.slice(0, open), rest: cleaned.slice(open) };

@@ -28,10 +28,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI with `args`; never rejects (the exit code is the result). */
-export function runCli(args: string[], timeoutMs = 60_000): Promise<CliRun> {
+/** Runs the built CLI with `args`; never rejects (the exit code is the result). The timeout is a hang ceiling, not a speed bound. */
+export function runCli(args: string[], timeoutMs = 600_000, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
