@@ -30,3 +30,6 @@ export { parallelTempering, TemperedChains, linearBetas } from './rbm/tempering'
 export type { TemperingOptions, TemperingResult } from './rbm/tempering';
 export { trainPT, fitPT } from './rbm/pt-train';
 export type { PTFitOptions, PTFitResult, PTTrainingRun } from './rbm/pt-train';
+export { DivergenceError } from './rbm/divergence';
+export type { ParamSnapshot, NonFiniteCounts, DivergenceInfo } from './rbm/divergence';
+export { ModelBusyError } from './rbm/model';

@@ -5,6 +5,7 @@ import { RBM } from '../rbm/model';
 import { columnMeans } from '../rbm/init';
 import type { EpochStats, FitOptions, FitResult } from '../rbm/fit';
 import { fitPT } from '../rbm/pt-train';
+import { DivergenceError } from '../rbm/divergence';
 import type { PTEpochStats, PTFitOptions, PTFitResult } from '../rbm/pt-train';
 import { DEFAULT_REPLICAS } from '../rbm/tempering';
 import { standardize, unstandardize } from '../data/standardize';
@@ -326,6 +327,15 @@ async function prepareOutputs(s: TrainSettings): Promise<void> {
   );
 }
 
+/** A diverged run as one line: where, what, the fix, and that --out was left alone. */
+function divergedError(e: DivergenceError, s: TrainSettings): CliError {
+  const what = e.nonFinite === 'metric' ? 'the reconstruction error' : 'the parameters';
+  return new CliError(
+    `training diverged in epoch ${e.epoch + 1} (by update ${e.update}): ${what} became NaN or infinite; ` +
+      `lower --lr (it was ${s.lr}; try --lr ${fmt(e.suggestedLearningRate, 3)}). ${s.out} was not written`,
+  );
+}
+
 /** True when every value is finite: the last guard before a model file is written. */
 function allFinite(...arrays: Float32Array[]): boolean {
   return arrays.every((a) => a.every(Number.isFinite));
@@ -443,12 +453,17 @@ export async function runTrain(args: string[]): Promise<number> {
       onEpoch,
     };
     let result: FitResult | PTFitResult;
-    if (s.pt) {
-      const options: PTFitOptions = { ...common, replicas: s.replicas, betaMin: s.betaMin };
-      result = await fitPT(model, trainValues, options);
-    } else {
-      const options: FitOptions = { ...common, k: s.k, persistent: s.pcd };
-      result = await model.train(trainValues, options).result;
+    try {
+      if (s.pt) {
+        const options: PTFitOptions = { ...common, replicas: s.replicas, betaMin: s.betaMin };
+        result = await fitPT(model, trainValues, options);
+      } else {
+        const options: FitOptions = { ...common, k: s.k, persistent: s.pcd };
+        result = await model.train(trainValues, options).result;
+      }
+    } catch (e) {
+      if (e instanceof DivergenceError) throw divergedError(e, s);
+      throw e;
     }
     bar?.stop();
     if (result.cancelled) out.line(`stopped after ${result.epochs.length} complete epoch(s) and ${result.updates} updates`);

@@ -18,6 +18,7 @@ import gatherWGSL from '../../shaders/gather.wgsl?raw';
 import reconErrorWGSL from '../../shaders/recon_error.wgsl?raw';
 import clampWGSL from '../../shaders/clamp.wgsl?raw';
 import advanceWGSL from '../../shaders/advance.wgsl?raw';
+import finiteCheckWGSL from '../../shaders/finite_check.wgsl?raw';
 
 /** How a kernel sees each binding, in binding order. */
 export type BindingKind = 'uniform' | 'read' | 'rw';
@@ -141,6 +142,12 @@ export const KERNELS = {
     code: advanceWGSL,
     bindings: ['rw'],
   }),
+  /** [dims, W, b, c, W velocity, b velocity, c velocity, metrics, flags]: non-finite counts (divergence). */
+  finiteCheck: (): KernelSpec => ({
+    name: 'finite_check',
+    code: finiteCheckWGSL,
+    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'],
+  }),
   /** [dims, counter, betas, vis, W, c, x, hid]: PT (β per replica) and AIS (β per step). */
   temperedHidden: (t: TileShape = DEFAULT_TILE): KernelSpec =>
     gemmSpec('tempered_hidden', [rngWGSL, mathWGSL, temperedWGSL, temperedHiddenWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
@@ -157,6 +164,11 @@ export const KERNELS = {
 } as const;
 
 export const BIAS_WORKGROUP_SIZE = 64;
+/** finite_check.wgsl's workgroup size, and the most workgroups one scan uses (it strides beyond). */
+export const FINITE_CHECK_WORKGROUP_SIZE = 256;
+export const FINITE_CHECK_MAX_GROUPS = 256;
+/** Words of finite_check's flags buffer: non-finite parameters, velocities, metrics (word 3 unused). */
+export const FINITE_FLAG = { params: 0, velocities: 1, metrics: 2, words: 4 } as const;
 /** Workgroup size of the one-invocation-per-element kernels (gather, clamp). */
 export const ELEMENT_WORKGROUP_SIZE = 256;
 

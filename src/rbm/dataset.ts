@@ -4,6 +4,8 @@ import { BufferOwner, writeArray } from '../gpu/buffers';
 import { checkSize } from './validate';
 
 export type BinarizeMode = 'none' | 'threshold' | 'stochastic';
+/** The values a `binarize` option accepts. */
+export const BINARIZE_MODES: readonly BinarizeMode[] = ['stochastic', 'threshold', 'none'];
 
 export class GpuDataset {
   readonly data: GPUBuffer;

@@ -3,14 +3,17 @@
 // chunk is queued before the previous one is awaited) and a page keeps
 // repainting. Metrics are reduced on the GPU and read back once per epoch.
 import { shuffledPermutation } from '../data/split';
-import { GpuDataset, type BinarizeMode } from './dataset';
+import { BINARIZE_MODES, GpuDataset, type BinarizeMode } from './dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
 import type { CDTrainer, Hyperparameters } from './trainer';
-import { checkSize } from './validate';
 import {
-  controlledRun, firstBatch, momentumAt, now, scheduleAt, type RunControl, type Schedule,
+  checkBelow, checkBoolean, checkEnum, checkFiniteNumber, checkFunction, checkSeed, checkSize, showValue,
+} from './validate';
+import {
+  checkScheduleOption, controlledRun, firstBatch, momentumAt, now, scheduleAt, type RunControl, type Schedule,
 } from './training-common';
+import { countNonFinite, DivergenceError, FiniteMonitor, type NonFiniteCounts, type ParamSnapshot } from './divergence';
 
 export type { Schedule };
 
@@ -44,10 +47,16 @@ export interface FitOptions {
   signal?: AbortSignal;
   /**
    * Read W, b, c back after every epoch (default true), so that if the device
-   * is lost the DeviceLostError carries the last completed epoch's parameters.
+   * is lost the DeviceLostError carries the last completed epoch's parameters,
+   * and if training diverges the model goes back to them (DivergenceError).
+   * With false, only the parameters training started from are kept: a
+   * divergence restores those.
    */
   snapshots?: boolean;
 }
+
+/** counter[0], the update step keying the GPU's RNG, is a u32: a run may not take more steps than this. */
+export const MAX_RNG_STEPS = 0xffffffff;
 
 export interface TrainingProgress {
   epoch: number;
@@ -80,20 +89,53 @@ export interface FitResult {
 
 export type TrainingRun = RunControl<FitResult>;
 
-/** Starts training `model` on `data` ([N, V] intensities in [0, 1]). */
+/**
+ * Starts training `model` on `data` ([N, V] intensities in [0, 1]). The result
+ * rejects with a RangeError for a bad option (nothing changed), ModelBusyError
+ * if the model is already training, and DivergenceError if the parameters or
+ * metrics stop being finite (the model back on the last finite snapshot).
+ */
 export function train(model: RBM, data: Float32Array, options: FitOptions): TrainingRun {
   const phase: NegativePhase<EpochStats> = {
-    k: options.k ?? 1,
-    persistent: options.persistent ?? false,
+    k: options?.k ?? 1,
+    persistent: options?.persistent ?? false,
     start: async (trainer, first) => {
       if (trainer.persistent) trainer.initChains(first());
     },
     encode: (encoder, trainer, n) => trainer.encodeUpdates(encoder, n),
     epochStats: async (stats) => stats,
   };
-  return controlledRun(options.signal, (gate, isCancelled) =>
-    runEpochs(model, data, options, gate, isCancelled, () => Promise.resolve(phase)),
-  );
+  return controlledRun(options?.signal, async (gate, isCancelled) => {
+    // Before runEpochs's own checks, so bad input changes nothing (and reports the option's name).
+    checkOptionsObject(options);
+    if (options.k !== undefined) checkSize('k', options.k);
+    if (options.persistent !== undefined) checkBoolean('persistent', options.persistent);
+    return runEpochs(model, data, options, gate, isCancelled, () => Promise.resolve(phase));
+  });
+}
+
+function checkOptionsObject(o: unknown): void {
+  if (o === null || typeof o !== 'object') throw new RangeError(`training options must be an object, got ${showValue(o)}`);
+}
+
+/** Checks every option of the epoch loop (types, ranges, enums), before anything is allocated. */
+export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
+  checkOptionsObject(o);
+  checkSize('epochs', o.epochs);
+  checkSize('batchSize', o.batchSize);
+  if (o.updatesPerSubmit !== undefined) checkSize('updatesPerSubmit', o.updatesPerSubmit);
+  if (o.binarize !== undefined) checkEnum('binarize', o.binarize, BINARIZE_MODES);
+  if (o.threshold !== undefined) checkFiniteNumber('threshold', o.threshold);
+  if (o.seed !== undefined) checkSeed('seed', o.seed);
+  checkScheduleOption('learningRate', o.learningRate ?? 0.05, o.epochs);
+  checkScheduleOption('momentum', o.momentum ?? 'hinton', o.epochs);
+  if (o.weightDecay !== undefined) checkFiniteNumber('weightDecay', o.weightDecay, 0);
+  if (o.sparsityTarget !== undefined) checkBelow('sparsityTarget', o.sparsityTarget, 0, 1);
+  if (o.sparsityCost !== undefined) checkFiniteNumber('sparsityCost', o.sparsityCost, 0);
+  if (o.sparsityDecay !== undefined) checkBelow('sparsityDecay', o.sparsityDecay, 0, 1);
+  if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);
+  if (o.onEpoch !== undefined) checkFunction('onEpoch', o.onEpoch);
+  if (o.snapshots !== undefined) checkBoolean('snapshots', o.snapshots);
 }
 
 /**
@@ -122,6 +164,16 @@ export type EpochLoopOptions<E extends EpochStats> = Omit<FitOptions, 'k' | 'per
  * The epoch loop: checks, GPU data set, trainer, chunked submits with one
  * chunk queued ahead, progress, pause/cancel, per-epoch metrics and snapshots.
  * `makePhase` runs after the input checks, so a bad option changes nothing.
+ * `rngStepsPerUpdate`: how far the phase's own RNG step counter (a u32 on the
+ * GPU) moves per update (parallel tempering: its sweeps per update).
+ *
+ * The run holds the model (ModelBusyError for a second run) until it ends.
+ * After every submitted chunk the GPU counts non-finite values of W, b, c,
+ * their velocities and the metrics (finite_check.wgsl, read back when the
+ * chunk has run); the epoch's mean error and each snapshot are checked on the
+ * CPU. On any of them the run stops, the model gets back the last finite
+ * snapshot (epoch −1: the parameters it started from) and the promise rejects
+ * with a DivergenceError.
  */
 export async function runEpochs<E extends EpochStats>(
   model: RBM,
@@ -130,12 +182,11 @@ export async function runEpochs<E extends EpochStats>(
   gate: () => Promise<void>,
   isCancelled: () => boolean,
   makePhase: (first: () => Float32Array, seed: number) => Promise<NegativePhase<E>>,
+  rngStepsPerUpdate = 1,
 ): Promise<Omit<FitResult, 'epochs'> & { epochs: E[] }> {
   model.owner.assertLive();
-  checkSize('epochs', o.epochs);
-  checkSize('batchSize', o.batchSize);
+  checkLoopOptions(o as EpochLoopOptions<EpochStats>);
   const chunk = o.updatesPerSubmit ?? 32;
-  checkSize('updatesPerSubmit', chunk);
   const V = model.visible;
   const B = o.batchSize;
   const gaussian = model.visibleType === 'gaussian';
@@ -147,19 +198,36 @@ export async function runEpochs<E extends EpochStats>(
   const threshold = o.threshold ?? 0.5;
   const learningRate = o.learningRate ?? 0.05;
   const momentum = o.momentum ?? 'hinton';
-  // Check every epoch's schedule before the first update, so bad input changes nothing.
-  for (let e = 0; e < o.epochs; e++) {
-    scheduleAt(learningRate, e, 'learningRate');
-    momentumAt(momentum, e);
+  // (checkLoopOptions checked constant schedules and the first epochs of function ones.)
+  if (data instanceof Float32Array && data.length > 0 && data.length % V === 0) {
+    const rows = data.length / V;
+    const perEpoch = Math.floor(rows / B);
+    if (perEpoch < 1) throw new RangeError(`the data set has ${rows} rows, fewer than one batch of ${B}`);
+    checkRngSteps(o.epochs, perEpoch, rngStepsPerUpdate);
   }
-  const dataset = GpuDataset.upload(model.device, data, V, binarize === 'none' && !gaussian, gaussian);
-  const N = dataset.count;
-  const batches = Math.floor(N / B);
+  const release = model.lockForTraining();
+  let dataset: GpuDataset | undefined;
   let trainer: CDTrainer | undefined;
   let phase: NegativePhase<E> | undefined;
-  let snapshot: DeviceLostError['snapshot'];
+  let monitor: FiniteMonitor | undefined;
+  let snapshot: ParamSnapshot | undefined;
+  // Chunks submitted and not yet settled (drained before a divergence restores the snapshot).
+  const inFlight: Array<{
+    finished: Promise<void>; check: Promise<NonFiniteCounts>; upto: number; epoch: number; epochStep: number; lr: number;
+  }> = [];
   try {
+    dataset = GpuDataset.upload(model.device, data, V, binarize === 'none' && !gaussian, gaussian);
+    const N = dataset.count;
+    const batches = Math.floor(N / B);
     if (batches < 1) throw new RangeError(`the data set has ${N} rows, fewer than one batch of ${B}`);
+    // The parameters training starts from: where a divergence in the first epoch goes back to.
+    const initial = await model.readParams();
+    for (const [name, a] of Object.entries(initial)) {
+      if (countNonFinite(a) > 0) {
+        throw new RangeError(`the model's parameter ${name} is not finite before training; load or create a finite model`);
+      }
+    }
+    snapshot = { epoch: -1, ...initial };
     const first = (): Float32Array => firstBatch(data, V, B, shuffledPermutation(N, seed, 0), binarize, threshold, seed);
     phase = await makePhase(first, seed);
     trainer = await model.createTrainer({
@@ -169,6 +237,7 @@ export async function runEpochs<E extends EpochStats>(
       metricsCapacity: batches,
     });
     trainer.bindDataset(dataset, { binarize, threshold, seed });
+    monitor = await FiniteMonitor.create(model, trainer.metricsBuffer, batches);
     const base: Omit<Hyperparameters, 'learningRate' | 'momentum'> = {
       weightDecay: o.weightDecay ?? 1e-4,
       sparsityTarget: o.sparsityTarget,
@@ -183,10 +252,15 @@ export async function runEpochs<E extends EpochStats>(
     const epochs: E[] = [];
     let done = 0; // updates known to have finished on the GPU
     let submitted = 0;
-    const inFlight: Array<{ finished: Promise<void>; upto: number; epoch: number; epochStep: number }> = [];
+    const diverged = (
+      epoch: number, update: number, lr: number, nonFinite: 'parameters' | 'metric', counts: NonFiniteCounts,
+    ): DivergenceError => new DivergenceError({ snapshot: snapshot!, epoch, update, nonFinite, counts, learningRate: lr });
     const settle = async (): Promise<void> => {
       const f = inFlight.shift()!;
       await raceLoss(device, f.finished);
+      const counts = await raceLoss(device, f.check);
+      if (counts.parameters + counts.velocities > 0) throw diverged(f.epoch, f.upto, f.lr, 'parameters', counts);
+      if (counts.metrics > 0) throw diverged(f.epoch, f.upto, f.lr, 'metric', counts);
       done = f.upto;
       const seconds = (now() - start) / 1000;
       o.onProgress?.({
@@ -216,10 +290,13 @@ export async function runEpochs<E extends EpochStats>(
         const n = Math.min(chunk, batches - epochUpdates);
         const encoder = device.createCommandEncoder({ label: `epoch ${epoch} updates ${epochUpdates}+${n}` });
         phase.encode(encoder, trainer, n);
+        const probe = monitor.encode(encoder);
         device.queue.submit([encoder.finish()]);
         epochUpdates += n;
         submitted += n;
-        inFlight.push({ finished: device.queue.onSubmittedWorkDone(), upto: submitted, epoch, epochStep: epochUpdates });
+        const finished = device.queue.onSubmittedWorkDone();
+        finished.catch(() => undefined); // awaited in settle(), unless the run stops first
+        inFlight.push({ finished, check: monitor.read(probe), upto: submitted, epoch, epochStep: epochUpdates, lr });
         // Keep one chunk queued behind the one we wait for: the GPU never idles on us.
         if (inFlight.length > 1) await settle();
       }
@@ -229,16 +306,25 @@ export async function runEpochs<E extends EpochStats>(
       const seconds = (now() - epochStart) / 1000;
       let sum = 0;
       for (const m of metrics) sum += m;
+      const reconError = sum / metrics.length;
+      if (!Number.isFinite(reconError)) {
+        throw diverged(epoch, done, lr, 'metric', { parameters: 0, velocities: 0, metrics: Math.max(1, countNonFinite(metrics)) });
+      }
       const stats = await phase.epochStats({
         epoch,
-        reconError: sum / metrics.length,
+        reconError,
         seconds,
         samplesPerSecond: (epochUpdates * B) / Math.max(seconds, 1e-9),
         learningRate: lr,
         momentum: mom,
       });
       epochs.push(stats);
-      if (o.snapshots !== false) snapshot = { epoch, ...(await model.readParams()) };
+      if (o.snapshots !== false) {
+        const p = await model.readParams();
+        const bad = countNonFinite(p.W, p.b, p.c);
+        if (bad > 0) throw diverged(epoch, done, lr, 'parameters', { parameters: bad, velocities: 0, metrics: 0 });
+        snapshot = { epoch, ...p };
+      }
       await o.onEpoch?.(stats);
     }
     while (inFlight.length > 0) await settle();
@@ -253,10 +339,32 @@ export async function runEpochs<E extends EpochStats>(
     };
   } catch (e) {
     if (e instanceof DeviceLostError && snapshot) e.snapshot = snapshot;
+    if (e instanceof DivergenceError) {
+      // Let the chunk queued behind the diverged one finish, then put the snapshot back (velocities cleared).
+      for (const f of inFlight.splice(0)) await raceLoss(model.device, f.finished).catch(() => undefined);
+      model.restoreParams(e.snapshot);
+    }
     throw e;
   } finally {
     trainer?.dispose();
     phase?.dispose?.();
-    dataset.dispose();
+    monitor?.dispose();
+    dataset?.dispose();
+    release();
+  }
+}
+
+/** Rejects a run whose RNG step counter (a u32 on the GPU) would wrap, naming `epochs`. */
+function checkRngSteps(epochs: number, batches: number, stepsPerUpdate: number): void {
+  const steps = epochs * batches * stepsPerUpdate;
+  if (steps > MAX_RNG_STEPS) {
+    const per = batches * stepsPerUpdate;
+    throw new RangeError(
+      `epochs = ${epochs} is too many: ${epochs} epochs × ${batches} updates per epoch` +
+        (stepsPerUpdate > 1 ? ` × ${stepsPerUpdate} sweeps per update` : '') +
+        ` = ${steps} RNG steps, past ${MAX_RNG_STEPS} (2^32 − 1), where the GPU's u32 step counter would wrap and ` +
+        `repeat its random numbers. Use at most ${Math.floor(MAX_RNG_STEPS / per)} epochs per run ` +
+        '(continue in a further run with another seed).',
+    );
   }
 }

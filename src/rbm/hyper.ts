@@ -15,6 +15,7 @@ export interface Hyperparameters {
 
 /** The Hyper uniform of update.wgsl and bias_update.wgsl, validated. */
 export function packHyper(h: Hyperparameters, batchSize: number): ArrayBuffer {
+  if (h === null || typeof h !== 'object') throw new RangeError(`hyperparameters must be an object, got ${h}`);
   checkFiniteNumber('learningRate', h.learningRate, 0);
   const momentum = h.momentum ?? 0;
   const weightDecay = h.weightDecay ?? 0;

@@ -11,7 +11,20 @@ import { CDTrainer, type TrainerOptions } from './trainer';
 import { train, type FitOptions, type FitResult, type TrainingRun } from './fit';
 import { GibbsChains, reconstruct, sample, transform, type ChainOptions, type SampleOptions, type SampleResult } from './sampler';
 import { rbmFromSafetensors, rbmToSafetensors, type VisibleType } from './safetensors';
-import { checkFiniteArray, checkSize } from './validate';
+import { checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue } from './validate';
+
+const VISIBLE_TYPES: readonly VisibleType[] = ['bernoulli', 'gaussian'];
+
+/**
+ * A second train / fit / trainPT / fitPT on a model whose first run has not
+ * ended. Two runs would interleave their updates of the same W, b, c.
+ */
+export class ModelBusyError extends Error {
+  override name = 'ModelBusyError';
+  constructor(what = 'this model is already training') {
+    super(`${what}; await or cancel the first run before starting another`);
+  }
+}
 
 export interface RBMParamsF32 {
   W: Float32Array;
@@ -48,6 +61,8 @@ export class RBM {
   readonly seed: number;
   readonly visibleType: VisibleType;
   readonly owner: BufferOwner;
+  /** Set while a training run (train, fit, trainPT, fitPT) holds the model. */
+  private trainingLock = false;
 
   private constructor(
     readonly device: GPUDevice,
@@ -75,19 +90,47 @@ export class RBM {
   }
 
   static create(device: GPUDevice, options: RBMOptions): RBM {
+    if (options === null || typeof options !== 'object') {
+      throw new RangeError(`RBM options must be an object, got ${showValue(options)}`);
+    }
     const { visible, hidden } = options;
     checkSize('visible', visible);
     checkSize('hidden', hidden);
+    const visibleType = options.visibleType ?? 'bernoulli';
+    checkEnum('visibleType', visibleType, VISIBLE_TYPES);
+    if (options.seed !== undefined) checkSeed('seed', options.seed);
+    if (options.weightScale !== undefined) checkFiniteNumber('weightScale', options.weightScale, 0);
+    if (options.visibleMarginals !== undefined) checkMarginals(options.visibleMarginals, visible, visibleType);
+    if (options.params !== undefined && (options.params === null || typeof options.params !== 'object')) {
+      throw new RangeError(`params must be { W, b, c } (Float32Arrays), got ${showValue(options.params)}`);
+    }
     // Before generating V·H random numbers for a model that cannot exist.
     checkStorageSize(device, `RBM ${visible}x${hidden} weights W`, visible * hidden * 4);
     const seed = options.seed ?? 1;
-    const params = options.params ?? initialParams({ ...options, seed, gaussian: options.visibleType === 'gaussian' });
+    const params = options.params ?? initialParams({ ...options, seed, gaussian: visibleType === 'gaussian' });
     checkParams(params, visible, hidden);
-    const visibleType = options.visibleType ?? 'bernoulli';
-    if (visibleType !== 'bernoulli' && visibleType !== 'gaussian') {
-      throw new RangeError(`visibleType must be 'bernoulli' or 'gaussian', got ${String(visibleType)}`);
-    }
     return new RBM(device, visible, hidden, seed, params, visibleType);
+  }
+
+  /** Whether a training run (train, fit, trainPT, fitPT) is using this model now. */
+  get isTraining(): boolean {
+    return this.trainingLock;
+  }
+
+  /**
+   * @internal The training loop's lock: throws ModelBusyError if a run holds
+   * the model already, else holds it until the returned release() (idempotent).
+   */
+  lockForTraining(): () => void {
+    if (this.trainingLock) throw new ModelBusyError();
+    this.trainingLock = true;
+    let held = true;
+    return () => {
+      if (held) {
+        held = false;
+        this.trainingLock = false;
+      }
+    };
   }
 
   /** Copies W, b, c back to the CPU. */
@@ -101,8 +144,14 @@ export class RBM {
     return { W, b, c };
   }
 
-  /** Replaces W, b, c (and clears the momentum). */
+  /** Replaces W, b, c (and clears the momentum). Refused while a training run holds the model. */
   writeParams(params: RBMParamsF32): void {
+    if (this.trainingLock) throw new ModelBusyError('this model is training: its parameters cannot be replaced now');
+    this.restoreParams(params);
+  }
+
+  /** @internal writeParams for the training loop itself (restoring a snapshot while it holds the lock). */
+  restoreParams(params: RBMParamsF32): void {
     this.owner.assertLive();
     checkParams(params, this.visible, this.hidden);
     const d = this.device;
@@ -165,7 +214,11 @@ export class RBM {
     return CDTrainer.create(this, options);
   }
 
-  /** Starts training on `data` ([N, V] intensities in [0, 1]); pause, resume and cancel through the run. */
+  /**
+   * Starts training on `data` ([N, V] intensities in [0, 1]); pause, resume and cancel through the run.
+   * One run at a time: a second one (train, fit, trainPT, fitPT) rejects with ModelBusyError until
+   * the first ends; a diverging run rejects with DivergenceError (see fit.ts).
+   */
   train(data: Float32Array, options: FitOptions): TrainingRun {
     this.owner.assertLive();
     return train(this, data, options);
@@ -175,6 +228,13 @@ export class RBM {
   fit(data: Float32Array, options: FitOptions): Promise<FitResult> {
     return this.train(data, options).result;
   }
+
+  // Sampling while training is allowed (the demo shows live fantasies): every
+  // dispatch on a device runs in queue order, so a sampling pass always sees
+  // W, b, c between two whole updates, never a half-written update. Its result
+  // then depends on which update it landed after, so it is not reproducible;
+  // await or cancel the run first for a repeatable sample. Only a second
+  // training run (and writeParams) is refused, with ModelBusyError.
 
   /** Runs fresh Gibbs chains and returns the kept states. */
   async sample(options: SampleOptions): Promise<SampleResult> {
@@ -223,6 +283,18 @@ export class RBM {
 
   dispose(): void {
     this.owner.dispose();
+  }
+}
+
+function checkMarginals(m: ArrayLike<number>, V: number, type: VisibleType): void {
+  if (m === null || typeof m !== 'object' || typeof m.length !== 'number' || m.length !== V) {
+    throw new RangeError(`visibleMarginals must hold one value per visible unit (${V}), got ${typeof m?.length === 'number' ? `${m.length} values` : showValue(m)}`);
+  }
+  checkFiniteArray('visibleMarginals', m);
+  if (type === 'bernoulli') {
+    for (let i = 0; i < V; i++) {
+      if (m[i] < 0 || m[i] > 1) throw new RangeError(`visibleMarginals[${i}] is ${m[i]}: Bernoulli marginals lie in [0, 1]`);
+    }
   }
 }
 

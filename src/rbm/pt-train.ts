@@ -17,8 +17,8 @@
 import type { RBM } from './model';
 import { runEpochs, type EpochStats, type FitOptions, type FitResult } from './fit';
 import { controlledRun, type RunControl } from './training-common';
-import { PT_SEED_SALT, TemperedChains } from './tempering';
-import { checkSize } from './validate';
+import { PT_SEED_SALT, resolveBetas, TemperedChains } from './tempering';
+import { checkSeed, checkSize, showValue } from './validate';
 
 export interface PTFitOptions extends Omit<FitOptions, 'k' | 'persistent' | 'onEpoch'> {
   /** Temperatures M (default 10, or betas.length). */
@@ -61,7 +61,7 @@ export function ptChainSeed(model: RBM, o: Pick<PTFitOptions, 'seed' | 'chainSee
 
 /** Starts training `model` on `data` ([N, V] intensities in [0, 1]) with a parallel-tempering negative phase. */
 export function trainPT(model: RBM, data: Float32Array, options: PTFitOptions): PTTrainingRun {
-  return controlledRun(options.signal, (gate, isCancelled) => runPT(model, data, options, gate, isCancelled));
+  return controlledRun(options?.signal, (gate, isCancelled) => runPT(model, data, options, gate, isCancelled));
 }
 
 /** Trains to the end: `trainPT(...).result`. */
@@ -77,11 +77,16 @@ async function runPT(
   isCancelled: () => boolean,
 ): Promise<PTFitResult> {
   model.owner.assertLive();
+  if (o === null || typeof o !== 'object') throw new RangeError(`training options must be an object, got ${showValue(o)}`);
   if (model.visibleType !== 'bernoulli') {
     throw new RangeError('parallel-tempering training supports Bernoulli visible units only');
   }
   const sweeps = o.sweepsPerUpdate ?? 1;
   checkSize('sweepsPerUpdate', sweeps);
+  // The ladder and the chains' options, before anything is allocated (TemperedChains.create checks them again).
+  resolveBetas(o);
+  if (o.swapEvery !== undefined) checkSize('swapEvery', o.swapEvery);
+  if (o.chainSeed !== undefined) checkSeed('chainSeed', o.chainSeed);
   const B = o.batchSize;
   const negBytes = B * model.visible * 4;
   let pt: TemperedChains | undefined;
@@ -124,7 +129,7 @@ async function runPT(
       },
       dispose: () => chains.dispose(),
     };
-  });
+  }, sweeps);
   return {
     ...result,
     betas: pt ? [...pt.betas] : [],

@@ -8,15 +8,18 @@ import {
   getKernel,
   KERNELS,
   tileCols,
+  tileConstants,
   tileRows,
   type Kernel,
   type TileShape,
 } from '../gpu/kernels';
 import { chooseTiles, type TileChoice, type TuneProblem } from '../gpu/tune';
-import type { GpuDataset, BinarizeMode } from './dataset';
+import { BINARIZE_MODES, type GpuDataset, type BinarizeMode } from './dataset';
 import type { RBM } from './model';
 import { updateSchedule } from './schedule';
-import { checkBinary, checkFiniteArray, checkFiniteNumber, checkSize } from './validate';
+import {
+  checkBinary, checkBoolean, checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue,
+} from './validate';
 import { packHyper, type Hyperparameters } from './hyper';
 
 export { packHyper, type Hyperparameters };
@@ -166,12 +169,18 @@ export class CDTrainer {
   }
 
   static async create(model: RBM, options: TrainerOptions): Promise<CDTrainer> {
+    if (options === null || typeof options !== 'object') {
+      throw new RangeError(`trainer options must be an object, got ${showValue(options)}`);
+    }
     checkSize('batchSize', options.batchSize);
+    if (options.persistent !== undefined) checkBoolean('persistent', options.persistent);
+    if (options.metrics !== undefined) checkBoolean('metrics', options.metrics);
     const k = options.k ?? 1;
     if (!(options.persistent && k === 0)) checkSize('k', k);
     const metricsCapacity = options.metricsCapacity ?? 4096;
     checkSize('metricsCapacity', metricsCapacity);
     const device = model.device;
+    checkTileOption(device, options.tile ?? 'auto');
     const tiles = await resolveTiles(device, options.tile ?? 'auto', {
       visible: model.visible,
       hidden: model.hidden,
@@ -231,6 +240,8 @@ export class CDTrainer {
     if (dataset.count < this.batchSize) {
       throw new RangeError(`data set has ${dataset.count} rows, fewer than one batch of ${this.batchSize}`);
     }
+    checkEnum('binarize', options?.binarize, BINARIZE_MODES);
+    if (options.seed !== undefined) checkSeed('seed', options.seed);
     if (this.model.visibleType === 'gaussian' && options.binarize !== 'none') {
       throw new RangeError("a Gaussian RBM trains on real values: use binarize: 'none' (and standardised data)");
     }
@@ -322,6 +333,52 @@ export class CDTrainer {
   dispose(): void {
     this.owner.dispose();
   }
+}
+
+const GEMM_KERNELS = ['hidden', 'visible', 'update'] as const;
+
+/**
+ * Checks a `tile` option ('auto', one TileShape, or one per GEMM kernel) up
+ * front: every field's type and range, the workgroup against this device's
+ * limits, and subgroup tiles against its features.
+ */
+export function checkTileOption(device: GPUDevice, tile: unknown, name = 'tile'): void {
+  if (tile === 'auto') return;
+  if (tile === null || typeof tile !== 'object') {
+    throw new RangeError(`${name} must be 'auto', a tile shape { wgCols, wgRows, threadRows, tileK, shared } or one per kernel { hidden, visible, update }, got ${showValue(tile)}`);
+  }
+  if ('hidden' in tile) {
+    for (const k of GEMM_KERNELS) checkTileShape(device, (tile as Record<string, unknown>)[k], `${name}.${k}`);
+    return;
+  }
+  checkTileShape(device, tile, name);
+}
+
+function checkTileShape(device: GPUDevice, t: unknown, name: string): void {
+  if (t === null || typeof t !== 'object') {
+    throw new RangeError(`${name} must be a tile shape { wgCols, wgRows, threadRows, tileK, shared }, got ${showValue(t)}`);
+  }
+  const s = t as Partial<TileShape>;
+  checkSize(`${name}.wgCols`, s.wgCols);
+  checkSize(`${name}.wgRows`, s.wgRows);
+  checkSize(`${name}.threadRows`, s.threadRows);
+  checkSize(`${name}.tileK`, s.tileK);
+  checkBoolean(`${name}.shared`, s.shared);
+  if (s.vecCols !== undefined) checkSize(`${name}.vecCols`, s.vecCols);
+  if (s.subgroups !== undefined) checkBoolean(`${name}.subgroups`, s.subgroups);
+  const invocations = s.wgCols! * s.wgRows!;
+  const l = device.limits;
+  if (invocations > l.maxComputeInvocationsPerWorkgroup || s.wgCols! > l.maxComputeWorkgroupSizeX || s.wgRows! > l.maxComputeWorkgroupSizeY) {
+    throw new RangeError(
+      `${name}: a ${s.wgCols}×${s.wgRows} workgroup exceeds this device's limits ` +
+        `(maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}, ` +
+        `maxComputeWorkgroupSizeX ${l.maxComputeWorkgroupSizeX}, maxComputeWorkgroupSizeY ${l.maxComputeWorkgroupSizeY})`,
+    );
+  }
+  if (s.subgroups && !device.features.has('subgroups')) {
+    throw new RangeError(`${name}.subgroups needs the device feature 'subgroups', which this device lacks`);
+  }
+  tileConstants(s as TileShape); // threadRows, vecCols ranges; subgroups with shared
 }
 
 /** Expands a tile option to one shape per GEMM kernel. */

@@ -3,7 +3,7 @@
 import { BINARIZE_PHASE } from '../data/binarize';
 import { uniform01 } from '../cpu/philox';
 import type { BinarizeMode } from './dataset';
-import { checkFiniteNumber } from './validate';
+import { checkFiniteNumber, showValue } from './validate';
 
 export type Schedule = number | ((epoch: number) => number);
 
@@ -17,7 +17,43 @@ export function scheduleAt(s: Schedule, epoch: number, name: string): number {
 
 /** 'hinton': 0.5 for the first 5 epochs, then 0.9 (the practical guide's schedule). */
 export function momentumAt(m: Schedule | 'hinton', epoch: number): number {
-  return m === 'hinton' ? (epoch < 5 ? 0.5 : 0.9) : scheduleAt(m, epoch, 'momentum');
+  if (m === 'hinton') return epoch < 5 ? 0.5 : 0.9;
+  const x = scheduleAt(m, epoch, 'momentum');
+  if (x >= 1) throw new RangeError(`momentum at epoch ${epoch} must be below 1, got ${x}`);
+  return x;
+}
+
+/**
+ * Epochs whose function schedules are evaluated before the first update.
+ * Constants are checked once; a function is called for epochs
+ * [0, min(epochs, PRECHECKED_EPOCHS)) up front, so a bad schedule there
+ * changes nothing, and for each later epoch at that epoch's start: a bad value
+ * there stops the run with a RangeError, the model keeping the updates of the
+ * epochs already completed. (Checking every epoch up front made
+ * epochs = 2^31 − 1 spend a minute before the first update.)
+ */
+export const PRECHECKED_EPOCHS = 1000;
+
+/** Checks a learning-rate or momentum option before training: its type, constants once, functions over the first epochs. */
+export function checkScheduleOption(name: 'learningRate' | 'momentum', s: unknown, epochs: number): void {
+  const momentum = name === 'momentum';
+  if (momentum && s === 'hinton') return;
+  if (typeof s === 'number') {
+    if (momentum) momentumAt(s, 0);
+    else scheduleAt(s, 0, name);
+    return;
+  }
+  if (typeof s !== 'function') {
+    throw new RangeError(
+      `${name} must be a number${momentum ? ' in [0, 1)' : ' ≥ 0'}, a function of the epoch` +
+        `${momentum ? " or 'hinton'" : ''}, got ${showValue(s)}`,
+    );
+  }
+  const f = s as (epoch: number) => number;
+  for (let e = 0; e < Math.min(epochs, PRECHECKED_EPOCHS); e++) {
+    if (momentum) momentumAt(f, e);
+    else scheduleAt(f, e, name);
+  }
 }
 
 /** The first batch of epoch 0, binarized exactly as gather.wgsl will: where persistent chains start. */
@@ -56,6 +92,10 @@ export function controlledRun<R>(
   signal: AbortSignal | undefined,
   loop: (gate: () => Promise<void>, isCancelled: () => boolean) => Promise<R>,
 ): RunControl<R> {
+  if (signal !== undefined && (signal === null || typeof (signal as AbortSignal).addEventListener !== 'function')) {
+    const result = Promise.reject(new RangeError(`signal must be an AbortSignal, got ${showValue(signal)}`));
+    return { result, pause: () => undefined, resume: () => undefined, cancel: () => undefined, paused: false };
+  }
   let paused = false;
   let cancelled = false;
   let wake: (() => void) | undefined;
