@@ -2,7 +2,8 @@
 // each flag into a checked value or a UsageError naming the flag and the fix.
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { messageOf, UsageError } from './errors';
+import { DeviceLimitError, describeSizeLimit, HostMemoryError } from '../gpu/buffers';
+import { CliError, messageOf, UsageError } from './errors';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 /** Parsed flag values: no option is `multiple`, so each is a string, a boolean or absent. */
@@ -124,4 +125,28 @@ export function positionals(p: ParsedArgs, command: string, names: string[]): st
     throw new UsageError(`unexpected argument "${p.positionals[names.length]}"; run "webgpu-rbm ${command} --help"`);
   }
   return p.positionals;
+}
+
+/**
+ * A library size error (DeviceLimitError or HostMemoryError that carries the
+ * sizes it multiplied) as a one-line CliError naming this command's flags, e.g.
+ * "--chains 20000 × --replicas 10 × 784 visible units needs 627 MB of GPU
+ * storage (…) but this device allows 134 MB per buffer; lower --chains or
+ * --replicas". `flags` maps library option names to flags; any other error is
+ * returned unchanged.
+ */
+export function nameFlags(e: unknown, flags: Readonly<Record<string, string>>): unknown {
+  if ((e instanceof DeviceLimitError || e instanceof HostMemoryError) && e.size) {
+    return new CliError(describeSizeLimit(e.size, (option) => (Object.hasOwn(flags, option) ? flags[option] : option)));
+  }
+  return e;
+}
+
+/** Runs `f`, turning its size errors into CliErrors that name `flags` (see nameFlags). */
+export async function withFlagNames<T>(flags: Readonly<Record<string, string>>, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw nameFlags(e, flags);
+  }
 }

@@ -1,13 +1,13 @@
 // The CLI's data: the bundled MNIST digits ("mnist") or any IDX images file,
 // as [0,1] pixel rows with their image shape. Every failure becomes a one-line
 // CliError naming the file, what is wrong with it, and what to pass instead.
-import { readFile } from 'node:fs/promises';
-import { IdxFormatError, idxImagesToDataset, readIdx } from '../data/idx';
+import { IDX_MAX_BYTES, idxDeclaredSize, IdxFormatError, idxImagesToDataset, isGzip, readIdx } from '../data/idx';
 import type { ImageDataset } from '../data/idx';
 import { gatherRows, splitDataset } from '../data/split';
 import type { LabeledImages } from '../data/mnist';
 import { loadBundledMnistNode } from './assets-node';
 import { CliError, messageOf } from './errors';
+import { readInput, useCliHostBudget } from './read-input';
 
 /** How many of the 10,000 bundled digits are held out as the default test set. */
 export const MNIST_TEST_COUNT = 2000;
@@ -30,18 +30,41 @@ export interface LoadedData {
 
 const IDX_HINT = 'pass --data mnist for the bundled digits or an IDX images file (*-images-idx3-ubyte, optionally .gz)';
 
-/** Reads one IDX images file; `flag` names the option it came from. */
+/**
+ * The largest IDX file read: the largest data section plus its header, and
+ * room for gzip's worst-case growth of incompressible data (5 bytes per 64 KiB
+ * block, well under 1 MiB at this size).
+ */
+export const IDX_FILE_MAX_BYTES = IDX_MAX_BYTES + 4 + 16 + 2 ** 20;
+
+/**
+ * The most pixel bytes an images file may declare: while it is read a u8 pixel
+ * takes about 8 bytes (the inflated chunks, their join, the parsed copy and the
+ * float32 pixel), so an eighth of the host memory budget, never over IDX_MAX_BYTES.
+ */
+export function maxImageBytes(): number {
+  return Math.min(IDX_MAX_BYTES, Math.floor(useCliHostBudget() / 8));
+}
+
+/**
+ * Reads one IDX images file; `flag` names the option it came from. A regular
+ * file is size-checked before it is read; a pipe or device is read as it
+ * arrives and refused as soon as its header is not IDX or it runs past what the
+ * header declares. The header's dimensions are checked against the host memory
+ * budget before anything is allocated or inflated, so a gzip bomb stops early.
+ */
 export async function readImagesFile(path: string, flag: string): Promise<Images> {
-  let bytes: Uint8Array;
+  const limits = { maxBytes: maxImageBytes(), maxReason: 'more pixels than this machine\'s memory budget for images allows (about 8 bytes per pixel within a quarter of its memory)' };
   try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : messageOf(e);
-    throw new CliError(`${flag} ${path}: cannot read it (${why}); ${IDX_HINT}`);
-  }
-  try {
-    return idxImagesToDataset(await readIdx(bytes));
+    const bytes = await readInput(path, {
+      label: `${flag} ${path}`,
+      hint: IDX_HINT,
+      maxBytes: IDX_FILE_MAX_BYTES,
+      kind: 'an IDX file',
+      // A gzipped stream declares nothing up front; gunzip bounds it by the inflated header instead.
+      declaredSize: (head) => (head.length >= 2 && isGzip(head) ? undefined : idxDeclaredSize(head, limits)),
+    });
+    return idxImagesToDataset(await readIdx(bytes, limits));
   } catch (e) {
     if (e instanceof IdxFormatError) throw new CliError(`${flag} ${path}: ${e.message.replace(/\.$/, '')}`);
     throw e;

@@ -1,9 +1,11 @@
 // File checks done before any GPU work, so a typo in an output path fails in
 // a second instead of after an hour of training.
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RBM } from '../rbm/model';
-import { SafetensorsFormatError } from '../rbm/safetensors';
+import { SAFETENSORS_MAX_HEADER, SafetensorsFormatError, safetensorsDeclaredSize, safetensorsShapes } from '../rbm/safetensors';
+import { checkStorageFactors, describeSizeLimit, DeviceLimitError } from '../gpu/buffers';
+import { MAX_READ_BYTES, readInput, useCliHostBudget } from './read-input';
 import { CliError, messageOf, UsageError } from './errors';
 
 /** Makes the parent folder of an output file and rejects a path that is a folder. */
@@ -17,19 +19,48 @@ export async function prepareOutput(path: string, flag: string, extension: strin
   }
 }
 
-/** Reads a model file's bytes (before any GPU work, so a typo fails fast). */
+/**
+ * The largest model file read: the 8-byte length, the largest header parsed and
+ * a float32 W as large as the biggest buffer a WebGPU device hands out (4 GiB,
+ * maxBufferSize's ceiling on Dawn's backends), capped by what one array holds.
+ * The device's own limit is checked when the model is created on it.
+ */
+export const MODEL_FILE_MAX_BYTES = Math.min(8 + SAFETENSORS_MAX_HEADER + 2 ** 32, MAX_READ_BYTES);
+
+const MODEL_HINT = 'pass a .safetensors file written by "webgpu-rbm train"';
+
+/**
+ * Reads a model file's bytes (before any GPU work, so a typo fails fast): a
+ * regular file up to MODEL_FILE_MAX_BYTES; a pipe or device is read as it
+ * arrives and refused as soon as its prefix is not safetensors or it runs past
+ * what its header declares (so `eval /dev/zero` fails after one block).
+ */
 export async function readModelFile(path: string): Promise<Uint8Array> {
+  useCliHostBudget();
   try {
-    return new Uint8Array(await readFile(path));
+    return await readInput(path, {
+      label: `model ${path}`,
+      hint: MODEL_HINT,
+      maxBytes: MODEL_FILE_MAX_BYTES,
+      kind: 'a model file',
+      declaredSize: safetensorsDeclaredSize,
+    });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : messageOf(e);
-    throw new CliError(`model ${path}: cannot read it (${why}); pass a .safetensors file written by "webgpu-rbm train"`);
+    if (e instanceof SafetensorsFormatError) throw new CliError(`model ${path}: ${messageOf(e).replace(/\.$/, '')}`);
+    throw e;
   }
 }
 
 /** Loads a model file's bytes onto `device`, with one-line errors for files that are not RBMs. */
 export function loadModel(device: GPUDevice, path: string, bytes: Uint8Array): { model: RBM; metadata: Record<string, string> } {
+  try {
+    // W's size against this device before anything is decoded (F16/F64 files decode to float32 copies).
+    const W = safetensorsShapes(bytes).W;
+    if (W?.length === 2) checkStorageFactors(device, 'the weights W', [{ value: W[0], what: 'visible units' }, { value: W[1], what: 'hidden units' }]);
+  } catch (e) {
+    if (e instanceof DeviceLimitError) throw new CliError(`model ${path}: ${e.size ? describeSizeLimit(e.size) : messageOf(e)}`);
+    throw e;
+  }
   try {
     return RBM.fromSafetensors(device, bytes);
   } catch (e) {

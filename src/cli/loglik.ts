@@ -6,7 +6,9 @@ import { ais, reverseAis } from '../rbm/ais';
 import { enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS } from '../rbm/logz';
 import type { RBM } from '../rbm/model';
 import { applyStandardize } from '../data/standardize';
-import { CliError } from './errors';
+import { parseStandardisationKey, SafetensorsFormatError, STD_MEAN_KEY, STD_STD_KEY } from '../rbm/safetensors';
+import { CliError, messageOf } from './errors';
+import { withFlagNames } from './args';
 
 /** The CLI's default AIS schedule: small enough for a CPU Vulkan device (S&M used 14,500 βs). */
 export const CLI_AIS_BETAS = 1000;
@@ -41,18 +43,24 @@ export async function exactEstimate(model: RBM): Promise<LogZEstimate> {
   return { method: 'exact', logZ, logZLow: logZ, logZHigh: logZ, seconds: (performance.now() - start) / 1000 };
 }
 
+/** The AIS options as `eval` spells them. */
+const AIS_FLAGS = { runs: '--runs', betas: '--betas' } as const;
+
 export interface AisSettings {
   betas: number;
   runs: number;
   seed: number;
   reverse?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** How the command spells the runs and betas options, for size errors (default eval's --runs, --betas). */
+  flags?: { runs: string; betas: string };
 }
 
 /** AIS from the base-rate model of `data` (binary rows, or standardised rows for Gaussian units). */
 export async function aisEstimate(model: RBM, data: Float32Array, s: AisSettings): Promise<LogZEstimate> {
   const o = { data, betas: s.betas, runs: s.runs, seed: s.seed, onProgress: s.onProgress };
-  const r = s.reverse ? await reverseAis(model, o) : await ais(model, o);
+  // Size errors name the command's flags: eval's unless the caller passes its own (train: --ais-runs / --ais-betas).
+  const r = await withFlagNames(s.flags ?? AIS_FLAGS, () => (s.reverse ? reverseAis(model, o) : ais(model, o)));
   if (!Number.isFinite(r.logZ)) throw new CliError(`AIS gave log Z = ${r.logZ}; try more --betas or --runs`);
   return {
     method: s.reverse ? 'reverse-ais' : 'ais',
@@ -72,31 +80,32 @@ export function logLikelihood(meanF: number, z: LogZEstimate): { value: number; 
   return { value: -meanF - z.logZ, low: -meanF - z.logZHigh, high: -meanF - z.logZLow };
 }
 
-/** The metadata keys a Gaussian model's standardisation is stored under (JSON arrays). */
-export const STD_MEAN_KEY = 'standardize_mean';
-export const STD_STD_KEY = 'standardize_std';
+/** The metadata keys a Gaussian model's standardisation is stored under (JSON arrays); defined with the model format. */
+export { STD_MEAN_KEY, STD_STD_KEY };
 
 export interface Standardisation {
   mean: Float32Array;
   std: Float32Array;
 }
 
-/** A Gaussian model's stored standardisation, or an error naming what is missing. */
+/**
+ * A Gaussian model's stored standardisation, or a one-line error naming the
+ * key and what is wrong with it: missing, not JSON, not an array, the wrong
+ * length, a non-finite value, or a standard deviation ≤ 0.
+ */
 export function readStandardisation(metadata: Record<string, string>, visible: number, path: string): Standardisation {
   const parse = (key: string): Float32Array => {
-    const s = metadata[key];
-    let a: unknown;
-    try {
-      a = s === undefined ? undefined : JSON.parse(s);
-    } catch {
-      a = undefined;
-    }
-    if (!Array.isArray(a) || a.length !== visible || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    if (metadata[key] === undefined) {
       throw new CliError(
         `model ${path}: a Gaussian model needs metadata "${key}" (a JSON array of ${visible} numbers, written by "webgpu-rbm train --visible gaussian")`,
       );
     }
-    return Float32Array.from(a as number[]);
+    try {
+      return parseStandardisationKey(metadata, key, visible);
+    } catch (e) {
+      if (e instanceof SafetensorsFormatError) throw new CliError(`model ${path}: ${messageOf(e).replace(/\.$/, '')}`);
+      throw e;
+    }
   };
   return { mean: parse(STD_MEAN_KEY), std: parse(STD_STD_KEY) };
 }

@@ -10,7 +10,7 @@ import type { PTEpochStats, PTFitOptions, PTFitResult } from '../rbm/pt-train';
 import { DEFAULT_REPLICAS } from '../rbm/tempering';
 import { standardize, unstandardize } from '../data/standardize';
 import {
-  choiceOption, flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, stringOption,
+  choiceOption, flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, stringOption, withFlagNames,
 } from './args';
 import type { OptionSpec, Values } from './args';
 import { loadData, MNIST_TEST_COUNT } from './data-node';
@@ -399,7 +399,7 @@ export async function runTrain(args: string[]): Promise<number> {
       if (!evalTrain) return '';
       const z = useExact
         ? await exactEstimate(trained)
-        : await aisEstimate(trained, evalTrain, { betas: s.aisBetas, runs: s.aisRuns, seed: s.seed });
+        : await aisEstimate(trained, evalTrain, { betas: s.aisBetas, runs: s.aisRuns, seed: s.seed, flags: { runs: '--ais-runs', betas: '--ais-betas' } });
       const tr = logLikelihood(await meanFreeEnergy(trained, evalTrain), z);
       const rec: EvalRecord = { epoch, z, train: tr.value, trainLow: tr.low, trainHigh: tr.high };
       let text = `  log-lik train ${fmt(tr.value, 6)}`;
@@ -456,7 +456,7 @@ export async function runTrain(args: string[]): Promise<number> {
     try {
       if (s.pt) {
         const options: PTFitOptions = { ...common, replicas: s.replicas, betaMin: s.betaMin };
-        result = await fitPT(model, trainValues, options);
+        result = await withFlagNames({ chains: '--batch', replicas: '--replicas' }, () => fitPT(trained, trainValues, options));
       } else {
         const options: FitOptions = { ...common, k: s.k, persistent: s.pcd };
         result = await model.train(trainValues, options).result;

@@ -32,6 +32,17 @@ export interface ImageDataset {
 /** Largest data section we accept; bigger is almost surely a corrupt header. */
 export const IDX_MAX_BYTES = 2 ** 31;
 
+/** Options of the IDX readers. */
+export interface IdxReadOptions {
+  /**
+   * The most data bytes a header may declare (default and ceiling IDX_MAX_BYTES),
+   * checked before anything is allocated or inflated.
+   */
+  maxBytes?: number;
+  /** Why maxBytes is what it is, for the error (default: the header is corrupt). */
+  maxReason?: string;
+}
+
 const TYPES: Record<number, { type: IdxType; size: number }> = {
   0x08: { type: 'u8', size: 1 },
   0x09: { type: 'i8', size: 1 },
@@ -54,7 +65,8 @@ interface IdxHeader {
 
 // Validates the header. With partial = true (a stream still arriving) a
 // prefix too short to judge returns undefined instead of throwing.
-function readHeader(bytes: Uint8Array, partial: boolean): IdxHeader | undefined {
+function readHeader(bytes: Uint8Array, partial: boolean, o: IdxReadOptions = {}): IdxHeader | undefined {
+  const max = Math.min(IDX_MAX_BYTES, o.maxBytes ?? IDX_MAX_BYTES);
   if (partial && bytes.length < 4) return undefined;
   if (bytes.length < 4) {
     throw new IdxFormatError(
@@ -93,9 +105,10 @@ function readHeader(bytes: Uint8Array, partial: boolean): IdxHeader | undefined 
     dims.push(n);
     expected *= n;
     // Checked per step so the running product stays an exact integer.
-    if (expected > IDX_MAX_BYTES) {
+    if (expected > max) {
+      const why = max < IDX_MAX_BYTES && o.maxReason ? o.maxReason : 'the header is corrupt';
       throw new IdxFormatError(
-        `IDX dimensions [${dims.join(', ')}${d + 1 < ndims ? ', …' : ''}] of ${t.type} exceed the ${IDX_MAX_BYTES} byte limit; the header is corrupt.`,
+        `IDX dimensions [${dims.join(', ')}${d + 1 < ndims ? ', …' : ''}] of ${t.type} exceed the ${max} byte limit; ${why}.`,
       );
     }
   }
@@ -109,9 +122,20 @@ function sizeMismatch(h: IdxHeader, actual: number, short: boolean): IdxFormatEr
   );
 }
 
+/**
+ * The total size (header + data) an uncompressed IDX file's header declares,
+ * from its first bytes; undefined while too few have arrived to tell. Throws
+ * IdxFormatError as soon as the prefix shows the input is not IDX or declares
+ * more than the limit, so a reader of a stream can stop early.
+ */
+export function idxDeclaredSize(head: Uint8Array, o: IdxReadOptions = {}): number | undefined {
+  const h = readHeader(head, true, o);
+  return h ? h.headerLen + h.expected : undefined;
+}
+
 /** Parses an uncompressed IDX file, validating the header before allocating. */
-export function parseIdx(bytes: Uint8Array): IdxData {
-  const h = readHeader(bytes, false) as IdxHeader;
+export function parseIdx(bytes: Uint8Array, o: IdxReadOptions = {}): IdxData {
+  const h = readHeader(bytes, false, o) as IdxHeader;
   const actual = bytes.length - h.headerLen;
   if (actual !== h.expected) throw sizeMismatch(h, actual, actual < h.expected);
   return { ...readElements(h.type, h.size, bytes.subarray(h.headerLen), h.expected / h.size), dims: h.dims } as IdxData;
@@ -163,16 +187,20 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Reads an IDX file, gunzipping first when it starts with the gzip magic. */
-export async function readIdx(bytes: Uint8Array): Promise<IdxData> {
-  if (!isGzip(bytes)) return parseIdx(bytes);
+/**
+ * Reads an IDX file, gunzipping first when it starts with the gzip magic.
+ * A gzip bomb is bounded: inflating stops as soon as the output outgrows what
+ * its own header declares, and the header may declare at most `maxBytes`.
+ */
+export async function readIdx(bytes: Uint8Array, o: IdxReadOptions = {}): Promise<IdxData> {
+  if (!isGzip(bytes)) return parseIdx(bytes, o);
   // Stop inflating as soon as the output outgrows what its own header declares,
   // so a corrupt or hostile .gz cannot make us buffer gigabytes first.
   const raw = await gunzip(bytes, (head) => {
-    const h = readHeader(head, true);
+    const h = readHeader(head, true, o);
     return h ? h.headerLen + h.expected : MAX_INFLATED;
   });
-  return parseIdx(raw);
+  return parseIdx(raw, o);
 }
 
 // Largest decompressed file we accept: the data cap plus the biggest header.

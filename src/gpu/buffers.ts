@@ -6,6 +6,120 @@ import { assertDeviceAlive, raceLoss } from './lost';
 
 export class DeviceLimitError extends RangeError {
   override name = 'DeviceLimitError';
+  constructor(
+    message: string,
+    /** Set when the size is a product of counts the caller chose: what each is and which option sets it. */
+    readonly size?: SizeLimit,
+  ) {
+    super(message);
+  }
+}
+
+/** A host-side array that would exceed the host memory budget (see setHostMemoryBudget). */
+export class HostMemoryError extends RangeError {
+  override name = 'HostMemoryError';
+  constructor(
+    message: string,
+    readonly size?: SizeLimit,
+  ) {
+    super(message);
+  }
+}
+
+/** One factor of a derived size: a count, what it counts, and the option that sets it (if any). */
+export interface SizeFactor {
+  value: number;
+  /** What one unit is ("visible units", "kept steps"), shown after the value; omit it for an option's own value. */
+  what?: string;
+  /** The caller's option that sets this count (library name: "chains", "keepEvery"). */
+  option?: string;
+  /** True when raising the option lowers the count (keepEvery → kept steps). */
+  raise?: boolean;
+  /** The option's value as given, when the count differs from it (K β steps are K + 1 values). */
+  given?: number;
+}
+
+/** A size that failed a check, with what it is made of, so a caller can name its own flags. */
+export interface SizeLimit {
+  kind: 'gpu' | 'host';
+  /** What the buffer or array holds. */
+  label: string;
+  bytes: number;
+  limit: number;
+  factors: SizeFactor[];
+}
+
+/** Bytes for messages: 627 MB, 1.07 GB, 512 bytes (decimal units, 3 significant digits). */
+export function formatBytes(n: number): string {
+  const units: Array<[number, string]> = [[1e12, 'TB'], [1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']];
+  for (const [u, name] of units) if (n >= u) return `${Number((n / u).toPrecision(3))} ${name}`;
+  return `${n} bytes`;
+}
+
+/**
+ * One line for a failed size check: "chains 20000 × replicas 10 × 784 visible units
+ * needs 627 MB of GPU storage (…) but this device allows 134 MB per buffer; lower
+ * chains or replicas". `name` maps an option to how the caller spells it (a CLI flag).
+ */
+export function describeSizeLimit(s: SizeLimit, name: (option: string) => string = (o) => o): string {
+  // An option's own value reads "--chains 20000"; a count derived from options reads "50 kept steps".
+  const parts = s.factors.map((f) => (f.option && f.what === undefined ? `${name(f.option)} ${f.given ?? f.value}` : `${f.value} ${f.what ?? ''}`.trim()));
+  const options = (raise: boolean): string[] => [
+    ...new Set(s.factors.filter((f) => f.option && !!f.raise === raise).map((f) => name(f.option as string))),
+  ];
+  const [raise, lower] = [options(true), options(false)];
+  const fixes = [...(raise.length ? [`raise ${raise.join(' or ')}`] : []), ...(lower.length ? [`lower ${lower.join(' or ')}`] : [])];
+  const where = s.kind === 'gpu' ? 'GPU storage' : 'host memory';
+  const allowed = s.kind === 'gpu' ? `this device allows ${formatBytes(s.limit)} per buffer` : `the host memory budget is ${formatBytes(s.limit)}`;
+  const fix = fixes.length > 0 ? fixes.join(' or ') : 'use a smaller model';
+  return `${parts.join(' × ')} needs ${formatBytes(s.bytes)} of ${where} (${s.label}) but ${allowed}; ${fix}`;
+}
+
+/** The most bytes one storage buffer binding may hold on `device`, and the limit's name. */
+export function storageLimit(device: GPUDevice): { bytes: number; name: string } {
+  const binding = device.limits.maxStorageBufferBindingSize;
+  const buffer = device.limits.maxBufferSize;
+  return binding <= buffer ? { bytes: binding, name: 'maxStorageBufferBindingSize' } : { bytes: buffer, name: 'maxBufferSize' };
+}
+
+function productOf(factors: SizeFactor[], bytesPerElement: number): number {
+  return factors.reduce((p, f) => p * f.value, bytesPerElement);
+}
+
+/**
+ * Throws a DeviceLimitError (before anything is allocated) if one storage buffer
+ * of factors × bytesPerElement bytes would not fit this device; the error names
+ * the options to lower.
+ */
+export function checkStorageFactors(device: GPUDevice, label: string, factors: SizeFactor[], bytesPerElement = 4): void {
+  const bytes = productOf(factors, bytesPerElement);
+  const { bytes: limit, name } = storageLimit(device);
+  if (bytes > limit) {
+    const size: SizeLimit = { kind: 'gpu', label, bytes, limit, factors };
+    throw new DeviceLimitError(`${describeSizeLimit(size)} (${name})`, size);
+  }
+}
+
+let hostBudget = 2 ** 30;
+
+/** The most bytes one call may allocate on the host for derived arrays (default 1 GiB). */
+export function hostMemoryBudget(): number {
+  return hostBudget;
+}
+
+/** Sets the host memory budget (e.g. a fraction of the machine's memory in a CLI). */
+export function setHostMemoryBudget(bytes: number): void {
+  if (!Number.isFinite(bytes) || bytes <= 0) throw new RangeError(`the host memory budget must be a positive number of bytes, got ${bytes}`);
+  hostBudget = bytes;
+}
+
+/** Throws a HostMemoryError if factors × bytesPerElement bytes exceed the host memory budget. */
+export function checkHostFactors(label: string, factors: SizeFactor[], bytesPerElement = 4): void {
+  const bytes = productOf(factors, bytesPerElement);
+  if (bytes > hostBudget) {
+    const size: SizeLimit = { kind: 'host', label, bytes, limit: hostBudget, factors };
+    throw new HostMemoryError(describeSizeLimit(size), size);
+  }
 }
 
 export class DisposedError extends Error {

@@ -8,7 +8,7 @@
 // Many steps go in one command buffer; only the R log-weights are read back.
 // reverseAis runs the same kernels from given start states down a reversed schedule.
 // Gaussian visible units: the base model is N(b_A, I); the kernels take a gaussian flag.
-import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
+import { BufferOwner, checkHostFactors, checkStorageFactors, packUniform, readFloat32, type SizeFactor } from '../gpu/buffers';
 import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } from '../gpu/kernels';
 import type { TileChoice } from '../gpu/tune';
 import { EVAL_KERNELS } from '../gpu/eval-kernels';
@@ -76,9 +76,11 @@ interface Dispatch {
 /** Estimates log Z with R parallel AIS runs on the GPU; see AISOptions for the defaults. */
 export async function ais(model: RBM, options: AISOptions): Promise<AISResult> {
   model.owner.assertLive();
+  const settings = common(options);
+  checkAnnealSizes(model, settings.runs, scheduleFactors(options.betas), false);
   const bA = Float32Array.from(baseBiasesOf(options, model));
   const betas = scheduleOf(options.betas);
-  const { logWeights, seconds } = await anneal(model, { ...common(options), bA, betas });
+  const { logWeights, seconds } = await anneal(model, { ...settings, bA, betas });
   const K = betas.length - 1;
   const logZ0 = logZBase(bA, model.hidden, model.visibleType === 'gaussian');
   return { ...aisEstimate(logWeights, logZ0), logWeights, runs: logWeights.length, betas: K, seconds };
@@ -119,13 +121,14 @@ export async function reverseAis(model: RBM, options: ReverseAISOptions): Promis
   else checkBinary('reverseAis start states', startRows, V);
   const burnIn = options.burnIn ?? 100;
   if (!Number.isInteger(burnIn) || burnIn < 0) throw new RangeError(`burnIn must be a non-negative integer, got ${burnIn}`);
+  const settings = common(options);
+  checkAnnealSizes(model, settings.runs, [...scheduleFactors(options.betas), { value: burnIn, what: 'burn-in sweeps', option: 'burnIn' }], true);
   const forward = scheduleOf(options.betas);
   const K = forward.length - 1;
   // [1 × (burnIn + 1), β_{K−1}, …, β_0 = 0]: repeated βs add exactly 0 to the weights.
   const betas = new Float32Array(burnIn + K + 1);
   betas.fill(1, 0, burnIn + 1);
   for (let k = 1; k <= K; k++) betas[burnIn + k] = forward[K - k];
-  const settings = common(options);
   const runs = settings.runs;
   const start = new Float32Array(runs * V);
   const n = startRows.length / V;
@@ -166,6 +169,14 @@ async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Ar
   const K = betas.length - 1;
   // The AIS passes have the shapes of the sampler's: runs play the batch.
   const tiles = await resolveTiles(device, tile, { visible: V, hidden: H, batch: runs });
+  const maxRowGroups = device.limits.maxComputeWorkgroupsPerDimension;
+  const rowGroups = Math.ceil(runs / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
+  if (rowGroups > maxRowGroups) {
+    throw new RangeError(
+      `ais: ${runs} runs need ${rowGroups} workgroups in one dimension, above this device's ` +
+        `maxComputeWorkgroupsPerDimension (${maxRowGroups}); use fewer runs.`,
+    );
+  }
   const [hidden, visible, weight, advance] = await Promise.all([
     getKernel(device, EVAL_KERNELS.aisHidden(tiles.hidden)),
     getKernel(device, EVAL_KERNELS.aisVisible(tiles.visible)),
@@ -246,6 +257,34 @@ async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Ar
     return { logWeights, seconds };
   } finally {
     scratch.dispose();
+  }
+}
+
+/** The schedule's length as size factors: K + 1 βs (the default or a count), or the given array's length. */
+function scheduleFactors(betas: AISOptions['betas']): SizeFactor[] {
+  const given = betas === undefined ? DEFAULT_AIS_STEPS : typeof betas === 'number' ? betas : betas.length;
+  const count = typeof betas === 'object' ? given : given + 1;
+  // A count that is not a positive integer is reported by the schedule's own check.
+  return Number.isSafeInteger(count) && count > 0 ? [{ value: count, option: 'betas', given }] : [];
+}
+
+/**
+ * Every buffer and array annealing allocates, checked before any is: runs × V
+ * and runs × H values per GPU buffer, the β schedule on the GPU and (float64)
+ * on the host, and the start states of reverse AIS.
+ */
+function checkAnnealSizes(model: RBM, runs: number, schedule: SizeFactor[], reverse: boolean): void {
+  const { device, visible: V, hidden: H } = model;
+  const r: SizeFactor = { value: runs, option: 'runs' };
+  checkStorageFactors(device, 'AIS visible states', [r, { value: V, what: 'visible units' }]);
+  checkStorageFactors(device, 'AIS hidden states', [r, { value: H, what: 'hidden units' }]);
+  checkHostFactors('AIS log-weights', [r, { value: 2, what: 'values' }], 8);
+  if (reverse) checkHostFactors('reverse AIS start states', [r, { value: V, what: 'visible units' }]);
+  if (schedule.length > 0) {
+    const steps = schedule.reduce((sum, f) => sum + f.value, 0);
+    const named: SizeFactor = schedule.length === 1 ? schedule[0] : { value: steps, what: 'βs and burn-in sweeps', option: 'betas' };
+    checkStorageFactors(device, 'AIS schedule', [named]);
+    checkHostFactors('AIS schedule', [named], 8);
   }
 }
 

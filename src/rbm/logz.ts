@@ -1,7 +1,7 @@
 // Exact log Z on the GPU: enumerate the 2^n states of the smaller layer in
 // chunks (logz_chunk.wgsl), reduce each chunk to one (max, Σ exp(t − max))
 // pair on the GPU (logz_combine.wgsl), and merge the chunk pairs in float64.
-import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
+import { BufferOwner, checkStorageFactors, packUniform, readFloat32 } from '../gpu/buffers';
 import { getKernel } from '../gpu/kernels';
 import { EVAL_KERNELS, LOGZ_STATES_PER_GROUP } from '../gpu/eval-kernels';
 import type { RBM } from './model';
@@ -97,6 +97,11 @@ export async function exactLogZ(model: RBM, options: ExactLogZOptions = {}): Pro
 /** Mean over the rows of `data` ([rows, V]) of log p(v) = −F(v) − log Z, F from the GPU kernel. */
 export async function averageLogLikelihood(model: RBM, data: Float32Array, logZ: number): Promise<number> {
   checkFiniteNumber('logZ', logZ);
+  if (data.length % model.visible === 0 && data.length > 0) {
+    // One GPU buffer holds every row: say which count to lower before it is made.
+    const rows = data.length / model.visible;
+    checkStorageFactors(model.device, 'log-likelihood data', [{ value: rows, what: 'rows of data' }, { value: model.visible, what: 'visible units' }]);
+  }
   const F = await model.freeEnergy(data);
   let sum = 0;
   for (let r = 0; r < F.length; r++) sum -= F[r];

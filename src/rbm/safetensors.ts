@@ -98,9 +98,8 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Parses and validates a safetensors file; tensor data are fresh float32 copies. */
-export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes; a safetensors file starts with an 8-byte header length. It is truncated or not safetensors.`);
+// The header length from the first 8 bytes, checked against the limit.
+function headerLength(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
@@ -108,9 +107,68 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
   if (hi !== 0 || n > SAFETENSORS_MAX_HEADER) {
     fail(`header length ${n} exceeds the ${SAFETENSORS_MAX_HEADER}-byte limit; the file is corrupt or not safetensors.`);
   }
+  if (n < 2) fail(`header length ${n} is too short for a JSON header (at least "{}"); the file is zero-filled, corrupt or not safetensors.`);
+  return n;
+}
+
+/**
+ * The total size (8 + header + the data its tensors span) a safetensors file
+ * declares, from its first bytes; undefined until the whole header has arrived.
+ * Throws SafetensorsFormatError as soon as the prefix cannot be safetensors
+ * (a header length over the limit, a header that is not a JSON object), so a
+ * reader of a stream (a pipe, /dev/zero) stops at once.
+ */
+export function safetensorsDeclaredSize(head: Uint8Array): number | undefined {
+  if (head.length < 8) return undefined;
+  const n = headerLength(head);
+  if (head.length < 8 + n) return undefined;
+  const h = parseHeader(head, n);
+  let end = 0;
+  for (const [name, e] of Object.entries(h)) {
+    if (name === METADATA_KEY || !isPlainObject(e)) continue;
+    const offsets = e.data_offsets;
+    // Malformed entries are reported by decodeSafetensors; here they only must not raise the bound.
+    if (Array.isArray(offsets) && offsets.length === 2 && Number.isSafeInteger(offsets[1]) && offsets[1] > end) end = offsets[1] as number;
+  }
+  return 8 + n + end;
+}
+
+/**
+ * The shape of each tensor whose header entry has an array of integer dims,
+ * read from the header alone (nothing is decoded or copied), so a caller can
+ * check sizes before decoding. Empty when the header itself is malformed:
+ * decodeSafetensors reports that.
+ */
+export function safetensorsShapes(bytes: Uint8Array): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  try {
+    if (bytes.length < 8) return out;
+    const n = headerLength(bytes);
+    if (n > bytes.length - 8) return out;
+    for (const [name, e] of Object.entries(parseHeader(bytes, n))) {
+      if (name === METADATA_KEY || !isPlainObject(e)) continue;
+      const shape = e.shape;
+      if (Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0)) put(out, name, [...(shape as number[])]);
+    }
+  } catch (e) {
+    if (!(e instanceof SafetensorsFormatError)) throw e;
+  }
+  return out;
+}
+
+/** Parses and validates a safetensors file; tensor data are fresh float32 copies. */
+export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes; a safetensors file starts with an 8-byte header length. It is truncated or not safetensors.`);
+  const n = headerLength(bytes);
   if (n > bytes.length - 8) {
     fail(`header length ${n} runs past the end of the ${bytes.length}-byte file; the file is truncated or not safetensors.`);
   }
+  const h = parseHeader(bytes, n);
+  return decodeEntries(bytes, n, h);
+}
+
+// The header JSON of a file whose first 8 + n bytes have arrived.
+function parseHeader(bytes: Uint8Array, n: number): Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
@@ -124,8 +182,11 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsContents {
     return fail(`header is not valid JSON (${(e as Error).message}); the file is corrupt or not safetensors.`);
   }
   if (!isPlainObject(header)) fail('header JSON must be an object mapping tensor names to {dtype, shape, data_offsets}.');
-  const h = header as Record<string, unknown>;
+  return header as Record<string, unknown>;
+}
 
+// Validates every entry against the data section, then copies the tensors out.
+function decodeEntries(bytes: Uint8Array, n: number, h: Record<string, unknown>): SafetensorsContents {
   const metadata: Record<string, string> = {};
   if (Object.hasOwn(h, METADATA_KEY)) {
     const m = h[METADATA_KEY];
@@ -246,12 +307,100 @@ export interface RbmFile {
   c: Float32Array<ArrayBuffer>;
   metadata: Record<string, string>;
   visibleType: VisibleType;
+  /** A Gaussian model's stored standardisation (metadata standardize_mean / standardize_std), when present. */
+  standardisation?: ModelStandardisation;
 }
 
 function parseVisibleType(v: string | undefined): VisibleType {
   if (v === undefined || v === 'bernoulli') return 'bernoulli';
   if (v === 'gaussian') return 'gaussian';
-  return fail(`metadata "visible" is ${JSON.stringify(v)}; expected "bernoulli" or "gaussian".`);
+  const lower = v.trim().toLowerCase();
+  const hint = lower === 'bernoulli' || lower === 'gaussian' ? ` (write it in lower case, without spaces: "${lower}")` : '';
+  return fail(`metadata "visible" is ${JSON.stringify(v)}; expected "bernoulli" or "gaussian"${hint}. The unit type is not guessed.`);
+}
+
+/** The metadata keys a Gaussian model's data standardisation is stored under (JSON arrays of V numbers). */
+export const STD_MEAN_KEY = 'standardize_mean';
+export const STD_STD_KEY = 'standardize_std';
+
+/** The per-pixel standardisation a Gaussian model's data went through: x ↦ (x − mean) / std. */
+export interface ModelStandardisation {
+  mean: Float32Array<ArrayBuffer>;
+  std: Float32Array<ArrayBuffer>;
+}
+
+/**
+ * Parses one standardisation key: a JSON array of `visible` finite numbers
+ * (std: each > 0). Throws a SafetensorsFormatError naming the key and the problem.
+ */
+export function parseStandardisationKey(metadata: Record<string, string>, key: string, visible: number): Float32Array<ArrayBuffer> {
+  const text = metadata[key];
+  if (text === undefined) return fail(`metadata has no "${key}".`);
+  let a: unknown;
+  try {
+    a = JSON.parse(text);
+  } catch {
+    return fail(`metadata "${key}" is not JSON; expected a JSON array of ${visible} numbers.`);
+  }
+  if (!Array.isArray(a)) return fail(`metadata "${key}" is ${describeJson(a)}, not a JSON array of ${visible} numbers.`);
+  if (a.length !== visible) fail(`metadata "${key}" holds ${a.length} values but the model has ${visible} visible units.`);
+  const bad = a.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
+  if (bad >= 0) fail(`metadata "${key}" holds ${describeJson(a[bad])} at index ${bad}; every value must be a finite number.`);
+  const out = Float32Array.from(a as number[]);
+  if (key === STD_STD_KEY) {
+    // Checked after rounding to float32: a std that underflows to 0 would divide by zero.
+    const i = out.findIndex((x) => !(x > 0) || !Number.isFinite(x));
+    if (i >= 0) fail(`metadata "${key}" holds ${(a as number[])[i]} at index ${i}; every standard deviation must be a positive float32.`);
+  }
+  return out;
+}
+
+function describeJson(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  if (typeof x === 'object') return 'an object';
+  if (typeof x === 'number') return String(x); // JSON.parse makes 1e999 Infinity
+  const t = JSON.stringify(x);
+  return t.length > 40 ? `${typeof x} ${t.slice(0, 37)}…` : t;
+}
+
+// The metadata this project writes, checked against the tensors: contradictions are errors, never guesses.
+function checkModelMetadata(m: Record<string, string>, V: number, H: number): { visibleType: VisibleType; standardisation?: ModelStandardisation } {
+  const visibleType = parseVisibleType(m.visible);
+  const stdKeys = [STD_MEAN_KEY, STD_STD_KEY].filter((k) => Object.hasOwn(m, k));
+  if (stdKeys.length > 0 && m.visible === undefined) {
+    fail(
+      `metadata has "${stdKeys[0]}" (a Gaussian model's standardisation) but no "visible" key; ` +
+        'the unit type is not guessed: add "visible": "gaussian" (or remove the standardisation of a Bernoulli model).',
+    );
+  }
+  if (stdKeys.length > 0 && visibleType !== 'gaussian') {
+    fail(`metadata has "${stdKeys[0]}", which only Gaussian models carry, but "visible" is "${m.visible}".`);
+  }
+  if (stdKeys.length === 1) {
+    const missing = stdKeys[0] === STD_MEAN_KEY ? STD_STD_KEY : STD_MEAN_KEY;
+    fail(`metadata has "${stdKeys[0]}" but no "${missing}"; a Gaussian model's standardisation needs both.`);
+  }
+  const standardisation =
+    stdKeys.length === 2 ? { mean: parseStandardisationKey(m, STD_MEAN_KEY, V), std: parseStandardisationKey(m, STD_STD_KEY, V) } : undefined;
+  // Files this project wrote also record their sizes; other writers' keys are theirs.
+  if (m.format === 'webgpu-rbm') {
+    const count = (key: string): number | undefined => {
+      if (!Object.hasOwn(m, key)) return undefined;
+      const n = /^[1-9]\d{0,15}$/.test(m[key]) ? Number(m[key]) : NaN;
+      if (!Number.isSafeInteger(n)) fail(`metadata "${key}" is ${JSON.stringify(m[key])}; expected a positive integer.`);
+      return n;
+    };
+    for (const [key, want, what] of [['visible_units', V, 'W [V, H] has V'], ['hidden_units', H, 'W [V, H] has H']] as const) {
+      const n = count(key);
+      if (n !== undefined && n !== want) fail(`metadata "${key}" is ${n} but ${what} = ${want}; the file is inconsistent.`);
+    }
+    const [width, height] = [count('width'), count('height')];
+    if (width !== undefined && height !== undefined && width * height !== V) {
+      fail(`metadata "width" × "height" = ${width} × ${height} = ${width * height}, but the model has ${V} visible units; the file is inconsistent.`);
+    }
+  }
+  return { visibleType, standardisation };
 }
 
 /** Serializes an RBM as tensors W [V,H], b [V], c [H] with its metadata. */
@@ -284,7 +433,14 @@ function checkLength(name: string, data: Float32Array, shape: number[]): Tensor 
   return { shape, data };
 }
 
-/** Loads an RBM, checking W [V,H], b [V], c [H] agree; metadata "visible" picks the visible type. */
+/**
+ * Loads an RBM, checking W [V,H], b [V], c [H] agree and hold finite values.
+ * Metadata "visible" picks the visible type ("bernoulli" or "gaussian", exactly;
+ * absent: Bernoulli, as files from other tools with just W, b, c are). The
+ * project's own keys are checked against the tensors: a standardisation without
+ * "visible", standardize_mean/std of the wrong length or non-positive std, or
+ * sizes that disagree with W are errors naming the key.
+ */
 export function rbmFromSafetensors(bytes: Uint8Array): RbmFile {
   const { tensors, metadata } = decodeSafetensors(bytes);
   const get = (name: string): DecodedTensor => {
@@ -308,5 +464,13 @@ export function rbmFromSafetensors(bytes: Uint8Array): RbmFile {
   };
   expect('b', b, V);
   expect('c', c, H);
-  return { visible: V, hidden: H, W: W.data, b: b.data, c: c.data, metadata, visibleType: parseVisibleType(metadata.visible) };
+  for (const [name, t] of [['W', W], ['b', b], ['c', c]] as const) {
+    const i = t.data.findIndex((x) => !Number.isFinite(x));
+    if (i >= 0) {
+      const at = name === 'W' ? `[${Math.floor(i / H)}, ${i % H}]` : `[${i}]`;
+      fail(`tensor "${name}" holds ${t.data[i]} at ${at}; every parameter must be finite (the model diverged or the file is corrupt).`);
+    }
+  }
+  const { visibleType, standardisation } = checkModelMetadata(metadata, V, H);
+  return { visible: V, hidden: H, W: W.data, b: b.data, c: c.data, metadata, visibleType, ...(standardisation ? { standardisation } : {}) };
 }

@@ -1,13 +1,13 @@
 // Sampling from a trained model on the GPU: persistent Gibbs chains (from
 // noise or from data), clamped/conditional sampling (inpainting), and the
 // deterministic maps transform (P(h|v)) and reconstruct.
-import { BufferOwner, packUniform, readFloat32 } from '../gpu/buffers';
+import { BufferOwner, checkHostFactors, checkStorageFactors, packUniform, readFloat32, type SizeFactor } from '../gpu/buffers';
 import { elementGrid, getKernel, KERNELS, tileCols, tileRows, type Kernel } from '../gpu/kernels';
 import { chooseTiles, type TileChoice } from '../gpu/tune';
 import { normal01, uniform01 } from '../cpu/philox';
 import { raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
-import { checkFiniteArray, checkSize } from './validate';
+import { checkFiniteArray, checkSeed, checkSize, showValue } from './validate';
 
 const NOISE_PHASE = 0x401e;
 /** Sampler RNG streams differ from training's for the same model seed. */
@@ -111,9 +111,10 @@ export class GibbsChains {
 
   static async create(model: RBM, o: ChainOptions): Promise<GibbsChains> {
     model.owner.assertLive();
-    checkSize('chains', o.chains);
+    checkChainOptions(o);
     const V = model.visible;
     const n = o.chains;
+    checkChainSizes(model, [{ value: n, option: 'chains' }], 'Gibbs chains');
     const seed = (o.seed ?? (model.seed ^ SAMPLER_SEED_SALT)) >>> 0;
     let init: Float32Array;
     if (o.init === undefined || o.init === 'noise') {
@@ -187,6 +188,7 @@ export async function runKeeping(
   checkSize('steps', steps);
   checkSize('keepEvery', keepEvery);
   checkSize('stepsPerSubmit', stepsPerSubmit);
+  checkKeepingSizes(c.model, c.chains, steps, keepEvery);
   const device = c.model.device;
   const bytes = c.chains * c.model.visible * 4;
   const kept = Math.floor(steps / keepEvery);
@@ -218,6 +220,47 @@ export async function runKeeping(
   }
 }
 
+/**
+ * Checks what a set of chains allocates, before any of it is: `rows` (the
+ * factors of the row count, e.g. chains × replicas) × V visible and × H hidden
+ * values per GPU buffer, and the rows × V start states on the host.
+ */
+export function checkChainSizes(model: RBM, rows: SizeFactor[], label: string): void {
+  const V: SizeFactor = { value: model.visible, what: 'visible units' };
+  const H: SizeFactor = { value: model.hidden, what: 'hidden units' };
+  checkStorageFactors(model.device, `${label}: visible states`, [...rows, V]);
+  checkStorageFactors(model.device, `${label}: hidden states`, [...rows, H]);
+  checkHostFactors(`${label}: start states`, [...rows, V]);
+}
+
+/**
+ * Checks what runKeeping allocates before anything is: kept × chains × V values
+ * in each of two GPU buffers and two host arrays (samples and probabilities).
+ */
+export function checkKeepingSizes(model: RBM, chains: number, steps: number, keepEvery: number): void {
+  const kept = Math.max(1, Math.floor(steps / keepEvery));
+  const factors: SizeFactor[] = [
+    ...(kept > 1 ? [{ value: kept, what: 'kept steps', option: 'keepEvery', raise: true }] : []),
+    { value: chains, option: 'chains' },
+    { value: model.visible, what: 'visible units' },
+  ];
+  checkStorageFactors(model.device, 'kept samples', factors);
+  checkHostFactors('kept samples and probabilities', [{ value: 2, what: 'arrays' }, ...factors]);
+}
+
+/** ChainOptions' types up front (option validation): sizes and contents are checked where they are used. */
+function checkChainOptions(o: ChainOptions): void {
+  if (o === null || typeof o !== 'object') throw new RangeError(`sampling options must be an object, got ${showValue(o)}`);
+  checkSize('chains', o.chains);
+  if (o.init !== undefined && o.init !== 'noise' && !(o.init instanceof Float32Array)) {
+    throw new RangeError(`init must be 'noise' or a Float32Array of [chains, V] states, got ${showValue(o.init)}`);
+  }
+  if (o.clamp !== undefined && (o.clamp === null || typeof o.clamp !== 'object')) {
+    throw new RangeError(`clamp must be { mask, values } (Float32Arrays of [chains, V]), got ${showValue(o.clamp)}`);
+  }
+  if (o.seed !== undefined) checkSeed('seed', o.seed);
+}
+
 function checkStates(name: string, a: Float32Array, n: number, V: number): Float32Array {
   if (!(a instanceof Float32Array) || a.length !== n * V) {
     throw new RangeError(`${name} must be a Float32Array of chains × visible = ${n} × ${V} = ${n * V} values, got ${a?.length}`);
@@ -228,6 +271,14 @@ function checkStates(name: string, a: Float32Array, n: number, V: number): Float
 
 /** Runs fresh chains and disposes them: the one-call sampling API. */
 export async function sample(model: RBM, o: SampleOptions): Promise<SampleResult> {
+  model.owner.assertLive();
+  checkChainOptions(o);
+  if (o.stepsPerSubmit !== undefined) checkSize('stepsPerSubmit', o.stepsPerSubmit);
+  // Every size up front: no noise is drawn for chains whose kept samples cannot fit.
+  checkSize('chains', o.chains);
+  checkSize('steps', o.steps);
+  if (o.keepEvery !== undefined) checkSize('keepEvery', o.keepEvery);
+  checkKeepingSizes(model, o.chains, o.steps, o.keepEvery ?? o.steps);
   const chains = await GibbsChains.create(model, o);
   try {
     return await chains.run(o.steps, o.keepEvery ?? o.steps, o.stepsPerSubmit);
@@ -262,7 +313,19 @@ async function meanField(
   checkFiniteArray('data', data);
   const n = data.length / V;
   const device = model.device;
+  const rows: SizeFactor = { value: n, what: 'rows of data' };
+  checkStorageFactors(device, 'mean field: visible values', [rows, { value: V, what: 'visible units' }]);
+  checkStorageFactors(device, 'mean field: hidden values', [rows, { value: H, what: 'hidden units' }]);
+  checkHostFactors('mean field readback', [rows, { value: back ? V + H : H, what: back ? 'visible + hidden units' : 'hidden units' }]);
   const tiles = await chooseTiles(device, { visible: V, hidden: H, batch: n });
+  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+  const groups = Math.ceil(n / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
+  if (groups > maxGroups) {
+    throw new RangeError(
+      `${n} rows need ${groups} workgroups; this device allows ${maxGroups} per dimension: pass the data in blocks of at most ` +
+        `${maxGroups * Math.min(tileRows(tiles.hidden), tileRows(tiles.visible))} rows`,
+    );
+  }
   const [hidden, visible] = await Promise.all([
     getKernel(device, KERNELS.hidden(tiles.hidden)),
     getKernel(device, KERNELS.visible(tiles.visible)),

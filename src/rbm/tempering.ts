@@ -23,7 +23,8 @@ import { PT_KERNELS, PT_PHASE, PT_SWAP_WORKGROUP_SIZE } from '../gpu/pt-kernels'
 import type { TileChoice } from '../gpu/tune';
 import { uniform01 } from '../cpu/philox';
 import type { RBM } from './model';
-import { runKeeping, type SampleResult } from './sampler';
+import { checkChainSizes, checkKeepingSizes, runKeeping, type SampleResult } from './sampler';
+import type { SizeFactor } from '../gpu/buffers';
 import { resolveTiles } from './trainer';
 import { checkBinary, checkSize } from './validate';
 
@@ -248,7 +249,24 @@ export class TemperedChains {
     const M = betas.length;
     const V = model.visible;
     const n = o.chains;
+    // Every size before any allocation or random number: M·n rows of V and H values.
+    checkChainSizes(model, replicaRows(o, M), 'parallel tempering');
     const seed = (o.seed ?? (model.seed ^ PT_SEED_SALT)) >>> 0;
+    // Both passes are GEMMs over all M·n rows.
+    const tiles = await resolveTiles(model.device, o.tile ?? 'auto', { visible: V, hidden: model.hidden, batch: M * n });
+    const maxGroups = model.device.limits.maxComputeWorkgroupsPerDimension;
+    const yRows = Math.ceil((M * n) / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
+    if (yRows > maxGroups) {
+      throw new RangeError(
+        `${M} replicas × ${n} chains need ${yRows} workgroups; this device allows ${maxGroups} per dimension; lower chains or replicas`,
+      );
+    }
+    const [hidden, visible, swap, advance] = await Promise.all([
+      getKernel(model.device, PT_KERNELS.hidden(tiles.hidden)),
+      getKernel(model.device, PT_KERNELS.visible(tiles.visible)),
+      getKernel(model.device, PT_KERNELS.swap()),
+      getKernel(model.device, KERNELS.advance()),
+    ]);
     let init: Float32Array;
     if (o.init === undefined || o.init === 'noise') {
       init = new Float32Array(M * n * V);
@@ -256,14 +274,6 @@ export class TemperedChains {
     } else {
       init = expandStates('init', o.init, M, n, V);
     }
-    // Both passes are GEMMs over all M·n rows.
-    const tiles = await resolveTiles(model.device, o.tile ?? 'auto', { visible: V, hidden: model.hidden, batch: M * n });
-    const [hidden, visible, swap, advance] = await Promise.all([
-      getKernel(model.device, PT_KERNELS.hidden(tiles.hidden)),
-      getKernel(model.device, PT_KERNELS.visible(tiles.visible)),
-      getKernel(model.device, PT_KERNELS.swap()),
-      getKernel(model.device, KERNELS.advance()),
-    ]);
     return new TemperedChains(model, n, betas, swapEvery, seed, init, { hidden, visible, swap, advance }, {
       hidden: tileRows(tiles.hidden),
       visible: tileRows(tiles.visible),
@@ -360,6 +370,14 @@ export class TemperedChains {
   }
 }
 
+/** The factors of the M·n stacked rows, each named by the option that sets it. */
+function replicaRows(o: TemperingOptions, M: number): SizeFactor[] {
+  return [
+    { value: o.chains, option: 'chains' },
+    { value: M, option: o.betas !== undefined ? 'betas' : 'replicas' },
+  ];
+}
+
 /** [n, V] broadcast to every replica, or [M·n, V] as is; binary either way. */
 function expandStates(name: string, a: Float32Array, M: number, n: number, V: number): Float32Array {
   if (!(a instanceof Float32Array) || (a.length !== n * V && a.length !== M * n * V)) {
@@ -380,8 +398,13 @@ function expandStates(name: string, a: Float32Array, M: number, n: number, V: nu
  * `steps` sweeps with swap rounds, the β = 1 replica's states kept.
  */
 export async function parallelTempering(model: RBM, o: TemperingSampleOptions): Promise<TemperingResult> {
+  model.owner.assertLive();
+  checkSize('chains', o.chains);
   checkSize('steps', o.steps);
   if (o.keepEvery !== undefined) checkSize('keepEvery', o.keepEvery);
+  // Every size up front, before the chains draw their noise.
+  checkChainSizes(model, replicaRows(o, resolveBetas(o).length), 'parallel tempering');
+  checkKeepingSizes(model, o.chains, o.steps, o.keepEvery ?? o.steps);
   const chains = await TemperedChains.create(model, o);
   try {
     return await chains.run(o.steps, o.keepEvery ?? o.steps, o.stepsPerSubmit);

@@ -75,7 +75,8 @@ describe('fuzzing the readers', () => {
     }
     expect(seen.ok).toBeGreaterThan(100);
     expect(seen.error).toBeGreaterThan(1000);
-    expect(performance.now() - t0).toBeLessThan(20_000);
+    // Reported, not asserted: on a shared machine the time measures the machine, not the decoder.
+    console.log(`safetensors fuzz: 4000 mutations in ${(performance.now() - t0).toFixed(0)} ms`);
   });
 
   it('IDX: 4000 plain mutations only ever throw IdxFormatError', () => {
