@@ -2,6 +2,7 @@
 // (overfitting) and the pseudo-log-likelihood, both from the GPU free-energy kernel.
 import { uniform01 } from '../cpu/philox';
 import { softplus } from '../cpu/exact';
+import { checkHostFactors } from '../gpu/buffers';
 import type { RBM } from './model';
 import { checkBinary } from './validate';
 
@@ -71,6 +72,9 @@ export async function pseudoLogLikelihood(
     throw new RangeError(`pseudoLogLikelihood: seed must be an integer in [0, 2^32), got ${seed}`);
   }
   const rows = data.length / V;
+  // Before any work: the flipped copies a call builds on the host (one row's V copies at least).
+  if (options.allUnits) checkHostFactors('pseudo-likelihood flipped rows', [{ value: V, what: 'flipped copies' }, { value: V, what: 'visible units' }]);
+  else checkHostFactors('pseudo-likelihood flipped rows', [{ value: rows, what: 'rows' }, { value: V, what: 'visible units' }]);
   const F = await model.freeEnergy(data);
   const perRow = new Float64Array(rows);
 
