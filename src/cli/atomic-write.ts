@@ -96,6 +96,10 @@ export function describeWriteError(e: unknown): string {
       return 'its folder no longer exists';
     case 'EISDIR':
       return 'it is a directory';
+    case 'ENAMETOOLONG':
+      return 'the file name is too long; choose a shorter one';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a folder';
     default:
       return messageOf(e).replace(/\.$/, '');
   }

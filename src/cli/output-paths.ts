@@ -1,11 +1,10 @@
 // Output paths are checked before any data is read or any GPU work starts, so
 // a typo, a read-only folder or an output that would overwrite an input fails
 // in a second with exit 2, not after an hour of training.
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, realpath, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { describeWriteError } from './atomic-write';
+import { describeWriteError, tempPathFor } from './atomic-write';
 import { UsageError } from './errors';
 
 export interface OutputPath {
@@ -49,8 +48,8 @@ export async function checkOutputPaths(outputs: OutputPath[], inputs: InputPath[
   for (const o of outputs) {
     if (o.path.trim() === '') throw new UsageError(`${o.flag} needs a file name`);
     const st = await stat(o.path).catch(() => undefined);
-    if (st?.isDirectory()) {
-      throw new UsageError(`${o.flag} ${o.path} is a directory; pass a file name such as ${join(o.path, `out${o.extension}`)}`);
+    if (st?.isDirectory() || /[\\/]$/.test(o.path)) {
+      throw new UsageError(`${o.flag} ${o.path} names a directory; pass a file name such as ${join(o.path, `out${o.extension}`)}`);
     }
     if (st && !st.isFile()) {
       throw new UsageError(`${o.flag} ${o.path} is not a regular file (a device, pipe or socket); pass a file name such as out${o.extension}`);
@@ -59,7 +58,9 @@ export async function checkOutputPaths(outputs: OutputPath[], inputs: InputPath[
     try {
       await mkdir(dir, { recursive: true });
     } catch (e) {
-      throw new UsageError(`${o.flag} ${o.path}: cannot create its folder ${dir} (${describeWriteError(e)})`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : describeWriteError(e);
+      throw new UsageError(`${o.flag} ${o.path}: cannot create its folder ${dir} (${why})`);
     }
     await probeWritable(dir, o);
     const id = await identityOf(o.path, st);
@@ -73,9 +74,13 @@ export async function checkOutputPaths(outputs: OutputPath[], inputs: InputPath[
   }
 }
 
-/** Creates and removes a file in `dir`: the only check that also catches read-only mounts and ACLs. */
+/**
+ * Creates and removes the very temp file a save will use (same folder, same
+ * name length): the only check that also catches read-only mounts, ACLs and
+ * names that are too long once the temp suffix is added.
+ */
 async function probeWritable(dir: string, o: OutputPath): Promise<void> {
-  const probe = join(dir, `.webgpu-rbm-probe.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const probe = tempPathFor(o.path);
   try {
     const handle = await open(probe, 'wx');
     await handle.close();
