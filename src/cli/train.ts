@@ -6,6 +6,8 @@ import { columnMeans } from '../rbm/init';
 import type { EpochStats, FitOptions, FitResult } from '../rbm/fit';
 import { fitPT } from '../rbm/pt-train';
 import { DivergenceError } from '../rbm/divergence';
+import { DeviceLostError } from '../gpu/lost';
+import { rbmToSafetensors } from '../rbm/safetensors';
 import type { PTEpochStats, PTFitOptions, PTFitResult } from '../rbm/pt-train';
 import { DEFAULT_REPLICAS } from '../rbm/tempering';
 import { standardize, unstandardize } from '../data/standardize';
@@ -357,6 +359,11 @@ export async function runTrain(args: string[]): Promise<number> {
       `--batch ${s.batch} is larger than the ${train.count} training images; lower --batch${s.limit !== undefined ? ' or raise --limit' : ''}`,
     );
   }
+  // The GPU keys its random numbers by a u32 update counter: a run may not wrap it.
+  const maxEpochs = Math.floor(0xffffffff / Math.floor(train.count / s.batch));
+  if (s.epochs > maxEpochs) {
+    throw new UsageError(`--epochs ${s.epochs} × ${Math.floor(train.count / s.batch)} updates per epoch would wrap the GPU's random-number counter; use at most --epochs ${maxEpochs}`);
+  }
   const gaussian = s.visible === 'gaussian';
   // Gaussian units see standardised pixels (the training set's per-pixel mean and std, applied to the test set too).
   const standardisation = gaussian ? standardize(train.pixels, V) : undefined;
@@ -413,9 +420,11 @@ export async function runTrain(args: string[]): Promise<number> {
       return `${text} (${how})`;
     };
 
+    const epochRecon: number[] = [];
     const onEpoch = async (e: EpochStats | PTEpochStats): Promise<void> => {
       bar?.stop();
       bar = undefined;
+      epochRecon.push(e.reconError);
       let gapText = '';
       if (trainBinary && testBinary) {
         const gap = await freeEnergyGap(trained, trainBinary, testBinary);
@@ -428,6 +437,8 @@ export async function runTrain(args: string[]): Promise<number> {
         swapText = `  swaps ${fmt(mean(e.swapAcceptance), 3)} (${fmt(Math.min(...e.swapAcceptance), 2)}–${fmt(Math.max(...e.swapAcceptance), 2)})`;
       }
       const n = e.epoch + 1;
+      // WEBGPU_RBM_FAULT=lose-device: the tests' stand-in for a GPU reset after the first epoch.
+      if (process.env.WEBGPU_RBM_FAULT === 'lose-device' && n === 1) gpu.device.destroy();
       const due = s.evalEvery !== undefined && (n % s.evalEvery === 0 || n === s.epochs) && !guard.signal.aborted;
       const llText = due ? await evaluate(n) : '';
       out.line(
@@ -463,6 +474,18 @@ export async function runTrain(args: string[]): Promise<number> {
       }
     } catch (e) {
       if (e instanceof DivergenceError) throw divergedError(e, s);
+      if (e instanceof DeviceLostError && e.snapshot && e.snapshot.epoch >= 0) {
+        // The GPU is gone, the last completed epoch is not: save it as a stopped run would.
+        const done = e.snapshot.epoch + 1;
+        const run: RunRecord = {
+          reconError: epochRecon.slice(0, done), gaps: gaps.slice(0, done), cancelled: true, epochsDone: done,
+          evals: evals.filter((x) => x.epoch <= done), standardisation,
+        };
+        const metadata = { ...modelMetadata(s, shape, V, run, data.source), device_lost: 'true' };
+        const bytes = rbmToSafetensors({ visible: V, hidden: s.hidden, ...e.snapshot, metadata, visibleType: s.visible });
+        await writeFileAtomic(s.out, bytes, `--out ${s.out}`);
+        throw new CliError(`${e.message.replace(/\. Its buffers are gone.*$/, '')}; saved the model after epoch ${done} to ${s.out}; continue from it with a new run`);
+      }
       throw e;
     }
     bar?.stop();

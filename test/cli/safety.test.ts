@@ -149,6 +149,15 @@ describe('atomic saves', () => {
   });
 });
 
+describe('sizes checked before any work', () => {
+  it('--epochs that would wrap the RNG counter: exit 2 naming --epochs and its largest value', async () => {
+    const r = await runCli(['train', '--data', tiny, '--batch', '10', '--epochs', '2147483647', '--out', join(dir, 'wrap.safetensors')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(cliMessages(r)).toEqual([expect.stringMatching(/--epochs 2147483647 × 10 updates per epoch would wrap .* at most --epochs 429496729$/)]);
+    expect(r.stdout).not.toMatch(/training/);
+  });
+});
+
 describe('divergence', () => {
   it('a diverging run stops with exit 1, names the fix, and leaves the previous model at --out', async () => {
     const out = await copyOfPrevious('diverged.safetensors');
@@ -157,6 +166,18 @@ describe('divergence', () => {
     expect(cliMessages(r)).toHaveLength(1);
     expect(cliMessages(r)[0]).toMatch(/training diverged in epoch \d+ .*NaN or infinite; lower --lr \(it was 100; try --lr 10\)\. .* was not written/);
     expect(await readFile(out)).toEqual(previousBytes);
+    expect(await tempLeftovers(dir)).toEqual([]);
+  });
+});
+
+describe('a lost device', () => {
+  it('saves the last completed epoch to --out, says so, exits 1', async () => {
+    const out = await copyOfPrevious('lost.safetensors');
+    const r = await runCli(['train', '--data', tiny, '--hidden', '8', '--epochs', '50', '--out', out], 600_000, { WEBGPU_RBM_FAULT: 'lose-device' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(cliMessages(r)).toEqual([expect.stringMatching(/the GPU device was lost \(.*\); saved the model after epoch 1 to .*lost\.safetensors/)]);
+    const file = rbmFromSafetensors(new Uint8Array(await readFile(out)));
+    expect(file.metadata).toMatchObject({ epochs: '1', cancelled: 'true', device_lost: 'true' });
     expect(await tempLeftovers(dir)).toEqual([]);
   });
 });
