@@ -490,6 +490,11 @@ export async function runTrain(args: string[]): Promise<number> {
     }
     bar?.stop();
     if (result.cancelled) out.line(`stopped after ${result.epochs.length} complete epoch(s) and ${result.updates} updates`);
+    if (result.updates === 0) {
+      // Nothing was learned: an untrained model must not replace a file the user already has.
+      out.line(`nothing written: no update had finished (${s.out} is unchanged)`);
+      return guard.exitCode ?? 130;
+    }
     const swapAcceptance = 'swapAcceptance' in result ? result.swapAcceptance : undefined;
     if (swapAcceptance) {
       out.line(`swap acceptance per pair (β ${(result as PTFitResult).betas.map((b) => fmt(b, 3)).join(', ')}): ${swapAcceptance.map((a) => fmt(a, 3)).join(' ')}`);

@@ -201,6 +201,25 @@ describe('signals stop after the current update and save', () => {
     expect(await tempLeftovers(dir)).toEqual([]);
   });
 
+  it('a signal before the first update finishes never replaces the previous model with an untrained one', async () => {
+    const out = await copyOfPrevious('early.safetensors');
+    const run = startCli(endless(out));
+    // The "training …" line comes as the GPU opens, before tile tuning and the first update.
+    await run.waitFor(/^training /m);
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(143);
+    const bytes = await readFile(out);
+    if (/nothing written: no update had finished/.test(r.stdout)) {
+      expect(bytes).toEqual(previousBytes);
+    } else {
+      // On a GPU fast enough to finish an update first, what is written holds that update.
+      expect(r.stdout).toMatch(/stopped after \d+ complete epoch\(s\) and [1-9]\d* updates/);
+      expect(() => rbmFromSafetensors(new Uint8Array(bytes))).not.toThrow();
+    }
+    expect(await tempLeftovers(dir)).toEqual([]);
+  });
+
   it('a second signal quits at once; the file at --out is the previous one or a whole new one', async () => {
     const out = await copyOfPrevious('twice.safetensors');
     const run = startCli(endless(out));
