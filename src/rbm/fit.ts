@@ -130,7 +130,14 @@ export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
   checkScheduleOption('learningRate', o.learningRate ?? 0.05, o.epochs);
   checkScheduleOption('momentum', o.momentum ?? 'hinton', o.epochs);
   if (o.weightDecay !== undefined) checkFiniteNumber('weightDecay', o.weightDecay, 0);
-  if (o.sparsityTarget !== undefined) checkBelow('sparsityTarget', o.sparsityTarget, 0, 1);
+  if (o.sparsityTarget !== undefined) {
+    checkBelow('sparsityTarget', o.sparsityTarget, 0, 1);
+    // The CLI refuses the same: a target of 0 drives every unit off, and a target alone does nothing.
+    if (o.sparsityTarget === 0) throw new RangeError('sparsityTarget must be above 0 (a target of 0 switches every hidden unit off)');
+    if (o.sparsityCost === undefined) {
+      throw new RangeError('sparsityTarget has no effect without sparsityCost; add e.g. sparsityCost: 0.01');
+    }
+  }
   if (o.sparsityCost !== undefined) checkFiniteNumber('sparsityCost', o.sparsityCost, 0);
   if (o.sparsityDecay !== undefined) checkBelow('sparsityDecay', o.sparsityDecay, 0, 1);
   if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);

@@ -78,6 +78,8 @@ const fitCases: FitCase[] = [
   ["seed: 'x'", bad({ seed: 'x' }), /seed must be an integer .*, got 'x'/],
   ['weightDecay: -1', bad({ weightDecay: -1 }), /weightDecay must be a finite number ≥ 0, got -1/],
   ['sparsityTarget: 1', bad({ sparsityTarget: 1 }), /sparsityTarget must be a finite number in \[0, 1\), got 1/],
+  ['sparsityTarget: 0', bad({ sparsityTarget: 0, sparsityCost: 0.1 }), /sparsityTarget must be above 0/],
+  ['sparsityTarget without sparsityCost', bad({ sparsityTarget: 0.1 }), /sparsityTarget has no effect without sparsityCost/],
   ['sparsityCost: NaN', bad({ sparsityCost: Number.NaN }), /sparsityCost must be a finite number ≥ 0, got NaN/],
   ['sparsityDecay: 1.5', bad({ sparsityDecay: 1.5 }), /sparsityDecay must be a finite number in \[0, 1\), got 1.5/],
   ["onEpoch: 'x'", bad({ onEpoch: 'x' }), /onEpoch must be a function, got 'x'/],
