@@ -18,7 +18,8 @@ export default defineConfig({
       formats: ['es'],
     },
     rolldownOptions: {
-      external: ['webgpu'],
+      // Node built-ins stay imports of the Node entry (src/node.ts: Dawn, bundled assets read from disk).
+      external: ['webgpu', /^node:/],
     },
   },
 });

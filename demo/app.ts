@@ -2,9 +2,7 @@
 // play-with-the-model panels. All GPU work of the views runs in ViewLoops, so
 // a model swap can pause them, and nothing waits on the GPU synchronously.
 import GUI, { type Controller } from 'lil-gui';
-import type { RBM, RBMParamsF32 } from '../src/index';
-import type { GibbsChains } from '../src/rbm/sampler';
-import { parallelTempering } from '../src/rbm/tempering';
+import { parallelTempering, type GibbsChains, type RBM, type RBMParamsF32 } from '../src/index';
 import { LiveChart } from './charts';
 import { limitTrain, loadBundled, loadIdxFile, rows, threshold, type DemoData } from './data';
 import { lostProblem, type GpuProblem } from './gpu';

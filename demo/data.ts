@@ -1,9 +1,9 @@
 // The data sets the page trains on: the bundled MNIST digits, or an IDX
 // images file (plain or .gz) dropped on the page. Each is split once into a
 // training set and a held-out test set.
-import { loadBundledMnist, MNIST_IMAGES_ASSET, MNIST_LABELS_ASSET } from '../src/data/mnist';
-import { IdxFormatError, idxImagesToDataset, readIdx, type ImageDataset } from '../src/data/idx';
-import { gatherRows, splitDataset } from '../src/data/split';
+import {
+  gatherRows, IdxFormatError, idxImagesToDataset, loadBundledMnist, MNIST_IMAGES_ASSET, MNIST_LABELS_ASSET, readIdx, splitDataset, type ImageDataset,
+} from '../src/index';
 import imagesUrl from '../assets/mnist-digits-images-idx3-ubyte.gz?url';
 import labelsUrl from '../assets/mnist-digits-labels-idx1-ubyte.gz?url';
 

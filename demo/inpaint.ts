@@ -1,7 +1,6 @@
 // Inpainting: hide part of a test digit and let the model fill it in by Gibbs
 // sampling with the visible part clamped, a few sweeps per frame.
-import type { RBM } from '../src/index';
-import type { GibbsChains } from '../src/rbm/sampler';
+import type { GibbsChains, RBM } from '../src/index';
 import { drawImages, drawTiles, INK_LUT, MODEL_INK_LUT, solidLut, type RGB } from './render';
 
 export const OCCLUSIONS = ['bottom half', 'top half', 'left half', 'right half', 'centre square', 'custom rectangle'] as const;

@@ -3,10 +3,8 @@
 // so the page keeps repainting. Changes to k, CD/PCD, learning rate, momentum,
 // weight decay or batch size restart the run on the same model (its weights and
 // momentum buffers are kept); a change of hidden units builds a new model.
-import { RBM, type RBMParamsF32 } from '../src/index';
-import type { EpochStats, TrainingProgress, TrainingRun } from '../src/rbm/fit';
-import { trainPT, type PTEpochStats } from '../src/rbm/pt-train';
-import { applyStandardize, standardize, unstandardize } from '../src/data/standardize';
+import { applyStandardize, RBM, standardize, trainPT, unstandardize } from '../src/index';
+import type { EpochStats, PTEpochStats, RBMParamsF32, TrainingProgress, TrainingRun } from '../src/index';
 import { marginals, type DemoData } from './data';
 
 export type VisibleKind = 'bernoulli' | 'gaussian';
@@ -296,7 +294,7 @@ export class Session {
   }
 
   private async loadNow(bytes: Uint8Array): Promise<Record<string, string>> {
-    const { model, metadata } = RBM.fromSafetensors(this.device, bytes);
+    const { model, metadata, standardisation } = RBM.fromSafetensors(this.device, bytes);
     if (model.visibleType !== 'bernoulli' && model.visibleType !== 'gaussian') {
       model.dispose();
       throw new RangeError(`this page shows binary or Gaussian RBMs; the file holds a model with ${String(model.visibleType)} visible units.`);
@@ -311,8 +309,9 @@ export class Session {
           return undefined;
         }
       };
-      const mean = parse('mean');
-      const std = parse('std');
+      // The library's schema (standardize_mean / standardize_std, as the CLI writes them), else this page's own "mean" / "std".
+      const mean = standardisation?.mean ?? parse('mean');
+      const std = standardisation?.std ?? parse('std');
       if (!mean || !std || std.some((x) => x <= 0)) {
         model.dispose();
         throw new RangeError(

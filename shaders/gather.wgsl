@@ -25,6 +25,7 @@ struct Dims {
 const MODE_NONE: u32 = 0u;
 const MODE_THRESHOLD: u32 = 1u;
 const MODE_STOCHASTIC: u32 = 2u;
+// The stream id of src/host/rng-streams.ts BINARIZE_PHASE (test/host/rng-streams.test.ts checks they agree).
 const BINARIZE_PHASE: u32 = 0x5EEDu;
 const WORKGROUP_SIZE: u32 = 256u;
 

@@ -1,11 +1,11 @@
 // The public API of webgpu-rbm. Everything else is internal.
 export { acquireDevice, WebGPUUnavailableError } from './gpu/device';
 export type { AcquiredDevice, DeviceRequest } from './gpu/device';
-export { DeviceLimitError, DisposedError, HostMemoryError, hostMemoryBudget, setHostMemoryBudget } from './gpu/buffers';
+export { DeviceLimitError, DisposedError, HostMemoryError, hostMemoryBudget, setHostMemoryBudget, describeSizeLimit, formatBytes } from './gpu/buffers';
 export type { SizeFactor, SizeLimit } from './gpu/buffers';
 export type { TileShape } from './gpu/kernels';
 export { RBM } from './rbm/model';
-export type { RBMOptions, RBMParamsF32 } from './rbm/model';
+export type { RBMOptions, RBMParamsF32, LoadedModel, ModelFileOptions } from './rbm/model';
 export { CDTrainer } from './rbm/trainer';
 export type { TrainerOptions, Hyperparameters } from './rbm/trainer';
 export { GpuDataset } from './rbm/dataset';
@@ -13,24 +13,33 @@ export type { BinarizeMode } from './rbm/dataset';
 export type { FitOptions, FitResult, TrainingRun, TrainingProgress, EpochStats, Schedule } from './rbm/fit';
 export { GibbsChains } from './rbm/sampler';
 export type { ChainOptions, SampleOptions, SampleResult } from './rbm/sampler';
-export { SafetensorsFormatError, rbmToSafetensors, rbmFromSafetensors } from './rbm/safetensors';
-export { IdxFormatError, readIdx, parseIdx, idxImagesToDataset } from './data/idx';
+export { SafetensorsFormatError, SAFETENSORS_MAX_HEADER, safetensorsDeclaredSize, safetensorsShapes } from './rbm/safetensors';
+export {
+  rbmToSafetensors, rbmFromSafetensors, MODEL_FILE_FORMAT, MODEL_KEYS,
+  readModelStandardisation, standardisationMetadata, readImageShape, imageShapeMetadata,
+} from './rbm/model-file';
+export type { VisibleType, ModelStandardisation, ImageShape, RbmFile, RbmParameters } from './rbm/model-file';
+export { IdxFormatError, readIdx, parseIdx, idxImagesToDataset, idxDeclaredSize, isGzip, IDX_MAX_BYTES } from './data/idx';
+export type { ImageDataset, IdxData, IdxReadOptions } from './data/idx';
 export { loadBundledMnist, MNIST_IMAGES_ASSET, MNIST_LABELS_ASSET } from './data/mnist';
+export type { LabeledImages } from './data/mnist';
 export { binarizeThreshold, binarizeStochastic } from './data/binarize';
 export { splitDataset, shuffledPermutation, gatherRows } from './data/split';
 export { tileGrid } from './data/tiles';
+export type { GrayImage, TileGridOptions } from './data/tiles';
 export { columnMeans } from './rbm/init';
-export { exactLogZ, averageLogLikelihood, MAX_EXACT_LOGZ_UNITS } from './rbm/logz';
+export { exactLogZ, averageLogLikelihood, enumeratedLayer, MAX_EXACT_LOGZ_UNITS } from './rbm/logz';
 export { ais, reverseAis } from './rbm/ais';
 export type { AISOptions, AISResult } from './rbm/ais';
-export { freeEnergyGap, pseudoLogLikelihood } from './rbm/monitors';
+export { freeEnergyGap, meanFreeEnergy, pseudoLogLikelihood } from './rbm/monitors';
+export type { PseudoLikelihood, PseudoLikelihoodOptions } from './rbm/monitors';
 export { DeviceLostError } from './gpu/lost';
 export { standardize, applyStandardize, unstandardize } from './data/standardize';
 export type { TileChoice } from './gpu/tune';
-export { parallelTempering, TemperedChains, linearBetas } from './rbm/tempering';
+export { parallelTempering, TemperedChains, linearBetas, DEFAULT_REPLICAS } from './rbm/tempering';
 export type { TemperingOptions, TemperingResult } from './rbm/tempering';
 export { trainPT, fitPT } from './rbm/pt-train';
-export type { PTFitOptions, PTFitResult, PTTrainingRun } from './rbm/pt-train';
+export type { PTFitOptions, PTFitResult, PTTrainingRun, PTEpochStats } from './rbm/pt-train';
 export { DivergenceError } from './rbm/divergence';
 export type { ParamSnapshot, NonFiniteCounts, DivergenceInfo } from './rbm/divergence';
 export { ModelBusyError } from './rbm/model';

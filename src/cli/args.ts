@@ -2,7 +2,7 @@
 // each flag into a checked value or a UsageError naming the flag and the fix.
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { DeviceLimitError, describeSizeLimit, HostMemoryError } from '../gpu/buffers';
+import { DeviceLimitError, describeSizeLimit, HostMemoryError } from '../index';
 import { CliError, messageOf, UsageError } from './errors';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;

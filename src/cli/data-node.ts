@@ -1,11 +1,9 @@
 // The CLI's data: the bundled MNIST digits ("mnist") or any IDX images file,
 // as [0,1] pixel rows with their image shape. Every failure becomes a one-line
 // CliError naming the file, what is wrong with it, and what to pass instead.
-import { IDX_MAX_BYTES, idxDeclaredSize, IdxFormatError, idxImagesToDataset, isGzip, readIdx } from '../data/idx';
-import type { ImageDataset } from '../data/idx';
-import { gatherRows, splitDataset } from '../data/split';
-import type { LabeledImages } from '../data/mnist';
-import { loadBundledMnistNode } from './assets-node';
+import { gatherRows, IDX_MAX_BYTES, idxDeclaredSize, IdxFormatError, idxImagesToDataset, isGzip, readIdx, splitDataset } from '../index';
+import type { ImageDataset, LabeledImages } from '../index';
+import { loadBundledMnistNode } from '../node';
 import { CliError, messageOf } from './errors';
 import { readInput, useCliHostBudget } from './read-input';
 

@@ -11,14 +11,14 @@ import {
   readStandardisation, standardiseWith,
 } from './loglik';
 import type { LogZEstimate } from './loglik';
-import { pseudoLogLikelihood } from '../rbm/monitors';
+import { freeEnergyGap, meanFreeEnergy, pseudoLogLikelihood } from '../index';
 import { loadModel, readModelFile } from './files';
 import { openDevice } from './gpu-node';
 import { SignalGuard } from './signals';
-import { freeEnergyGap, meanFreeEnergy, reconstructionError, thresholded } from './metrics';
+import { reconstructionError, thresholded } from './metrics';
 import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
-import type { RBM } from '../rbm/model';
+import type { RBM } from '../index';
 
 /**
  * What every step gets: the model and the data, binarized by threshold (> 0.5)
@@ -273,7 +273,7 @@ export async function runEval(args: string[]): Promise<number> {
   // Evaluation writes nothing: a signal quits at once.
   const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
   try {
-    const { model, metadata } = loadModel(gpu.device, modelPath, modelBytes);
+    const { model, metadata, standardisation: stored } = loadModel(gpu.device, modelPath, modelBytes);
     try {
       // Same split as training unless told otherwise: the model's seed.
       const fileSeed = Number(metadata.seed);
@@ -300,7 +300,7 @@ export async function runEval(args: string[]): Promise<number> {
       // A Gaussian model sees its data standardised as in training; a binary one thresholded.
       const prepare =
         model.visibleType === 'gaussian'
-          ? ((std) => (p: Float32Array) => standardiseWith(p, std))(readStandardisation(metadata, model.visible, modelPath))
+          ? ((std) => (p: Float32Array) => standardiseWith(p, std))(stored ?? readStandardisation(metadata, model.visible, modelPath))
           : thresholded;
       const ctx: EvalContext = {
         model,

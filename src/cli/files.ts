@@ -2,9 +2,8 @@
 // a second instead of after an hour of training.
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { RBM } from '../rbm/model';
-import { SAFETENSORS_MAX_HEADER, SafetensorsFormatError, safetensorsDeclaredSize, safetensorsShapes } from '../rbm/safetensors';
-import { checkStorageFactors, describeSizeLimit, DeviceLimitError } from '../gpu/buffers';
+import { describeSizeLimit, DeviceLimitError, RBM, SAFETENSORS_MAX_HEADER, SafetensorsFormatError, safetensorsDeclaredSize } from '../index';
+import type { LoadedModel } from '../index';
 import { MAX_READ_BYTES, readInput, useCliHostBudget } from './read-input';
 import { CliError, messageOf, UsageError } from './errors';
 
@@ -52,18 +51,12 @@ export async function readModelFile(path: string): Promise<Uint8Array> {
 }
 
 /** Loads a model file's bytes onto `device`, with one-line errors for files that are not RBMs. */
-export function loadModel(device: GPUDevice, path: string, bytes: Uint8Array): { model: RBM; metadata: Record<string, string> } {
+export function loadModel(device: GPUDevice, path: string, bytes: Uint8Array): LoadedModel {
   try {
-    // W's size against this device before anything is decoded (F16/F64 files decode to float32 copies).
-    const W = safetensorsShapes(bytes).W;
-    if (W?.length === 2) checkStorageFactors(device, 'the weights W', [{ value: W[0], what: 'visible units' }, { value: W[1], what: 'hidden units' }]);
-  } catch (e) {
-    if (e instanceof DeviceLimitError) throw new CliError(`model ${path}: ${e.size ? describeSizeLimit(e.size) : messageOf(e)}`);
-    throw e;
-  }
-  try {
+    // The library checks W's size against this device before anything is decoded.
     return RBM.fromSafetensors(device, bytes);
   } catch (e) {
+    if (e instanceof DeviceLimitError) throw new CliError(`model ${path}: ${e.size ? describeSizeLimit(e.size) : messageOf(e)}`);
     if (e instanceof SafetensorsFormatError || e instanceof RangeError) {
       throw new CliError(`model ${path}: ${messageOf(e).replace(/\.$/, '')}`);
     }

@@ -3,9 +3,8 @@
 // node we point the Vulkan loader at Mesa's lavapipe (CPU) when it is
 // installed and the user has not chosen a driver themselves.
 import { existsSync, readdirSync } from 'node:fs';
-import { acquireDevice, WebGPUUnavailableError } from '../gpu/device';
-import type { AcquiredDevice } from '../gpu/device';
-import { nodeGPU } from '../gpu/node';
+import { acquireDevice, nodeGPU, WebGPUUnavailableError } from '../node';
+import type { AcquiredDevice } from '../node';
 import { CliError } from './errors';
 import { writeStderr } from './output';
 

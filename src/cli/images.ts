@@ -1,22 +1,18 @@
 // The PNGs the CLI writes: filters (weight columns as tiles) and Gibbs
 // samples, laid out by src/data/tiles.ts and encoded by ./png.ts.
-import { tileGrid } from '../data/tiles';
-import type { RBM } from '../rbm/model';
+import { readImageShape, tileGrid } from '../index';
+import type { ImageShape, RBM } from '../index';
 import { writePngGrid } from './png';
 
-export interface ImageShape {
-  width: number;
-  height: number;
-}
+export type { ImageShape };
 
 /**
  * The image shape of a model's visible layer: its metadata (written by
  * `train`), else a square when V is one, else a 1-pixel-high strip.
  */
 export function imageShape(metadata: Record<string, string>, visible: number): ImageShape {
-  const width = Number(metadata.width);
-  const height = Number(metadata.height);
-  if (Number.isInteger(width) && Number.isInteger(height) && width > 0 && width * height === visible) return { width, height };
+  const recorded = readImageShape(metadata, visible);
+  if (recorded) return recorded;
   const side = Math.round(Math.sqrt(visible));
   return side * side === visible ? { width: side, height: side } : { width: visible, height: 1 };
 }

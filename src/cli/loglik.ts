@@ -2,11 +2,10 @@
 // `train --eval-every`: exact enumeration of the smaller layer when it is small
 // enough, else annealed importance sampling (Salakhutdinov & Murray 2008), and
 // the standardisation a Gaussian–Bernoulli model's data goes through.
-import { ais, reverseAis } from '../rbm/ais';
-import { enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS } from '../rbm/logz';
-import type { RBM } from '../rbm/model';
-import { applyStandardize } from '../data/standardize';
-import { parseStandardisationKey, SafetensorsFormatError, STD_MEAN_KEY, STD_STD_KEY } from '../rbm/safetensors';
+import {
+  ais, applyStandardize, enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS, MODEL_KEYS, readModelStandardisation, reverseAis, SafetensorsFormatError,
+} from '../index';
+import type { ModelStandardisation, RBM } from '../index';
 import { CliError, messageOf } from './errors';
 import { withFlagNames } from './args';
 
@@ -80,34 +79,31 @@ export function logLikelihood(meanF: number, z: LogZEstimate): { value: number; 
   return { value: -meanF - z.logZ, low: -meanF - z.logZHigh, high: -meanF - z.logZLow };
 }
 
-/** The metadata keys a Gaussian model's standardisation is stored under (JSON arrays); defined with the model format. */
-export { STD_MEAN_KEY, STD_STD_KEY };
-
 export interface Standardisation {
   mean: Float32Array;
   std: Float32Array;
 }
 
 /**
- * A Gaussian model's stored standardisation, or a one-line error naming the
- * key and what is wrong with it: missing, not JSON, not an array, the wrong
- * length, a non-finite value, or a standard deviation ≤ 0.
+ * A Gaussian model's stored standardisation (the library's schema, read by
+ * `RBM.fromSafetensors` too), or a one-line error naming the key and what is
+ * wrong with it: missing, not JSON, not an array, the wrong length, a
+ * non-finite value, or a standard deviation ≤ 0.
  */
-export function readStandardisation(metadata: Record<string, string>, visible: number, path: string): Standardisation {
-  const parse = (key: string): Float32Array => {
+export function readStandardisation(metadata: Record<string, string>, visible: number, path: string): ModelStandardisation {
+  for (const key of [MODEL_KEYS.mean, MODEL_KEYS.std]) {
     if (metadata[key] === undefined) {
       throw new CliError(
         `model ${path}: a Gaussian model needs metadata "${key}" (a JSON array of ${visible} numbers, written by "webgpu-rbm train --visible gaussian")`,
       );
     }
-    try {
-      return parseStandardisationKey(metadata, key, visible);
-    } catch (e) {
-      if (e instanceof SafetensorsFormatError) throw new CliError(`model ${path}: ${messageOf(e).replace(/\.$/, '')}`);
-      throw e;
-    }
-  };
-  return { mean: parse(STD_MEAN_KEY), std: parse(STD_STD_KEY) };
+  }
+  try {
+    return readModelStandardisation(metadata, visible)!;
+  } catch (e) {
+    if (e instanceof SafetensorsFormatError) throw new CliError(`model ${path}: ${messageOf(e).replace(/\.$/, '')}`);
+    throw e;
+  }
 }
 
 export function standardiseWith(pixels: Float32Array, s: Standardisation): Float32Array {

@@ -1,6 +1,6 @@
 // Writes a tile grid (src/data/tiles.ts) as an 8-bit grayscale PNG via fast-png.
 import { encode } from 'fast-png';
-import type { GrayImage } from '../data/tiles';
+import type { GrayImage } from '../index';
 import { writeFileAtomic } from './atomic-write';
 
 /** PNG bytes of a grayscale grid. */

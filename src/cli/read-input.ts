@@ -12,7 +12,7 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { totalmem } from 'node:os';
-import { formatBytes, setHostMemoryBudget } from '../gpu/buffers';
+import { formatBytes, setHostMemoryBudget } from '../index';
 import { CliError, messageOf } from './errors';
 
 /**

@@ -1,9 +1,8 @@
 // `webgpu-rbm sample`: Gibbs chains from noise on a saved model, written as a
 // PNG grid: one row per kept step (--keep-every), or the last states alone.
 import { flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, withFlagNames } from './args';
-import { parallelTempering, DEFAULT_REPLICAS } from '../rbm/tempering';
-import type { TemperingResult } from '../rbm/tempering';
-import type { SampleResult } from '../rbm/sampler';
+import { meanFreeEnergy, parallelTempering, DEFAULT_REPLICAS } from '../index';
+import type { SampleResult, TemperingResult } from '../index';
 import { readStandardisation } from './loglik';
 import { toPixels } from './train';
 import type { OptionSpec } from './args';
@@ -13,7 +12,6 @@ import { checkOutputPaths } from './output-paths';
 import { SignalGuard } from './signals';
 import { openDevice } from './gpu-node';
 import { imageShape, writeTilesPng } from './images';
-import { meanFreeEnergy } from './metrics';
 import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
 
@@ -92,13 +90,14 @@ export async function runSample(args: string[]): Promise<number> {
   // Nothing to keep half-way through sampling: a signal quits at once (the PNG is written atomically).
   const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
   try {
-    const { model, metadata } = loadModel(gpu.device, modelPath, modelBytes);
+    const { model, metadata, standardisation: stored } = loadModel(gpu.device, modelPath, modelBytes);
     try {
       const shape = imageShape(metadata, model.visible);
       const start = performance.now();
       const gaussian = model.visibleType === 'gaussian';
       if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; this model is Gaussian');
-      const standardisation = gaussian ? readStandardisation(metadata, model.visible, modelPath) : undefined;
+      // Restored by the library; a Gaussian file without one gets the CLI's message naming the key.
+      const standardisation = gaussian ? (stored ?? readStandardisation(metadata, model.visible, modelPath)) : undefined;
       out.line(`sampling ${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM${pt ? ` with ${replicas} tempered replicas` : ''} on ${gpu.adapterName}`);
       let r: SampleResult | TemperingResult;
       // Sizes are checked before anything is allocated; their errors name this command's flags.

@@ -1,16 +1,11 @@
 // `webgpu-rbm train`: CD-k / PCD-k on the bundled digits or an IDX file, with a
 // progress bar, a line per epoch (reconstruction error, speed, free-energy
 // gap), the model as safetensors, and optional filter and sample PNGs.
-import { RBM } from '../rbm/model';
-import { columnMeans } from '../rbm/init';
-import type { EpochStats, FitOptions, FitResult } from '../rbm/fit';
-import { fitPT } from '../rbm/pt-train';
-import { DivergenceError } from '../rbm/divergence';
-import { DeviceLostError } from '../gpu/lost';
-import { rbmToSafetensors } from '../rbm/safetensors';
-import type { PTEpochStats, PTFitOptions, PTFitResult } from '../rbm/pt-train';
-import { DEFAULT_REPLICAS } from '../rbm/tempering';
-import { standardize, unstandardize } from '../data/standardize';
+import {
+  columnMeans, DEFAULT_REPLICAS, DeviceLostError, DivergenceError, fitPT, freeEnergyGap, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS,
+  meanFreeEnergy, RBM, rbmToSafetensors, standardisationMetadata, standardize, unstandardize,
+} from '../index';
+import type { EpochStats, FitOptions, FitResult, ImageShape, PTEpochStats, PTFitOptions, PTFitResult } from '../index';
 import {
   choiceOption, flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, stringOption, withFlagNames,
 } from './args';
@@ -23,11 +18,9 @@ import type { InputPath } from './output-paths';
 import { SignalGuard } from './signals';
 import { openDevice } from './gpu-node';
 import { writeFiltersPng, writeTilesPng } from './images';
-import type { ImageShape } from './images';
-import { freeEnergyGap, meanFreeEnergy, thresholded } from './metrics';
+import { thresholded } from './metrics';
 import {
-  aisEstimate, CLI_AIS_BETAS, CLI_AIS_RUNS, enumeratedUnits, exactEstimate, logLikelihood, STD_MEAN_KEY, STD_STD_KEY,
-  standardiseWith, TRAIN_EXACT_UNITS,
+  aisEstimate, CLI_AIS_BETAS, CLI_AIS_RUNS, enumeratedUnits, exactEstimate, logLikelihood, standardiseWith, TRAIN_EXACT_UNITS,
 } from './loglik';
 import type { LogZEstimate } from './loglik';
 import { fmt, formatCount, Reporter } from './output';
@@ -266,13 +259,13 @@ interface EvalRecord {
 
 function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunRecord, source: string): Record<string, string> {
   const meta: Record<string, string> = {
-    format: 'webgpu-rbm',
+    // The library's schema (src/rbm/model-file.ts) first, in this order; then this command's training record.
+    [MODEL_KEYS.format]: MODEL_FILE_FORMAT,
     // "visible" is the unit type in this project's model format, so the sizes get their own keys.
-    visible: s.visible,
-    visible_units: String(V),
-    hidden_units: String(s.hidden),
-    width: String(shape.width),
-    height: String(shape.height),
+    [MODEL_KEYS.visible]: s.visible,
+    [MODEL_KEYS.visibleUnits]: String(V),
+    [MODEL_KEYS.hiddenUnits]: String(s.hidden),
+    ...imageShapeMetadata(shape),
     epochs: String(run.epochsDone),
     batch: String(s.batch),
     k: s.pt ? '1' : String(s.k),
@@ -281,7 +274,7 @@ function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunR
     momentum: momentumLabel(s.momentum),
     weight_decay: String(s.weightDecay),
     binarize: s.binarize,
-    seed: String(s.seed),
+    [MODEL_KEYS.seed]: String(s.seed),
     data: source,
     recon_error: JSON.stringify(run.reconError),
   };
@@ -299,10 +292,8 @@ function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunR
     if (s.betaMin !== undefined) meta.beta_min = String(s.betaMin);
     if (run.swapAcceptance) meta.swap_acceptance = JSON.stringify(run.swapAcceptance);
   }
-  if (run.standardisation) {
-    meta[STD_MEAN_KEY] = JSON.stringify(Array.from(run.standardisation.mean));
-    meta[STD_STD_KEY] = JSON.stringify(Array.from(run.standardisation.std));
-  }
+  // Here, not through toSafetensors' standardisation option (which appends it): the key order is the file's bytes.
+  if (run.standardisation) Object.assign(meta, standardisationMetadata(run.standardisation, V));
   if (run.evals.length > 0) {
     meta.eval_epochs = JSON.stringify(run.evals.map((e) => e.epoch));
     meta.log_z = JSON.stringify(run.evals.map((e) => e.z.logZ));

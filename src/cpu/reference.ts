@@ -1,12 +1,21 @@
-// Float64 reference of the GPU update: the same schedule, the same stacked
-// layout and the same Philox uniforms, so any GPU update can be replayed here.
-import { normal01, uniform01 } from './philox';
+// Float64 reference of the GPU update: the same stacked layout and the same
+// Philox uniforms, so any GPU update can be replayed here. The order of passes
+// and their RNG phases are written out below from the contract (DESIGN.md,
+// src/host/rng-streams.ts: phase 0 the first hidden pass, Gibbs step t the
+// phases 2t − 1 and 2t), not taken from the engine's schedule (src/rbm/schedule.ts),
+// so that a schedule bug shows up as a mismatch instead of being replayed.
+import { normal01, uniform01 } from '../host/philox';
 import { sigmoid } from './exact';
-import { updateSchedule } from '../rbm/schedule';
-import type { Hyperparameters } from '../rbm/hyper';
 
-/** The GPU trainer's hyperparameters, replayed as they are. */
-export type CpuHyper = Hyperparameters;
+/** The GPU trainer's hyperparameters (src/rbm/hyper.ts Hyperparameters), replayed as they are. */
+export interface CpuHyper {
+  learningRate: number;
+  momentum?: number;
+  weightDecay?: number;
+  sparsityTarget?: number;
+  sparsityCost?: number;
+  sparsityDecay?: number;
+}
 
 export interface CpuParams {
   W: ArrayLike<number>;
@@ -110,15 +119,20 @@ export class CpuRBM {
       for (let i = 0; i < B * V; i++) vis[B * V + i] = batch[i];
       this.chainsReady = true;
     }
-    for (const pass of updateSchedule(B, k, persistent)) {
-      if (pass.kind === 'hidden') {
-        hiddenPass(V, H, this, vis, pass.rows, pass.rowOffset, this.seed, this.step, pass.phase, hidProb, hidSample);
-      } else {
-        visiblePass(
-          V, H, this, hidSample, pass.rows, pass.inOffset, pass.outOffset, this.seed, this.step, pass.phase,
-          visProb, vis, pass.writeProb, pass.writeSample, this.gaussian,
-        );
-      }
+    if (!Number.isInteger(k) || k < (persistent ? 0 : 1)) throw new RangeError(`CpuRBM.update: bad k ${k}`);
+    const { seed, step, gaussian } = this;
+    // Rows [0, B) hold the data, rows [B, 2B) the negative phase. Positive
+    // phase: h ~ p(h | v) of the data rows; PCD samples its chains' hidden
+    // states in the same pass (rows [0, 2B), phase 0).
+    hiddenPass(V, H, this, vis, persistent ? 2 * B : B, 0, seed, step, 0, hidProb, hidSample);
+    // PCD: the one-step reconstruction of the data for the metric, probabilities only.
+    if (persistent) visiblePass(V, H, this, hidSample, B, 0, B, seed, step, 0, visProb, vis, true, false, gaussian);
+    for (let t = 1; t <= k; t++) {
+      // CD's first visible half starts from the data's hidden states and its
+      // probabilities are the reconstruction; later halves continue the chain.
+      const fromData = !persistent && t === 1;
+      visiblePass(V, H, this, hidSample, B, fromData ? 0 : B, B, seed, step, 2 * t - 1, visProb, vis, fromData, true, gaussian);
+      hiddenPass(V, H, this, vis, B, B, seed, step, 2 * t, hidProb, hidSample);
     }
     let recon = 0;
     for (let e = 0; e < B * V; e++) recon += (vis[e] - visProb[B * V + e]) ** 2;

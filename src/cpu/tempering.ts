@@ -2,7 +2,7 @@
 // stacked layout, the same sweep order and the same Philox uniforms, so a GPU
 // sweep can be replayed here and its swap decisions checked one by one.
 import { sigmoid, softplus } from './exact';
-import { uniform01 } from './philox';
+import { uniform01 } from '../host/philox';
 import type { CpuParams } from './reference';
 
 export interface TemperedRBM extends CpuParams {
@@ -55,7 +55,7 @@ export interface TemperedSweepOptions {
   step: number;
   /** Swap pairs m ≡ parity (mod 2) in this sweep; undefined: no swap round. */
   parity?: number;
-  /** RNG phases: must be PT_PHASE of src/gpu/pt-kernels.ts. */
+  /** RNG phases: must be PT_PHASE of src/host/rng-streams.ts. */
   phases: { hidden: number; visible: number; swapDecide: number; swapResample: number };
 }
 

@@ -1,10 +1,11 @@
 // Binarization of [0,1] pixels for the Bernoulli RBM. The stochastic form uses
 // the project's counter-based RNG so the CPU reference, the GPU and any rerun
 // draw the same bits for the same (seed, epoch, pixel).
-import { uniform01 } from '../cpu/philox';
+import { uniform01 } from '../host/philox';
+import { BINARIZE_PHASE } from '../host/rng-streams';
 
-/** Philox phase reserved for stochastic binarization draws. */
-export const BINARIZE_PHASE = 0x5eed;
+/** Philox phase reserved for stochastic binarization draws (src/host/rng-streams.ts; shaders/gather.wgsl). */
+export { BINARIZE_PHASE };
 
 /** 1 where pixel > threshold (strictly), else 0. */
 export function binarizeThreshold(pixels: Float32Array, threshold = 0.5): Float32Array<ArrayBuffer> {

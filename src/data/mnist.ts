@@ -1,7 +1,7 @@
 // The bundled default data set: 10,000 MNIST digits shipped as two gzipped
 // IDX files in assets/ (built by scripts/build-mnist-asset.mjs, ordered digit
 // by digit). Environment-neutral: the caller supplies the bytes (fetch in the
-// browser, fs in Node — see src/cli/assets-node.ts).
+// browser, fs in Node — see src/data/assets-node.ts).
 import { IdxFormatError, idxImagesToDataset, readIdx } from './idx';
 import type { ImageDataset } from './idx';
 

@@ -1,10 +1,10 @@
 // Deterministic shuffling and splitting, driven by the counter-based RNG so a
 // (seed, epoch) pair names one permutation on every machine and in every run.
-import { uniform01 } from '../cpu/philox';
+import { uniform01 } from '../host/philox';
+import { SHUFFLE_PHASE, SPLIT_PHASE } from '../host/rng-streams';
 
-/** Philox phases reserved here (each draw uses phase and phase + 1). */
-export const SPLIT_PHASE = 0x5b10;
-export const SHUFFLE_PHASE = 0x5f10;
+/** Philox phases reserved here (each draw uses phase and phase + 1; src/host/rng-streams.ts). */
+export { SHUFFLE_PHASE, SPLIT_PHASE };
 
 const MAX_COUNT = 0xffffffff;
 

@@ -9,17 +9,11 @@ import { DEFAULT_TILE, gemmSpec, KERNELS, type KernelSpec, type TileShape } from
 export const PT_SWAP_WORKGROUP_SIZE = 64;
 
 /**
- * RNG phases of one tempered sweep. The sweep step (counter[0]) keys Philox
- * with the seed; the element index and the phase make the counter.
+ * RNG phases of one tempered sweep (defined with every other stream in
+ * src/host/rng-streams.ts). The sweep step (counter[0]) keys Philox with the
+ * seed; the element index and the phase make the counter.
  */
-export const PT_PHASE = {
-  hidden: 0,
-  visible: 1,
-  /** The swap decision of pair (m, m+1), element = the lower replica's row. */
-  swapDecide: 2,
-  /** Redrawing the hidden states of swapped rows, element = the h element. */
-  swapResample: 3,
-} as const;
+export { PT_PHASE } from '../host/rng-streams';
 
 export const PT_KERNELS = {
   /** [dims, counter, betas, vis, W, c, x, hid]; dims.chains > 0 picks β per replica. */

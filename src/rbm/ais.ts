@@ -1,6 +1,6 @@
 // Annealed importance sampling on the GPU (Salakhutdinov & Murray 2008): R
 // runs in parallel, one row each. The math, schedule and estimate live in
-// src/cpu/ais.ts; this file moves the chains on the GPU:
+// src/host/ais-math.ts; this file moves the chains on the GPU:
 //   step 0:       tempered_visible at β_0 = 0 draws v ~ the base-rate model
 //   step k ≥ 1:   tempered_hidden (x = vW + c, h ~ σ(β_k x)), ais_weight (log-weight
 //                 increment from the same x), tempered_visible (v ~ p(v | h) at β_k)
@@ -12,9 +12,8 @@ import { BufferOwner, checkHostFactors, checkStorageFactors, packUniform, readFl
 import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } from '../gpu/kernels';
 import type { TileChoice } from '../gpu/tune';
 import { EVAL_KERNELS } from '../gpu/eval-kernels';
+import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE } from '../host/rng-streams';
 import {
-  AIS_HIDDEN_PHASE,
-  AIS_VISIBLE_PHASE,
   aisEstimate,
   aisSchedule,
   baseRateBiases,
@@ -26,7 +25,7 @@ import {
   logZBase,
   reverseAISEstimate,
   type AISEstimate,
-} from '../cpu/ais';
+} from '../host/ais-math';
 import type { RBM } from './model';
 import { resolveTiles } from './trainer';
 import { checkBinary, checkFiniteArray, checkSize } from './validate';

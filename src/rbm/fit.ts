@@ -14,6 +14,7 @@ import {
   checkScheduleOption, controlledRun, firstBatch, momentumAt, now, scheduleAt, type RunControl, type Schedule,
 } from './training-common';
 import { countNonFinite, DivergenceError, FiniteMonitor, type NonFiniteCounts, type ParamSnapshot } from './divergence';
+import { MAX_CD_K } from '../host/rng-streams';
 
 export type { Schedule };
 
@@ -108,7 +109,10 @@ export function train(model: RBM, data: Float32Array, options: FitOptions): Trai
   return controlledRun(options?.signal, async (gate, isCancelled) => {
     // Before runEpochs's own checks, so bad input changes nothing (and reports the option's name).
     checkOptionsObject(options);
-    if (options.k !== undefined) checkSize('k', options.k);
+    if (options.k !== undefined) {
+      checkSize('k', options.k);
+      if (options.k > MAX_CD_K) throw new RangeError(`k must be at most ${MAX_CD_K}, got ${options.k}`);
+    }
     if (options.persistent !== undefined) checkBoolean('persistent', options.persistent);
     return runEpochs(model, data, options, gate, isCancelled, () => Promise.resolve(phase));
   });

@@ -1,15 +1,17 @@
 // Initial parameters as in Hinton's "A Practical Guide to Training RBMs":
 // W ~ N(0, 0.01²), b_i = log(p_i / (1 − p_i)) from the data's marginals, c = 0.
-import { philox4x32_10 } from '../cpu/philox';
+import { philox4x32_10 } from '../host/philox';
+// CD-k's phase 2t−1 reaches INIT_PHASE at t = 2,572: the streams are kept apart
+// by the step word of the key, INIT_STEP, which no training run reaches.
+import { INIT_PHASE, INIT_STEP } from '../host/rng-streams';
 
-const INIT_PHASE = 0x1417; // a counter word no training phase uses
 const MARGINAL_CLAMP = 1e-3; // keeps b finite for pixels that are always 0 or 1
 
 /** Gaussian numbers from the counter-based RNG (Box–Muller on two 24-bit uniforms). */
 export function gaussians(count: number, seed: number, stream: number): Float32Array {
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
-    const x = philox4x32_10([i >>> 1, INIT_PHASE, stream, 0], [seed, 0xffffffff]);
+    const x = philox4x32_10([i >>> 1, INIT_PHASE, stream, 0], [seed, INIT_STEP]);
     const u1 = ((x[0] >>> 8) + 1) / 16777217; // (0, 1]: log stays finite
     const u2 = (x[1] >>> 8) / 16777216;
     const r = Math.sqrt(-2 * Math.log(u1));

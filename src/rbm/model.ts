@@ -1,5 +1,5 @@
 // The RBM on the GPU: W [V,H], b [V], c [H] and their momentum buffers.
-import { BufferOwner, checkStorageSize, packUniform, readFloat32, writeArray } from '../gpu/buffers';
+import { BufferOwner, checkStorageFactors, checkStorageSize, packUniform, readFloat32, writeArray } from '../gpu/buffers';
 import { watchDevice } from '../gpu/lost';
 import { getKernel, KERNELS, tileCols, tileRows } from '../gpu/kernels';
 import { chooseTiles } from '../gpu/tune';
@@ -10,7 +10,8 @@ import { initialParams } from './init';
 import { CDTrainer, type TrainerOptions } from './trainer';
 import { train, type FitOptions, type FitResult, type TrainingRun } from './fit';
 import { GibbsChains, reconstruct, sample, transform, type ChainOptions, type SampleOptions, type SampleResult } from './sampler';
-import { rbmFromSafetensors, rbmToSafetensors, type VisibleType } from './safetensors';
+import { rbmFromSafetensors, rbmToSafetensors, type ImageShape, type ModelStandardisation, type VisibleType } from './model-file';
+import { safetensorsShapes } from './safetensors';
 import { checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue } from './validate';
 
 const VISIBLE_TYPES: readonly VisibleType[] = ['bernoulli', 'gaussian'];
@@ -30,6 +31,22 @@ export interface RBMParamsF32 {
   W: Float32Array;
   b: Float32Array;
   c: Float32Array;
+}
+
+/** What `RBM.toSafetensors` stores besides the parameters and the metadata. */
+export interface ModelFileOptions {
+  /** A Gaussian model's data standardisation x ↦ (x − mean) / std (Bernoulli models have none). */
+  standardisation?: { mean: Float32Array; std: Float32Array };
+}
+
+/** A model read by `RBM.fromSafetensors`. */
+export interface LoadedModel {
+  model: RBM;
+  metadata: Record<string, string>;
+  /** A Gaussian model's stored standardisation, exactly as written. */
+  standardisation?: ModelStandardisation;
+  /** The image shape the file records (metadata width × height = visible units). */
+  imageShape?: ImageShape;
 }
 
 export interface RBMOptions {
@@ -257,14 +274,32 @@ export class RBM {
     return reconstruct(this, data);
   }
 
-  /** The model as a safetensors file: W [V,H], b [V], c [H], float32, with `metadata`. */
-  async toSafetensors(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+  /**
+   * The model as a safetensors file: W [V,H], b [V], c [H], float32, with
+   * `metadata`. A Gaussian model's `standardisation` (the per-pixel mean and
+   * std its data went through) is stored as metadata standardize_mean /
+   * standardize_std, which `fromSafetensors` restores exactly.
+   */
+  async toSafetensors(metadata: Record<string, string> = {}, options: ModelFileOptions = {}): Promise<Uint8Array> {
     const p = await this.readParams();
-    return rbmToSafetensors({ visible: this.visible, hidden: this.hidden, ...p, metadata, visibleType: this.visibleType });
+    return rbmToSafetensors({
+      visible: this.visible, hidden: this.hidden, ...p, metadata, visibleType: this.visibleType,
+      ...(options.standardisation ? { standardisation: options.standardisation } : {}),
+    });
   }
 
-  /** Loads a safetensors model file (any writer; tensors W, b, c) onto `device`. */
-  static fromSafetensors(device: GPUDevice, bytes: Uint8Array, seed?: number): { model: RBM; metadata: Record<string, string> } {
+  /**
+   * Loads a safetensors model file (any writer; tensors W, b, c) onto `device`,
+   * with its metadata, a Gaussian model's stored standardisation and the
+   * recorded image shape (when the file has them). Contradictory files (see
+   * `rbmFromSafetensors`) throw a SafetensorsFormatError naming the key.
+   */
+  static fromSafetensors(device: GPUDevice, bytes: Uint8Array, seed?: number): LoadedModel {
+    // W's size against this device before anything is decoded (F16/F64 files decode to float32 copies).
+    const shapeW = safetensorsShapes(bytes).W;
+    if (shapeW?.length === 2) {
+      checkStorageFactors(device, 'the weights W', [{ value: shapeW[0], what: 'visible units' }, { value: shapeW[1], what: 'hidden units' }]);
+    }
     const f = rbmFromSafetensors(bytes);
     const fileSeed = Number(f.metadata.seed);
     const model = RBM.create(device, {
@@ -274,7 +309,11 @@ export class RBM {
       params: { W: f.W, b: f.b, c: f.c },
       visibleType: f.visibleType,
     });
-    return { model, metadata: f.metadata };
+    return {
+      model, metadata: f.metadata,
+      ...(f.standardisation ? { standardisation: f.standardisation } : {}),
+      ...(f.imageShape ? { imageShape: f.imageShape } : {}),
+    };
   }
 
   get isDisposed(): boolean {

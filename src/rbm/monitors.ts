@@ -1,25 +1,62 @@
 // Training monitors that need no partition function: the free-energy gap
 // (overfitting) and the pseudo-log-likelihood, both from the GPU free-energy kernel.
-import { uniform01 } from '../cpu/philox';
-import { softplus } from '../cpu/exact';
+import { uniform01 } from '../host/philox';
+import { softplus } from '../host/math';
+import { PLL_FLIP_PHASE } from '../host/rng-streams';
 import { checkHostFactors } from '../gpu/buffers';
 import type { RBM } from './model';
 import { checkBinary } from './validate';
 
-/** Philox phase of the PLL's choice of unit; key (seed, 0), counter = row. */
-export const PLL_FLIP_PHASE = 0x911;
+/** Philox phase of the PLL's choice of unit; key (seed, 0), counter = row (src/host/rng-streams.ts). */
+export { PLL_FLIP_PHASE };
 /** Free energies per GPU call when the exact PLL flips every unit (bounds the upload to 16 MiB). */
 const MAX_VALUES_PER_CALL = 1 << 22;
 
+/** Rows per free-energy call in `meanFreeEnergy` (8,192 MNIST rows are 25 MB, far under every binding limit). */
+const FREE_ENERGY_CHUNK_ROWS = 8192;
+
 /**
- * mean F(held-out) − mean F(train): Hinton's overfitting monitor ("A Practical
- * Guide to Training RBMs", §6). log Z cancels, so it is exact for any model;
- * a gap that grows during training means the model prefers the training rows.
- * Use a training subset of about the held-out set's size, as the guide says.
+ * Mean F(v) over the rows of `data` ([n, V], n ≥ 1), summed in float64 over
+ * chunks of 8,192 rows (so any number of rows stays under the device's buffer
+ * limits). With log Z, −mean F − log Z is the average log-likelihood.
+ */
+export async function meanFreeEnergy(model: RBM, data: Float32Array): Promise<number> {
+  const V = model.visible;
+  if (data.length === 0 || data.length % V !== 0) {
+    throw new RangeError(`meanFreeEnergy: data has ${data.length} values, not a positive multiple of visible=${V}`);
+  }
+  let sum = 0;
+  for (let at = 0; at < data.length; at += FREE_ENERGY_CHUNK_ROWS * V) {
+    let s = 0;
+    for (const f of await model.freeEnergy(data.subarray(at, at + FREE_ENERGY_CHUNK_ROWS * V))) s += f;
+    sum += s;
+  }
+  return sum / (data.length / V);
+}
+
+/**
+ * mean F(held-out) − mean F(train) over equally many rows of each (the first
+ * min(n_train, n_held-out) rows of both): Hinton's overfitting monitor ("A
+ * Practical Guide to Training RBMs", §6). log Z cancels, so it is exact for any
+ * model. Near 0 when the model generalises; it grows as the model overfits,
+ * because the training rows' free energy drops further.
+ *
+ * One function for the library and the CLI (train's per-epoch gap, eval's
+ * free_energy_gap). The library's earlier version averaged all rows of each set
+ * (the guide's advice "a training subset of about the held-out set's size" left
+ * to the caller); the CLI's truncation to equally many rows is kept, so the
+ * CLI's numbers are unchanged and the library computes the same ones.
  */
 export async function freeEnergyGap(model: RBM, trainData: Float32Array, heldOutData: Float32Array): Promise<number> {
-  const [train, heldOut] = await Promise.all([model.freeEnergy(trainData), model.freeEnergy(heldOutData)]);
-  return mean(heldOut) - mean(train);
+  const V = model.visible;
+  for (const [what, d] of [['trainData', trainData], ['heldOutData', heldOutData]] as const) {
+    if (d.length === 0 || d.length % V !== 0) {
+      throw new RangeError(`freeEnergyGap: ${what} has ${d.length} values, not a positive multiple of visible=${V}`);
+    }
+  }
+  const n = Math.min(trainData.length, heldOutData.length) / V;
+  const [heldOut, train] = [heldOutData, trainData].map((d) => d.subarray(0, n * V));
+  return (await meanFreeEnergy(model, heldOut)) - (await meanFreeEnergy(model, train));
 }
 
 export interface PseudoLikelihoodOptions {

@@ -17,7 +17,8 @@
 import type { RBM } from './model';
 import { runEpochs, type EpochStats, type FitOptions, type FitResult } from './fit';
 import { controlledRun, type RunControl } from './training-common';
-import { PT_SEED_SALT, resolveBetas, TemperedChains } from './tempering';
+import { PT_SEED_SALT } from '../host/rng-streams';
+import { resolveBetas, TemperedChains } from './tempering';
 import { checkSeed, checkSize, showValue } from './validate';
 
 export interface PTFitOptions extends Omit<FitOptions, 'k' | 'persistent' | 'onEpoch'> {

@@ -4,14 +4,12 @@
 import { BufferOwner, checkHostFactors, checkStorageFactors, packUniform, readFloat32, type SizeFactor } from '../gpu/buffers';
 import { elementGrid, getKernel, KERNELS, tileCols, tileRows, type Kernel } from '../gpu/kernels';
 import { chooseTiles, type TileChoice } from '../gpu/tune';
-import { normal01, uniform01 } from '../cpu/philox';
+import { normal01, uniform01 } from '../host/philox';
+import { GIBBS_PHASE, SAMPLER_NOISE_PHASE as NOISE_PHASE, SAMPLER_SEED_SALT } from '../host/rng-streams';
 import { raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
 import { checkFiniteArray, checkSeed, checkSize, showValue } from './validate';
 
-const NOISE_PHASE = 0x401e;
-/** Sampler RNG streams differ from training's for the same model seed. */
-const SAMPLER_SEED_SALT = 0x53414d50;
 const WRITE_BOTH = 3;
 const GAUSSIAN = 4;
 
@@ -73,9 +71,9 @@ export class GibbsChains {
       const hidProb = owner.storage('hid_prob', n * H * 4);
       const hidSample = owner.storage('hid_sample', n * H * 4);
       const counter = owner.storage('counter', new Uint32Array(4));
-      const hDims = owner.uniform('hidden dims', packUniform([n, 0, V, H, 0, seed]));
+      const hDims = owner.uniform('hidden dims', packUniform([n, 0, V, H, GIBBS_PHASE.hidden, seed]));
       const gaussianFlag = model.visibleType === 'gaussian' ? GAUSSIAN : 0;
-      const vDims = owner.uniform('visible dims', packUniform([n, 0, 0, H, V, 1, seed, WRITE_BOTH | gaussianFlag]));
+      const vDims = owner.uniform('visible dims', packUniform([n, 0, 0, H, V, GIBBS_PHASE.visible, seed, WRITE_BOTH | gaussianFlag]));
       this.sweep = [
         {
           kernel: k.hidden,

@@ -9,6 +9,8 @@
 // vis_prob rows [B, 2B) end the update holding the one-step reconstruction
 // σ(h₀·Wᵀ + b) of the data, for the reconstruction-error metric: CD-k's first
 // visible pass writes it; PCD adds a probabilities-only pass when `metrics`.
+// The phases are the CD-k stream family of src/host/rng-streams.ts.
+import { cdHiddenPhase, cdVisiblePhase } from '../host/rng-streams';
 
 export type Pass =
   | { kind: 'hidden'; rows: number; rowOffset: number; phase: number }
@@ -30,7 +32,7 @@ export function updateSchedule(batch: number, k: number, persistent: boolean, me
   }
   const B = batch;
   // PCD: one hidden pass covers the data rows and the persistent chains at once.
-  const passes: Pass[] = [{ kind: 'hidden', rows: persistent ? 2 * B : B, rowOffset: 0, phase: 0 }];
+  const passes: Pass[] = [{ kind: 'hidden', rows: persistent ? 2 * B : B, rowOffset: 0, phase: cdHiddenPhase(0) }];
   if (persistent && metrics) {
     passes.push({ kind: 'visible', rows: B, inOffset: 0, outOffset: B, phase: 0, writeProb: true, writeSample: false });
   }
@@ -41,11 +43,11 @@ export function updateSchedule(batch: number, k: number, persistent: boolean, me
       rows: B,
       inOffset: first ? 0 : B,
       outOffset: B,
-      phase: 2 * t - 1,
+      phase: cdVisiblePhase(t),
       writeProb: first,
       writeSample: true,
     });
-    passes.push({ kind: 'hidden', rows: B, rowOffset: B, phase: 2 * t });
+    passes.push({ kind: 'hidden', rows: B, rowOffset: B, phase: cdHiddenPhase(t) });
   }
   return passes;
 }

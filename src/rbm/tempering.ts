@@ -19,9 +19,10 @@
 // per pair on the GPU; attempts are known on the CPU; both are read once.
 import { BufferOwner, packUniform, readBuffer, readFloat32, writeArray } from '../gpu/buffers';
 import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } from '../gpu/kernels';
-import { PT_KERNELS, PT_PHASE, PT_SWAP_WORKGROUP_SIZE } from '../gpu/pt-kernels';
+import { PT_KERNELS, PT_SWAP_WORKGROUP_SIZE } from '../gpu/pt-kernels';
 import type { TileChoice } from '../gpu/tune';
-import { uniform01 } from '../cpu/philox';
+import { uniform01 } from '../host/philox';
+import { PT_NOISE_PHASE as NOISE_PHASE, PT_PHASE, PT_SEED_SALT } from '../host/rng-streams';
 import type { RBM } from './model';
 import { checkChainSizes, checkKeepingSizes, runKeeping, type SampleResult } from './sampler';
 import type { SizeFactor } from '../gpu/buffers';
@@ -38,9 +39,8 @@ export const DEFAULT_REPLICAS = 10;
  * β > 0, but tempering supports Bernoulli visible units only.)
  */
 export const DEFAULT_BETA_MIN = 0;
-/** Tempering's RNG streams differ from training's and plain sampling's for the same model seed. */
-export const PT_SEED_SALT = 0x50545250;
-const NOISE_PHASE = 0x401f;
+/** Tempering's RNG streams differ from training's and plain sampling's for the same model seed (src/host/rng-streams.ts). */
+export { PT_SEED_SALT };
 
 export interface TemperingOptions {
   /** Chains per replica; the β = 1 replica's chains are the samples. */

@@ -21,6 +21,7 @@ import {
   checkBinary, checkBoolean, checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue,
 } from './validate';
 import { packHyper, type Hyperparameters } from './hyper';
+import { MAX_CD_K } from '../host/rng-streams';
 
 export { packHyper, type Hyperparameters };
 
@@ -177,6 +178,8 @@ export class CDTrainer {
     if (options.metrics !== undefined) checkBoolean('metrics', options.metrics);
     const k = options.k ?? 1;
     if (!(options.persistent && k === 0)) checkSize('k', k);
+    // Past this the Gibbs phases would run into other random streams (src/host/rng-streams.ts).
+    if (k > MAX_CD_K) throw new RangeError(`k must be at most ${MAX_CD_K}, got ${k}`);
     const metricsCapacity = options.metricsCapacity ?? 4096;
     checkSize('metricsCapacity', metricsCapacity);
     const device = model.device;

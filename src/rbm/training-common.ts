@@ -1,7 +1,7 @@
 // What every training loop shares: schedules, the first PCD batch, and the
 // pause / resume / cancel control around a running loop.
-import { BINARIZE_PHASE } from '../data/binarize';
-import { uniform01 } from '../cpu/philox';
+import { BINARIZE_PHASE } from '../host/rng-streams';
+import { uniform01 } from '../host/philox';
 import type { BinarizeMode } from './dataset';
 import { checkFiniteNumber, showValue } from './validate';
 

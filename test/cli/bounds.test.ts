@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rbmToSafetensors } from '../../src/rbm/safetensors';
+import { rbmToSafetensors } from '../../src/rbm/model-file';
 import { buildCli, cliMessages, runCli, writeIdxImages } from './helpers';
 import { rawSafetensors } from '../data/helpers';
 import type { CliRun } from './helpers';

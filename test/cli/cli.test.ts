@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rbmFromSafetensors } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors } from '../../src/rbm/model-file';
 import { buildCli, CLI, cliMessages, lastJson, ROOT, runCli, writeIdxImages } from './helpers';
 import type { CliRun } from './helpers';
 

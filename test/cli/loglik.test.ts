@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logZExact } from '../../src/cpu/exact';
-import { rbmFromSafetensors } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors } from '../../src/rbm/model-file';
 import { buildCli, cliMessages, lastJson, runCli } from './helpers';
 
 const FASHION = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';

@@ -10,7 +10,7 @@ import { readInput } from '../../src/cli/read-input';
 import type { ReadInputOptions } from '../../src/cli/read-input';
 import { CliError } from '../../src/cli/errors';
 import { loadModel } from '../../src/cli/files';
-import { rbmToSafetensors } from '../../src/rbm/safetensors';
+import { rbmToSafetensors } from '../../src/rbm/model-file';
 
 let dir: string;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rbmFromSafetensors } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors } from '../../src/rbm/model-file';
 import { isTempName } from '../../src/cli/atomic-write';
 import { buildCli, CLI, cliMessages, ROOT, runCli, writeIdxImages } from './helpers';
 import type { CliRun } from './helpers';

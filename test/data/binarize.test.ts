@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { uniform01 } from '../../src/cpu/philox';
+import { uniform01 } from '../../src/host/philox';
 import { binarizeStochastic, binarizeThreshold, firstNonBinary, isBinary } from '../../src/data/binarize';
 
 describe('binarization', () => {

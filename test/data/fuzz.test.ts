@@ -3,7 +3,8 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { IdxFormatError, parseIdx, readIdx } from '../../src/data/idx';
-import { decodeSafetensors, rbmFromSafetensors, rbmToSafetensors, SafetensorsFormatError } from '../../src/rbm/safetensors';
+import { decodeSafetensors, SafetensorsFormatError } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/model-file';
 import { buildIdx, mulberry32 } from './helpers';
 
 type Rand = () => number;

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { assetCandidates, loadBundledMnistNode, readAssetNode } from '../../src/cli/assets-node';
+import { assetCandidates, loadBundledMnistNode, readAssetNode } from '../../src/data/assets-node';
 import { IdxFormatError } from '../../src/data/idx';
 import { labeledImagesFromIdx, loadBundledMnist, MNIST_IMAGES_ASSET, MNIST_LABELS_ASSET } from '../../src/data/mnist';
 import { buildIdx } from './helpers';

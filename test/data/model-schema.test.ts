@@ -3,9 +3,8 @@
 // is an error naming the key, never a silent Bernoulli model; files from other
 // writers (just W, b, c) still load as Bernoulli.
 import { describe, expect, it } from 'vitest';
-import {
-  rbmFromSafetensors, rbmToSafetensors, SafetensorsFormatError, safetensorsDeclaredSize, STD_MEAN_KEY, STD_STD_KEY,
-} from '../../src/rbm/safetensors';
+import { SafetensorsFormatError, safetensorsDeclaredSize } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors, rbmToSafetensors, STD_MEAN_KEY, STD_STD_KEY } from '../../src/rbm/model-file';
 import { readStandardisation } from '../../src/cli/loglik';
 import { CliError } from '../../src/cli/errors';
 import { f32Bytes, rawSafetensors } from './helpers';

@@ -3,10 +3,9 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   halfToFloat,
-  rbmFromSafetensors,
-  rbmToSafetensors,
   SafetensorsFormatError,
 } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/model-file';
 import { f32Bytes, mulberry32, rawSafetensors } from './helpers';
 
 function randomF32(n: number, seed: number): Float32Array {

@@ -19,9 +19,9 @@ import { chromium, type Browser, type Page } from 'playwright';
 import { CHROMIUM_PATH, CHROMIUM_WEBGPU_ARGS } from '../../vite.config';
 import { RBM } from '../../src/index';
 import { loadBundledMnist } from '../../src/data/mnist';
-import { readAssetNode } from '../../src/cli/assets-node';
+import { readAssetNode } from '../../src/data/assets-node';
 import { gatherRows, splitDataset } from '../../src/data/split';
-import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/model-file';
 import { testDevice } from '../helpers/device';
 
 const CONFIG = fileURLToPath(new URL('../../demo/vite.config.ts', import.meta.url));

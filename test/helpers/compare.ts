@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { uniform01 } from '../../src/cpu/philox';
+import { uniform01 } from '../../src/host/philox';
 
 /** Largest |a − b| / (|b| + floor) over two arrays. */
 export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-7): number {

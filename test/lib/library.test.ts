@@ -44,6 +44,11 @@ describe('library build', () => {
     expect(types).not.toMatch(/\bany\b/);
   });
 
+  it('the Node entry reads the bundled digits from disk (Node built-ins stay imports of node.js)', () => {
+    const script = "const m = await import('webgpu-rbm/node'); const d = await m.loadBundledMnistNode(); console.log(d.images.count);";
+    expect(execFileSync('node', ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }).trim()).toBe('10000');
+  });
+
   it('runs the Node example through the package name', () => {
     const out = mkdtempSync(join(tmpdir(), 'rbm-example-'));
     const stdout = execFileSync('node', ['examples/node/train.mjs', join(out, 'm.safetensors')], { cwd: root, encoding: 'utf8' });

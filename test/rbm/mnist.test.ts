@@ -2,7 +2,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { columnMeans } from '../../src/rbm/init';
-import { loadBundledMnistNode } from '../../src/cli/assets-node';
+import { loadBundledMnistNode } from '../../src/data/assets-node';
 import { splitDataset, gatherRows } from '../../src/data/split';
 import { testDevice } from '../helpers/device';
 

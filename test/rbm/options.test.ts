@@ -61,6 +61,7 @@ const fitCases: FitCase[] = [
   ['learningRate bad at epoch 7', bad({ epochs: 10, learningRate: (e: number) => (e === 7 ? -1 : 0.1) }), /learningRate at epoch 7 .* got -1/],
   ['k: 0', bad({ k: 0 }), /k must be a positive integer, got 0/],
   ['k: 1.5', bad({ k: 1.5 }), /k must be a positive integer, got 1.5/],
+  ['k: 10001 (past the RNG stream registry)', bad({ k: 10_001 }), /k must be at most 10000, got 10001/],
   ["k: '2'", bad({ k: '2' }), /k must be a positive integer, got '2'/],
   ["persistent: 'yes'", bad({ persistent: 'yes' }), /persistent must be true or false, got 'yes'/],
   ['batchSize: 0', bad({ batchSize: 0 }), /batchSize must be a positive integer, got 0/],

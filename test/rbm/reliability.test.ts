@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { BufferOwner, DeviceLimitError, DisposedError } from '../../src/gpu/buffers';
 import { DeviceLostError } from '../../src/gpu/lost';
-import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/safetensors';
+import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/model-file';
 import { freshDevice, testDevice } from '../helpers/device';
 import { mulberry32, randomBinary } from '../helpers/random';
 import v8 from 'node:v8';

@@ -1,15 +1,18 @@
-// Node access to the files in assets/. The path is resolved from this module's
-// URL and tried at two depths: ../../assets from src/cli/*.ts or the bundled
-// dist/cli/webgpu-rbm.js (npm run build:cli), ../assets from a
-// bundled dist/*.js one level below the package root.
+// Node access to the files in assets/ (Node only: exported from src/node.ts,
+// never from the browser entry). The path is resolved from this module's URL and
+// tried at two depths: ../../assets from src/data/*.ts, the library's
+// dist/lib/*.js or the bundled dist/cli/webgpu-rbm.js (npm run build:cli),
+// ../assets from a bundled dist/*.js one level below the package root.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { loadBundledMnist } from '../data/mnist';
-import type { LabeledImages } from '../data/mnist';
+import { loadBundledMnist } from './mnist';
+import type { LabeledImages } from './mnist';
 
 /** Candidate locations of asset `name`, in the order they are tried. */
 export function assetCandidates(name: string): URL[] {
-  return [new URL(`../../assets/${name}`, import.meta.url), new URL(`../assets/${name}`, import.meta.url)];
+  // Concatenated, not a literal `new URL('…', import.meta.url)`: a bundler must not take these for assets to inline.
+  const here = import.meta.url;
+  return [new URL('../../assets/' + name, here), new URL('../assets/' + name, here)];
 }
 
 /** Reads an asset file shipped with the package; the error lists every path tried. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { philox4x32_10, uniform01 } from '../../src/cpu/philox';
+import { philox4x32_10, uniform01 } from '../../src/host/philox';
 
 // Known-answer vectors published with Random123 (kat_vectors), counter then key.
 const KAT: Array<[[number, number, number, number], [number, number], [number, number, number, number]]> = [
