@@ -116,7 +116,6 @@ export class App {
   private readonly loops: ViewLoop[] = [];
   private gui!: GUI;
   private startCtrl!: Controller;
-  private hiddenCtrl!: Controller;
   private kCtrl!: Controller;
   private replicasCtrl!: Controller;
   private betaMinCtrl!: Controller;
@@ -246,7 +245,7 @@ export class App {
     const h = this.hyperUI;
     const apply = (): void => this.applyHyper();
     const visibleCtrl = gui.add(h, 'visibleType', VISIBLE_CHOICES).name('visible units');
-    this.hiddenCtrl = gui.add(h, 'hidden', 16, 1024, 16).name('hidden units').onFinishChange(apply);
+    gui.add(h, 'hidden', 16, 1024, 16).name('hidden units').onFinishChange(apply);
     const algoCtrl = gui.add(h, 'algorithm', ['CD', 'PCD', 'PT']).name('algorithm');
     this.kCtrl = gui.add(h, 'k', 1, 20, 1).name('Gibbs steps k').onFinishChange(apply);
     this.replicasCtrl = gui.add(h, 'replicas', 2, 32, 1).name('PT temperatures').onFinishChange(apply);

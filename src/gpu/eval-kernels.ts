@@ -1,11 +1,10 @@
 // Kernels of the evaluation code (exact log Z, AIS): same KernelSpec shape as
 // KERNELS in kernels.ts, compiled and cached by the same getKernel().
-import rngWGSL from '../../shaders/rng.wgsl?raw';
 import mathWGSL from '../../shaders/math.wgsl?raw';
 import logzChunkWGSL from '../../shaders/logz_chunk.wgsl?raw';
 import logzCombineWGSL from '../../shaders/logz_combine.wgsl?raw';
 import aisWeightWGSL from '../../shaders/ais_weight.wgsl?raw';
-import { DEFAULT_TILE, gemmSpec, KERNELS, type KernelSpec, type TileShape } from './kernels';
+import { KERNELS, type KernelSpec } from './kernels';
 
 /** States one logz_chunk workgroup enumerates (its workgroup size). */
 export const LOGZ_STATES_PER_GROUP = 256;

@@ -3,7 +3,7 @@
 import rngWGSL from '../../shaders/rng.wgsl?raw';
 import mathWGSL from '../../shaders/math.wgsl?raw';
 import ptSwapWGSL from '../../shaders/pt_swap.wgsl?raw';
-import { DEFAULT_TILE, gemmSpec, KERNELS, type KernelSpec, type TileShape } from './kernels';
+import { KERNELS, type KernelSpec } from './kernels';
 
 /** Workgroup size of pt_swap (one invocation per pair and chain). */
 export const PT_SWAP_WORKGROUP_SIZE = 64;
