@@ -95,7 +95,7 @@ async function copyOfPrevious(name: string): Promise<string> {
 
 describe('output paths are checked before any work (exit 2)', () => {
   it.each([
-    ['--out equal to --data', (o: string) => ['train', '--data', tiny, '--out', tiny], /--out .* same file as the input --data/],
+    ['--out equal to --data', (_out: string) => ['train', '--data', tiny, '--out', tiny], /--out .* same file as the input --data/],
     ['--filters equal to --out', (o: string) => ['train', '--data', tiny, '--out', o, '--filters', o], /--filters .* same file as --out/],
     ['--samples equal to --out through another spelling', (o: string) => ['train', '--data', tiny, '--out', o, '--samples', join(dir, '.', 'x', '..', 'out1.safetensors')], /--samples .* same file as --out/],
     ['sample --out equal to the model', () => ['sample', previous, '--out', previous], /--out .* same file as the input MODEL/],
