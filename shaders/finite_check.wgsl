@@ -25,6 +25,7 @@ struct Dims {
 
 const WORKGROUP_SIZE: u32 = 256u;
 const EXPONENT_MASK: u32 = 0x7f800000u;
+// Words of flags: FINITE_FLAG in src/gpu/kernels.ts (test/gpu/bindings.test.ts checks they agree).
 const PARAMS: u32 = 0u;
 const VELOCITIES: u32 = 1u;
 const METRICS: u32 = 2u;

@@ -27,6 +27,7 @@ struct Dims {
   flags: u32,
 }
 
+// Flag bits of dims.flags: VISIBLE_FLAGS in src/gpu/kernels.ts (test/gpu/bindings.test.ts checks they agree).
 const WRITE_PROB: u32 = 1u;
 const WRITE_SAMPLE: u32 = 2u;
 const GAUSSIAN: u32 = 4u;

@@ -4,31 +4,45 @@ import mathWGSL from '../../shaders/math.wgsl?raw';
 import logzChunkWGSL from '../../shaders/logz_chunk.wgsl?raw';
 import logzCombineWGSL from '../../shaders/logz_combine.wgsl?raw';
 import aisWeightWGSL from '../../shaders/ais_weight.wgsl?raw';
-import { KERNELS, type KernelSpec } from './kernels';
+import { KERNELS, type KernelSpec, type UniformFields } from './kernels';
 
 /** States one logz_chunk workgroup enumerates (its workgroup size). */
 export const LOGZ_STATES_PER_GROUP = 256;
 /** Workgroup size of logz_combine (one workgroup per chunk). */
 export const LOGZ_COMBINE_SIZE = 256;
 
+/** logz_chunk.wgsl's Dims. */
+export const LOGZ_CHUNK_DIMS = {
+  n_enum: 'u32', n_other: 'u32', stride_l: 'u32', stride_k: 'u32', chunk_states: 'u32', gaussian: 'u32', _pad1: 'u32', _pad2: 'u32',
+} as const satisfies UniformFields;
+/** logz_combine.wgsl's Dims. */
+export const LOGZ_COMBINE_DIMS = { groups: 'u32', _pad0: 'u32', _pad1: 'u32', _pad2: 'u32' } as const satisfies UniformFields;
+/** ais_weight.wgsl's Dims. */
+export const AIS_WEIGHT_DIMS = { rows: 'u32', n_vis: 'u32', n_hid: 'u32', gaussian: 'u32' } as const satisfies UniformFields;
+
 export const EVAL_KERNELS = {
-  logzChunk: (): KernelSpec => ({
+  logzChunk: () => ({
     name: 'logz_chunk',
     code: mathWGSL + logzChunkWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
+    bindings: { dims: 'uniform', counter: 'read', W: 'read', a: 'read', d: 'read', partials: 'rw' } as const,
+    uniforms: { dims: LOGZ_CHUNK_DIMS },
   }),
-  logzCombine: (): KernelSpec => ({
+  logzCombine: () => ({
     name: 'logz_combine',
     code: logzCombineWGSL,
-    bindings: ['uniform', 'rw', 'read', 'rw'],
+    bindings: { dims: 'uniform', counter: 'rw', partials: 'read', results: 'rw' } as const,
+    uniforms: { dims: LOGZ_COMBINE_DIMS },
   }),
   /** tempered_hidden with dims.chains = 0: every run at β = betas[step]. */
   aisHidden: KERNELS.temperedHidden,
   /** tempered_visible with dims.chains = 0: every run at β = betas[step], mixed with the base-rate biases. */
   aisVisible: KERNELS.temperedVisible,
-  aisWeight: (): KernelSpec => ({
+  aisWeight: () => ({
     name: 'ais_weight',
     code: mathWGSL + aisWeightWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'],
+    bindings: {
+      dims: 'uniform', counter: 'read', betas: 'read', x: 'read', vis: 'read', b: 'read', b_base: 'read', logw: 'rw',
+    } as const,
+    uniforms: { dims: AIS_WEIGHT_DIMS },
   }),
-} as const;
+} as const satisfies Record<string, (t?: never) => KernelSpec>;

@@ -19,19 +19,119 @@ import reconErrorWGSL from '../../shaders/recon_error.wgsl?raw';
 import clampWGSL from '../../shaders/clamp.wgsl?raw';
 import advanceWGSL from '../../shaders/advance.wgsl?raw';
 import finiteCheckWGSL from '../../shaders/finite_check.wgsl?raw';
+import { packUniform } from './buffers';
 
-/** How a kernel sees each binding, in binding order. */
+/** How a kernel sees each binding: a uniform, read-only storage, or read-write storage. */
 export type BindingKind = 'uniform' | 'read' | 'rw';
 
-export interface KernelSpec {
+/**
+ * A kernel's bind group, by name, in binding order: `{ dims: 'uniform', vis: 'read', … }`.
+ * The names are the WGSL variable names and the order is their `@binding(N)`
+ * (test/gpu/bindings.test.ts checks both, and the kinds, against the linked source).
+ */
+export type Bindings = Readonly<Record<string, BindingKind>>;
+
+/** One buffer per binding, by name. */
+export type BoundBuffers<B extends Bindings> = { readonly [K in keyof B]: GPUBuffer };
+
+/** A 32-bit field of a uniform struct. */
+export type FieldType = 'u32' | 'f32';
+
+/**
+ * A uniform struct's fields, by WGSL name, in declaration order. Names starting
+ * with `_` are padding: always zero, never given to packFields.
+ */
+export type UniformFields = Readonly<Record<string, FieldType>>;
+
+/** The values packFields takes for a struct: every non-padding field, by name. */
+export type FieldValues<F extends UniformFields> = {
+  readonly [K in keyof F as K extends `_${string}` ? never : K]: number;
+};
+
+/** The struct behind each uniform binding of a kernel, by binding name. */
+export type Uniforms = Readonly<Record<string, UniformFields>>;
+
+export interface KernelSpec<B extends Bindings = Bindings, U extends Uniforms = Uniforms> {
   name: string;
   code: string;
-  bindings: readonly BindingKind[];
+  bindings: B;
+  /** The fields of every uniform binding's struct (keys are uniform binding names). */
+  uniforms: U;
   /** Values for the shader's `override` constants. */
   constants?: Record<string, number>;
   /** Entry point; default `main`. */
   entryPoint?: string;
 }
+
+function isPadding(name: string): boolean {
+  return name.startsWith('_');
+}
+
+/**
+ * Packs a uniform struct by field name, in the struct's order, with packUniform's
+ * layout (u32 fields as `value >>> 0`, f32 fields as float32, the size rounded up
+ * to 16 bytes, at least 16). Every non-padding field must be given exactly once.
+ */
+export function packFields<F extends UniformFields>(fields: F, values: FieldValues<F>, what = 'uniform'): ArrayBuffer {
+  const names = Object.keys(fields);
+  const given = values as Readonly<Record<string, number>>;
+  const expected = names.filter((n) => !isPadding(n));
+  const missing = expected.filter((n) => !Object.prototype.hasOwnProperty.call(given, n) || given[n] === undefined);
+  const extra = Object.keys(given).filter((n) => !Object.prototype.hasOwnProperty.call(fields, n) || isPadding(n));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(
+      `${what}: ` +
+        [missing.length > 0 ? `missing ${missing.join(', ')}` : '', extra.length > 0 ? `unknown ${extra.join(', ')}` : '']
+          .filter(Boolean)
+          .join('; ') +
+        ` (fields: ${expected.join(', ')})`,
+    );
+  }
+  for (const n of expected) {
+    if (typeof given[n] !== 'number') throw new TypeError(`${what}: field ${n} must be a number, got ${given[n]}`);
+  }
+  return packUniform(names.map((n) => (isPadding(n) ? 0 : fields[n] === 'f32' ? { f32: given[n] } : given[n])));
+}
+
+// ---- Uniform structs (WGSL `struct` fields, in order) ----
+
+/** hidden.wgsl's Dims. */
+export const HIDDEN_DIMS = {
+  rows: 'u32', row_offset: 'u32', n_in: 'u32', n_out: 'u32', phase: 'u32', seed: 'u32',
+} as const satisfies UniformFields;
+/** visible.wgsl's Dims; `flags` is a sum of VISIBLE_FLAGS. */
+export const VISIBLE_DIMS = {
+  rows: 'u32', in_offset: 'u32', out_offset: 'u32', n_in: 'u32', n_out: 'u32', phase: 'u32', seed: 'u32', flags: 'u32',
+} as const satisfies UniformFields;
+/** visible.wgsl's flag bits (its WRITE_PROB, WRITE_SAMPLE, GAUSSIAN constants). */
+export const VISIBLE_FLAGS = { WRITE_PROB: 1, WRITE_SAMPLE: 2, GAUSSIAN: 4 } as const;
+/** Dims of update.wgsl and bias_update.wgsl. */
+export const UPDATE_DIMS = { n_vis: 'u32', n_hid: 'u32', n_rows: 'u32', neg_start: 'u32' } as const satisfies UniformFields;
+/** hyper.wgsl's Hyper (update and bias_update). */
+export const HYPER = {
+  learning_rate: 'f32', momentum: 'f32', weight_decay: 'f32', inv_batch: 'f32',
+  sparsity_target: 'f32', sparsity_cost: 'f32', sparsity_decay: 'f32', _pad: 'f32',
+} as const satisfies UniformFields;
+/** gather.wgsl's Dims. */
+export const GATHER_DIMS = {
+  batch: 'u32', n_vis: 'u32', mode: 'u32', seed: 'u32', epoch: 'u32', threshold: 'f32',
+} as const satisfies UniformFields;
+/** recon_error.wgsl's Dims. */
+export const RECON_DIMS = { batch: 'u32', n_vis: 'u32', capacity: 'u32', _pad: 'u32' } as const satisfies UniformFields;
+/** clamp.wgsl's Dims. */
+export const CLAMP_DIMS = { count: 'u32', _pad0: 'u32', _pad1: 'u32', _pad2: 'u32' } as const satisfies UniformFields;
+/** finite_check.wgsl's Dims. */
+export const FINITE_CHECK_DIMS = { n_w: 'u32', n_b: 'u32', n_c: 'u32', n_metrics: 'u32' } as const satisfies UniformFields;
+/** tempered.wgsl's Dims (tempered_hidden, tempered_visible; `gaussian` is 0 in the hidden pass). */
+export const TEMPERED_DIMS = {
+  rows: 'u32', chains: 'u32', n_in: 'u32', n_out: 'u32', seed: 'u32', phase: 'u32', gaussian: 'u32', _pad: 'u32',
+} as const satisfies UniformFields;
+/** softplus_terms.wgsl's Dims. */
+export const SOFTPLUS_TERMS_DIMS = { rows: 'u32', row_offset: 'u32', n_vis: 'u32', n_hid: 'u32' } as const satisfies UniformFields;
+/** free_energy.wgsl's Dims. */
+export const FREE_ENERGY_DIMS = {
+  rows: 'u32', row_offset: 'u32', n_vis: 'u32', n_hid: 'u32', gaussian: 'u32',
+} as const satisfies UniformFields;
 
 /**
  * How the GEMM kernels (gemm.wgsl) are shaped: a workgroup of wgCols × wgRows
@@ -98,70 +198,127 @@ export function tileConstants(t: TileShape): Record<string, number> {
  * A GEMM kernel: the kernel file's operands and epilogue (after the WGSL it
  * needs) completed by gemm.wgsl, plus gemm_subgroup.wgsl when the tile uses subgroups.
  */
-export function gemmSpec(name: string, parts: readonly string[], bindings: readonly BindingKind[], t: TileShape): KernelSpec {
+export function gemmSpec<B extends Bindings, U extends Uniforms>(
+  name: string,
+  parts: readonly string[],
+  bindings: B,
+  uniforms: U,
+  t: TileShape,
+): KernelSpec<B, U> {
   const constants = tileConstants(t);
-  if (!t.subgroups) return { name, code: parts.join('') + gemmWGSL, bindings, constants };
+  if (!t.subgroups) return { name, code: parts.join('') + gemmWGSL, bindings, uniforms, constants };
   return {
     name,
     code: 'enable subgroups;\n' + parts.join('') + gemmWGSL + gemmSubgroupWGSL,
     bindings,
+    uniforms,
     constants,
     entryPoint: 'main_subgroup',
   };
 }
 
 export const KERNELS = {
-  hidden: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('hidden', [rngWGSL, mathWGSL, hiddenWGSL], ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
-  visible: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('visible', [rngWGSL, mathWGSL, visibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
-  update: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('update', [hyperWGSL, updateWGSL], ['uniform', 'uniform', 'read', 'read', 'rw', 'rw'], t),
-  biasUpdate: (): KernelSpec => ({
+  hidden: (t: TileShape = DEFAULT_TILE) =>
+    gemmSpec(
+      'hidden',
+      [rngWGSL, mathWGSL, hiddenWGSL],
+      { dims: 'uniform', counter: 'read', vis: 'read', W: 'read', c: 'read', hid_prob: 'rw', hid_sample: 'rw' } as const,
+      { dims: HIDDEN_DIMS },
+      t,
+    ),
+  visible: (t: TileShape = DEFAULT_TILE) =>
+    gemmSpec(
+      'visible',
+      [rngWGSL, mathWGSL, visibleWGSL],
+      { dims: 'uniform', counter: 'read', hid_sample: 'read', W: 'read', b: 'read', vis_prob: 'rw', vis: 'rw' } as const,
+      { dims: VISIBLE_DIMS },
+      t,
+    ),
+  update: (t: TileShape = DEFAULT_TILE) =>
+    gemmSpec(
+      'update',
+      [hyperWGSL, updateWGSL],
+      { dims: 'uniform', hyper: 'uniform', vis: 'read', hid_prob: 'read', W: 'rw', vel: 'rw' } as const,
+      { dims: UPDATE_DIMS, hyper: HYPER },
+      t,
+    ),
+  biasUpdate: () => ({
     name: 'bias_update',
     code: hyperWGSL + biasUpdateWGSL,
-    bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'],
+    bindings: {
+      dims: 'uniform', hyper: 'uniform', vis: 'read', hid_prob: 'read',
+      b: 'rw', c: 'rw', b_vel: 'rw', c_vel: 'rw', counter: 'rw', q: 'rw',
+    } as const,
+    uniforms: { dims: UPDATE_DIMS, hyper: HYPER },
   }),
-  gather: (): KernelSpec => ({
+  gather: () => ({
     name: 'gather',
     code: rngWGSL + gatherWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+    bindings: { dims: 'uniform', counter: 'read', perm: 'read', data: 'read', vis: 'rw' } as const,
+    uniforms: { dims: GATHER_DIMS },
   }),
-  reconError: (): KernelSpec => ({
+  reconError: () => ({
     name: 'recon_error',
     code: reconErrorWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+    bindings: { dims: 'uniform', counter: 'read', vis: 'read', vis_prob: 'read', metrics: 'rw' } as const,
+    uniforms: { dims: RECON_DIMS },
   }),
-  clamp: (): KernelSpec => ({
+  clamp: () => ({
     name: 'clamp',
     code: clampWGSL,
-    bindings: ['uniform', 'read', 'read', 'rw', 'rw'],
+    bindings: { dims: 'uniform', mask: 'read', values: 'read', vis: 'rw', vis_prob: 'rw' } as const,
+    uniforms: { dims: CLAMP_DIMS },
   }),
-  advance: (): KernelSpec => ({
+  advance: () => ({
     name: 'advance',
     code: advanceWGSL,
-    bindings: ['rw'],
+    bindings: { counter: 'rw' } as const,
+    uniforms: {},
   }),
-  /** [dims, W, b, c, W velocity, b velocity, c velocity, metrics, flags]: non-finite counts (divergence). */
-  finiteCheck: (): KernelSpec => ({
+  /** Non-finite counts of parameters, velocities and metrics (divergence); see FINITE_FLAG. */
+  finiteCheck: () => ({
     name: 'finite_check',
     code: finiteCheckWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'],
+    bindings: {
+      dims: 'uniform', w: 'read', b: 'read', c: 'read', w_vel: 'read', b_vel: 'read', c_vel: 'read', metrics: 'read', flags: 'rw',
+    } as const,
+    uniforms: { dims: FINITE_CHECK_DIMS },
   }),
-  /** [dims, counter, betas, vis, W, c, x, hid]: PT (β per replica) and AIS (β per step). */
-  temperedHidden: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('tempered_hidden', [rngWGSL, mathWGSL, temperedWGSL, temperedHiddenWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
-  /** [dims, counter, betas, hid, W, b, b_base, vis_prob, vis]: PT (β per replica, b_base = 0) and AIS (β per step). */
-  temperedVisible: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('tempered_visible', [rngWGSL, mathWGSL, temperedWGSL, temperedVisibleWGSL], ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], t),
-  softplusTerms: (t: TileShape = DEFAULT_TILE): KernelSpec =>
-    gemmSpec('softplus_terms', [mathWGSL, softplusTermsWGSL], ['uniform', 'read', 'read', 'read', 'rw'], t),
-  freeEnergy: (): KernelSpec => ({
+  /** PT (β per replica) and AIS (β per step). */
+  temperedHidden: (t: TileShape = DEFAULT_TILE) =>
+    gemmSpec(
+      'tempered_hidden',
+      [rngWGSL, mathWGSL, temperedWGSL, temperedHiddenWGSL],
+      { dims: 'uniform', counter: 'read', betas: 'read', vis: 'read', W: 'read', c: 'read', x_out: 'rw', hid: 'rw' } as const,
+      { dims: TEMPERED_DIMS },
+      t,
+    ),
+  /** PT (β per replica, b_base = 0) and AIS (β per step). */
+  temperedVisible: (t: TileShape = DEFAULT_TILE) =>
+    gemmSpec(
+      'tempered_visible',
+      [rngWGSL, mathWGSL, temperedWGSL, temperedVisibleWGSL],
+      {
+        dims: 'uniform', counter: 'read', betas: 'read', hid: 'read', W: 'read', b: 'read', b_base: 'read', vis_prob: 'rw', vis: 'rw',
+      } as const,
+      { dims: TEMPERED_DIMS },
+      t,
+    ),
+  softplusTerms: (t: TileShape = DEFAULT_TILE) =>
+    gemmSpec(
+      'softplus_terms',
+      [mathWGSL, softplusTermsWGSL],
+      { dims: 'uniform', data: 'read', W: 'read', c: 'read', terms: 'rw' } as const,
+      { dims: SOFTPLUS_TERMS_DIMS },
+      t,
+    ),
+  freeEnergy: () => ({
     name: 'free_energy',
     code: freeEnergyWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+    bindings: { dims: 'uniform', data: 'read', terms: 'read', b: 'read', out: 'rw' } as const,
+    uniforms: { dims: FREE_ENERGY_DIMS },
   }),
-} as const;
+} as const satisfies Record<string, (t?: TileShape) => KernelSpec>;
 
 export const BIAS_WORKGROUP_SIZE = 64;
 /** finite_check.wgsl's workgroup size, and the most workgroups one scan uses (it strides beyond). */
@@ -181,25 +338,30 @@ export function elementGrid(device: GPUDevice, count: number): [number, number] 
 }
 
 /** A compiled kernel: its pipeline and the layout its bind groups must follow. */
-export class Kernel {
+export class Kernel<B extends Bindings = Bindings, U extends Uniforms = Uniforms> {
   constructor(
-    readonly spec: KernelSpec,
+    readonly spec: KernelSpec<B, U>,
     readonly pipeline: GPUComputePipeline,
     readonly layout: GPUBindGroupLayout,
     private readonly device: GPUDevice,
   ) {}
 
-  bind(buffers: readonly GPUBuffer[], label = this.spec.name): GPUBindGroup {
-    if (buffers.length !== this.spec.bindings.length) {
-      throw new Error(
-        `kernel ${this.spec.name} takes ${this.spec.bindings.length} buffers, got ${buffers.length}`,
-      );
-    }
+  /** A bind group from one buffer per binding, by the names of spec.bindings. */
+  bind(buffers: BoundBuffers<B>, label = this.spec.name): GPUBindGroup {
     return this.device.createBindGroup({
       label,
       layout: this.layout,
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: bindingEntries(this.spec, buffers),
     });
+  }
+
+  /** Packs the struct of the uniform binding `binding` (e.g. 'dims') by field name. */
+  pack<N extends keyof U & string>(binding: N, values: FieldValues<U[N]>): ArrayBuffer {
+    const fields = this.spec.uniforms[binding];
+    if (!fields) {
+      throw new Error(`kernel ${this.spec.name} has no uniform struct ${binding} (uniforms: ${Object.keys(this.spec.uniforms).join(', ')})`);
+    }
+    return packFields(fields, values, `kernel ${this.spec.name} uniform ${binding}`);
   }
 
   dispatch(pass: GPUComputePassEncoder, group: GPUBindGroup, x: number, y = 1, z = 1): void {
@@ -207,6 +369,25 @@ export class Kernel {
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
   }
+}
+
+/** The compiled kernel of a spec factory: `KernelOf<typeof KERNELS.hidden>`. */
+export type KernelOf<F extends (...args: never[]) => KernelSpec> =
+  ReturnType<F> extends KernelSpec<infer B, infer U> ? Kernel<B, U> : never;
+
+/** Bind group entries in binding order; missing or unknown names throw, naming the kernel and its bindings. */
+export function bindingEntries<B extends Bindings>(spec: KernelSpec<B, Uniforms>, buffers: BoundBuffers<B>): GPUBindGroupEntry[] {
+  const names = Object.keys(spec.bindings);
+  const given = buffers as Readonly<Record<string, GPUBuffer | undefined>>;
+  const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(given, n) || given[n] === undefined);
+  const extra = Object.keys(given).filter((n) => !Object.prototype.hasOwnProperty.call(spec.bindings, n));
+  if (missing.length > 0 || extra.length > 0) {
+    const problems = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', extra.length > 0 ? `unknown ${extra.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    throw new Error(`kernel ${spec.name} bind: ${problems} (bindings: ${names.join(', ')})`);
+  }
+  return names.map((n, binding) => ({ binding, resource: { buffer: given[n] as GPUBuffer } }));
 }
 
 const BUFFER_TYPE: Record<BindingKind, GPUBufferBindingType> = {
@@ -222,7 +403,7 @@ function cacheKey(spec: KernelSpec): string {
 }
 
 /** Compiles (once per device and constants) and returns the kernel. */
-export function getKernel(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
+export function getKernel<B extends Bindings, U extends Uniforms>(device: GPUDevice, spec: KernelSpec<B, U>): Promise<Kernel<B, U>> {
   let perDevice = cache.get(device);
   if (!perDevice) {
     perDevice = new Map();
@@ -236,7 +417,7 @@ export function getKernel(device: GPUDevice, spec: KernelSpec): Promise<Kernel> 
     // A failed compile must not poison the cache for later calls.
     kernel.catch(() => perDevice?.delete(key));
   }
-  return kernel;
+  return kernel as Promise<Kernel<B, U>>;
 }
 
 async function compile(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
@@ -249,7 +430,7 @@ async function compile(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
   }
   const layout = device.createBindGroupLayout({
     label: spec.name,
-    entries: spec.bindings.map((kind, binding) => ({
+    entries: Object.values(spec.bindings).map((kind, binding) => ({
       binding,
       visibility: GPUShaderStage.COMPUTE,
       buffer: { type: BUFFER_TYPE[kind] },

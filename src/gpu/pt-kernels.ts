@@ -3,7 +3,7 @@
 import rngWGSL from '../../shaders/rng.wgsl?raw';
 import mathWGSL from '../../shaders/math.wgsl?raw';
 import ptSwapWGSL from '../../shaders/pt_swap.wgsl?raw';
-import { KERNELS, type KernelSpec } from './kernels';
+import { KERNELS, type KernelSpec, type UniformFields } from './kernels';
 
 /** Workgroup size of pt_swap (one invocation per pair and chain). */
 export const PT_SWAP_WORKGROUP_SIZE = 64;
@@ -15,15 +15,22 @@ export const PT_SWAP_WORKGROUP_SIZE = 64;
  */
 export { PT_PHASE } from '../host/rng-streams';
 
+/** pt_swap.wgsl's Dims. */
+export const PT_SWAP_DIMS = {
+  chains: 'u32', n_vis: 'u32', n_hid: 'u32', parity: 'u32', pairs: 'u32', seed: 'u32', decide_phase: 'u32', resample_phase: 'u32',
+} as const satisfies UniformFields;
+
 export const PT_KERNELS = {
-  /** [dims, counter, betas, vis, W, c, x, hid]; dims.chains > 0 picks β per replica. */
+  /** tempered_hidden; dims.chains > 0 picks β per replica. */
   hidden: KERNELS.temperedHidden,
   /** tempered_visible with dims.chains > 0 and b_base = 0: β per replica. */
   visible: KERNELS.temperedVisible,
-  /** [dims, counter, betas, b, x, vis, hid, accepted] */
-  swap: (): KernelSpec => ({
+  swap: () => ({
     name: 'pt_swap',
     code: rngWGSL + mathWGSL + ptSwapWGSL,
-    bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
+    bindings: {
+      dims: 'uniform', counter: 'read', betas: 'read', b: 'read', x: 'read', vis: 'rw', hid: 'rw', accepted: 'rw',
+    } as const,
+    uniforms: { dims: PT_SWAP_DIMS },
   }),
-} as const;
+} as const satisfies Record<string, (t?: never) => KernelSpec>;

@@ -8,8 +8,11 @@
 //      visible, update); the fastest wins.
 // Both run once per device and (capped) problem shape; pipelines are cached
 // per device, so a new shape only costs dispatches.
-import { BufferOwner, packUniform } from './buffers';
-import { getKernel, KERNELS, tileCols, tileName, tileRows, type KernelSpec, type TileShape } from './kernels';
+import { BufferOwner } from './buffers';
+import {
+  getKernel, HIDDEN_DIMS, KERNELS, packFields, tileCols, tileName, tileRows, UPDATE_DIMS, VISIBLE_DIMS, VISIBLE_FLAGS,
+  type BoundBuffers, type KernelSpec, type TileShape,
+} from './kernels';
 import { packHyper } from '../rbm/hyper';
 
 export type GemmKernel = 'hidden' | 'visible' | 'update';
@@ -170,7 +173,7 @@ export function gemmFlops(kernel: GemmKernel, p: TuneProblem): number {
  */
 export class GemmTimer {
   private readonly owner: BufferOwner;
-  private readonly setups: Record<GemmKernel, { spec: (t: TileShape) => KernelSpec; buffers: GPUBuffer[]; m: number; n: number }>;
+  private readonly setups: Record<GemmKernel, { spec: (t: TileShape) => KernelSpec; buffers: BoundBuffers<KernelSpec['bindings']>; m: number; n: number }>;
 
   constructor(
     private readonly device: GPUDevice,
@@ -188,14 +191,38 @@ export class GemmTimer {
     const vel = o.storage('vel', V * H * 4);
     const b = o.storage('b', V * 4);
     const c = o.storage('c', H * 4);
-    const hDims = o.uniform('hidden dims', packUniform([rows, 0, V, H, 0, 1]));
-    const vDims = o.uniform('visible dims', packUniform([B, 0, B, H, V, 1, 1, 3]));
-    const uDims = o.uniform('update dims', packUniform([V, H, rows, B]));
+    const hDims = o.uniform(
+      'hidden dims',
+      packFields(HIDDEN_DIMS, { rows, row_offset: 0, n_in: V, n_out: H, phase: 0, seed: 1 }),
+    );
+    const vDims = o.uniform(
+      'visible dims',
+      packFields(VISIBLE_DIMS, {
+        rows: B, in_offset: 0, out_offset: B, n_in: H, n_out: V, phase: 1, seed: 1,
+        flags: VISIBLE_FLAGS.WRITE_PROB | VISIBLE_FLAGS.WRITE_SAMPLE,
+      }),
+    );
+    const uDims = o.uniform('update dims', packFields(UPDATE_DIMS, { n_vis: V, n_hid: H, n_rows: rows, neg_start: B }));
     const hyper = o.uniform('hyper', packHyper({ learningRate: 0 }, B));
     this.setups = {
-      hidden: { spec: KERNELS.hidden, buffers: [hDims, counter, vis, W, c, hidProb, hidSample], m: rows, n: H },
-      visible: { spec: KERNELS.visible, buffers: [vDims, counter, hidSample, W, b, visProb, vis], m: B, n: V },
-      update: { spec: KERNELS.update, buffers: [uDims, hyper, vis, hidProb, W, vel], m: V, n: H },
+      hidden: {
+        spec: KERNELS.hidden,
+        buffers: { dims: hDims, counter, vis, W, c, hid_prob: hidProb, hid_sample: hidSample },
+        m: rows,
+        n: H,
+      },
+      visible: {
+        spec: KERNELS.visible,
+        buffers: { dims: vDims, counter, hid_sample: hidSample, W, b, vis_prob: visProb, vis },
+        m: B,
+        n: V,
+      },
+      update: {
+        spec: KERNELS.update,
+        buffers: { dims: uDims, hyper, vis, hid_prob: hidProb, W, vel },
+        m: V,
+        n: H,
+      },
     };
   }
 

@@ -8,8 +8,10 @@
 // Many steps go in one command buffer; only the R log-weights are read back.
 // reverseAis runs the same kernels from given start states down a reversed schedule.
 // Gaussian visible units: the base model is N(b_A, I); the kernels take a gaussian flag.
-import { BufferOwner, checkHostFactors, checkStorageFactors, packUniform, readFloat32, type SizeFactor } from '../gpu/buffers';
-import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } from '../gpu/kernels';
+import { BufferOwner, checkHostFactors, checkStorageFactors, readFloat32, type SizeFactor } from '../gpu/buffers';
+import {
+  getKernel, KERNELS, tileCols, tileRows, type Bindings, type BoundBuffers, type Kernel, type TileShape, type Uniforms,
+} from '../gpu/kernels';
 import type { TileChoice } from '../gpu/tune';
 import { EVAL_KERNELS } from '../gpu/eval-kernels';
 import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE } from '../host/rng-streams';
@@ -193,14 +195,20 @@ async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Ar
     const counter = scratch.storage('counter', new Uint32Array(4));
 
 
-    const hidDims = scratch.uniform('hidden dims', packUniform([runs, 0, V, H, seed, AIS_HIDDEN_PHASE]));
+    const hidDims = scratch.uniform(
+      'hidden dims',
+      hidden.pack('dims', { rows: runs, chains: 0, n_in: V, n_out: H, seed, phase: AIS_HIDDEN_PHASE, gaussian: 0 }),
+    );
     const gaussian = model.visibleType === 'gaussian' ? 1 : 0;
-    const visDims = scratch.uniform('visible dims', packUniform([runs, 0, H, V, seed, AIS_VISIBLE_PHASE, gaussian, 0]));
+    const visDims = scratch.uniform(
+      'visible dims',
+      visible.pack('dims', { rows: runs, chains: 0, n_in: H, n_out: V, seed, phase: AIS_VISIBLE_PHASE, gaussian }),
+    );
     const visProb = scratch.storage('vis_prob', runs * V * 4);
-    const weightDims = scratch.uniform('weight dims', packUniform([runs, V, H, gaussian]));
+    const weightDims = scratch.uniform('weight dims', weight.pack('dims', { rows: runs, n_vis: V, n_hid: H, gaussian }));
     const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
     const weightX = Math.min(runs, maxGroups);
-    const d = (kernel: Kernel, buffers: GPUBuffer[], gx: number, gy: number): Dispatch => {
+    const d = <B extends Bindings, U extends Uniforms>(kernel: Kernel<B, U>, buffers: BoundBuffers<B>, gx: number, gy: number): Dispatch => {
       if (gx > maxGroups || gy > maxGroups) {
         throw new RangeError(
           `ais: kernel ${kernel.spec.name} needs ${Math.max(gx, gy)} workgroups in one dimension, above this ` +
@@ -211,23 +219,23 @@ async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Ar
     };
     const hidStep = d(
       hidden,
-      [hidDims, counter, betaBuf, vis, model.W, model.c, x, hid],
+      { dims: hidDims, counter, betas: betaBuf, vis, W: model.W, c: model.c, x_out: x, hid },
       Math.ceil(H / tileCols(tiles.hidden)),
       Math.ceil(runs / tileRows(tiles.hidden)),
     );
     const weightStep = d(
       weight,
-      [weightDims, counter, betaBuf, x, vis, model.b, bABuf, logw],
+      { dims: weightDims, counter, betas: betaBuf, x, vis, b: model.b, b_base: bABuf, logw },
       weightX,
       Math.ceil(runs / weightX),
     );
     const visStep = d(
       visible,
-      [visDims, counter, betaBuf, hid, model.W, model.b, bABuf, visProb, vis],
+      { dims: visDims, counter, betas: betaBuf, hid, W: model.W, b: model.b, b_base: bABuf, vis_prob: visProb, vis },
       Math.ceil(V / tileCols(tiles.visible)),
       Math.ceil(runs / tileRows(tiles.visible)),
     );
-    const advStep = d(advance, [counter], 1, 1);
+    const advStep = d(advance, { counter }, 1, 1);
 
     const start = performance.now();
     for (let k0 = 0; k0 <= K; k0 += stepsPerSubmit) {

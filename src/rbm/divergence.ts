@@ -8,8 +8,8 @@
 // is copied into a staging buffer of its own. The host maps that staging
 // buffer when the chunk has finished; the next chunk is already queued, so the
 // check never stalls the GPU.
-import { BufferOwner, packUniform } from '../gpu/buffers';
-import { FINITE_CHECK_MAX_GROUPS, FINITE_CHECK_WORKGROUP_SIZE, FINITE_FLAG, getKernel, KERNELS, type Kernel } from '../gpu/kernels';
+import { BufferOwner } from '../gpu/buffers';
+import { FINITE_CHECK_MAX_GROUPS, FINITE_CHECK_WORKGROUP_SIZE, FINITE_FLAG, getKernel, KERNELS, type KernelOf } from '../gpu/kernels';
 import type { RBM } from './model';
 
 /** Parameters read back during training; epoch −1 means the ones training started from. */
@@ -105,7 +105,7 @@ export class FiniteMonitor {
 
   private constructor(
     private readonly device: GPUDevice,
-    private readonly kernel: Kernel,
+    private readonly kernel: KernelOf<typeof KERNELS.finiteCheck>,
     model: RBM,
     metrics: GPUBuffer,
     metricCount: number,
@@ -115,9 +115,11 @@ export class FiniteMonitor {
     try {
       const V = model.visible;
       const H = model.hidden;
-      const dims = owner.uniform('finite check dims', packUniform([V * H, V, H, metricCount]));
+      const dims = owner.uniform('finite check dims', kernel.pack('dims', { n_w: V * H, n_b: V, n_c: H, n_metrics: metricCount }));
       this.flags = owner.storage('finite flags', FLAG_BYTES);
-      this.group = kernel.bind([dims, model.W, model.b, model.c, model.wVel, model.bVel, model.cVel, metrics, this.flags]);
+      this.group = kernel.bind({
+        dims, w: model.W, b: model.b, c: model.c, w_vel: model.wVel, b_vel: model.bVel, c_vel: model.cVel, metrics, flags: this.flags,
+      });
       const longest = Math.max(V * H, metricCount);
       this.groups = Math.min(FINITE_CHECK_MAX_GROUPS, Math.max(1, Math.ceil(longest / FINITE_CHECK_WORKGROUP_SIZE)));
     } catch (e) {

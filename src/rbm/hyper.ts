@@ -1,5 +1,5 @@
 // The Hyper uniform shared by update.wgsl and bias_update.wgsl.
-import { packUniform } from '../gpu/buffers';
+import { HYPER, packFields } from '../gpu/kernels';
 import { checkFiniteNumber } from './validate';
 
 export interface Hyperparameters {
@@ -30,14 +30,13 @@ export function packHyper(h: Hyperparameters, batchSize: number): ArrayBuffer {
   if (momentum >= 1) throw new RangeError(`momentum must be below 1, got ${momentum}`);
   if (sparsityTarget >= 1) throw new RangeError(`sparsityTarget must be below 1, got ${sparsityTarget}`);
   if (sparsityDecay >= 1) throw new RangeError(`sparsityDecay must be below 1, got ${sparsityDecay}`);
-  return packUniform([
-    { f32: h.learningRate },
-    { f32: momentum },
-    { f32: weightDecay },
-    { f32: 1 / batchSize },
-    { f32: sparsityTarget },
-    { f32: sparsityCost },
-    { f32: sparsityDecay },
-    { f32: 0 },
-  ]);
+  return packFields(HYPER, {
+    learning_rate: h.learningRate,
+    momentum,
+    weight_decay: weightDecay,
+    inv_batch: 1 / batchSize,
+    sparsity_target: sparsityTarget,
+    sparsity_cost: sparsityCost,
+    sparsity_decay: sparsityDecay,
+  });
 }

@@ -1,7 +1,7 @@
 // Exact log Z on the GPU: enumerate the 2^n states of the smaller layer in
 // chunks (logz_chunk.wgsl), reduce each chunk to one (max, Σ exp(t − max))
 // pair on the GPU (logz_combine.wgsl), and merge the chunk pairs in float64.
-import { BufferOwner, checkStorageFactors, packUniform, readFloat32 } from '../gpu/buffers';
+import { BufferOwner, checkStorageFactors, readFloat32 } from '../gpu/buffers';
 import { getKernel } from '../gpu/kernels';
 import { EVAL_KERNELS, LOGZ_STATES_PER_GROUP } from '../gpu/eval-kernels';
 import type { RBM } from './model';
@@ -66,15 +66,20 @@ export async function exactLogZ(model: RBM, options: ExactLogZOptions = {}): Pro
   ]);
   const scratch = new BufferOwner(device, 'exactLogZ');
   try {
-    const dims = scratch.uniform('dims', packUniform([n, L, strides[0], strides[1], chunkStates, gaussian ? 1 : 0, 0, 0]));
-    const combineDims = scratch.uniform('combine dims', packUniform([groups, 0, 0, 0]));
+    const dims = scratch.uniform(
+      'dims',
+      chunk.pack('dims', {
+        n_enum: n, n_other: L, stride_l: strides[0], stride_k: strides[1], chunk_states: chunkStates, gaussian: gaussian ? 1 : 0,
+      }),
+    );
+    const combineDims = scratch.uniform('combine dims', combine.pack('dims', { groups }));
     const counter = scratch.storage('chunk counter', new Uint32Array(4));
     const partials = scratch.storage('partials', groups * 2 * 4);
     const results = scratch.storage('chunk results', chunks * 2 * 4);
     const a = hiddenSide ? model.c : model.b;
     const d = hiddenSide ? model.b : model.c;
-    const chunkGroup = chunk.bind([dims, counter, model.W, a, d, partials]);
-    const combineGroup = combine.bind([combineDims, counter, partials, results]);
+    const chunkGroup = chunk.bind({ dims, counter, W: model.W, a, d, partials });
+    const combineGroup = combine.bind({ dims: combineDims, counter, partials, results });
 
     const perSubmit = Math.max(1, Math.floor(WORK_PER_SUBMIT / (chunkStates * L)));
     for (let c0 = 0; c0 < chunks; c0 += perSubmit) {

@@ -1,5 +1,5 @@
 // The RBM on the GPU: W [V,H], b [V], c [H] and their momentum buffers.
-import { BufferOwner, checkStorageFactors, checkStorageSize, packUniform, readFloat32, writeArray } from '../gpu/buffers';
+import { BufferOwner, checkStorageFactors, checkStorageSize, readFloat32, writeArray } from '../gpu/buffers';
 import { watchDevice } from '../gpu/lost';
 import { getKernel, KERNELS, tileCols, tileRows } from '../gpu/kernels';
 import { chooseTiles } from '../gpu/tune';
@@ -207,15 +207,18 @@ export class RBM {
       // Blocks bound the scratch memory; each is a GEMM then a row reduction.
       for (let start = 0; start < rows; start += block) {
         const n = Math.min(block, rows - start);
-        const tDims = scratch.uniform('terms dims', packUniform([n, start, V, H]));
-        const rDims = scratch.uniform('reduce dims', packUniform([n, start, V, H, gaussian]));
+        const tDims = scratch.uniform('terms dims', terms.pack('dims', { rows: n, row_offset: start, n_vis: V, n_hid: H }));
+        const rDims = scratch.uniform(
+          'reduce dims',
+          reduce.pack('dims', { rows: n, row_offset: start, n_vis: V, n_hid: H, gaussian }),
+        );
         const pass = encoder.beginComputePass();
         terms.dispatch(
-          pass, terms.bind([tDims, input, this.W, this.c, termBuffer]),
+          pass, terms.bind({ dims: tDims, data: input, W: this.W, c: this.c, terms: termBuffer }),
           Math.ceil(H / tileCols(tiles.hidden)), Math.ceil(n / tileRows(tiles.hidden)),
         );
         const x = Math.min(n, maxX);
-        reduce.dispatch(pass, reduce.bind([rDims, input, termBuffer, this.b, out]), x, Math.ceil(n / x));
+        reduce.dispatch(pass, reduce.bind({ dims: rDims, data: input, terms: termBuffer, b: this.b, out }), x, Math.ceil(n / x));
         pass.end();
       }
       this.device.queue.submit([encoder.finish()]);

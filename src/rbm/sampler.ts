@@ -1,17 +1,14 @@
 // Sampling from a trained model on the GPU: persistent Gibbs chains (from
 // noise or from data), clamped/conditional sampling (inpainting), and the
 // deterministic maps transform (P(h|v)) and reconstruct.
-import { BufferOwner, checkHostFactors, checkStorageFactors, packUniform, readFloat32, type SizeFactor } from '../gpu/buffers';
-import { elementGrid, getKernel, KERNELS, tileCols, tileRows, type Kernel } from '../gpu/kernels';
+import { BufferOwner, checkHostFactors, checkStorageFactors, readFloat32, type SizeFactor } from '../gpu/buffers';
+import { elementGrid, getKernel, KERNELS, tileCols, tileRows, VISIBLE_FLAGS, type Kernel, type KernelOf } from '../gpu/kernels';
 import { chooseTiles, type TileChoice } from '../gpu/tune';
 import { normal01, uniform01 } from '../host/philox';
 import { GIBBS_PHASE, SAMPLER_NOISE_PHASE as NOISE_PHASE, SAMPLER_SEED_SALT } from '../host/rng-streams';
 import { raceLoss } from '../gpu/lost';
 import type { RBM } from './model';
 import { checkFiniteArray, checkSeed, checkSize, showValue } from './validate';
-
-const WRITE_BOTH = 3;
-const GAUSSIAN = 4;
 
 export interface ChainOptions {
   chains: number;
@@ -57,7 +54,12 @@ export class GibbsChains {
     init: Float32Array,
     clamp: ChainOptions['clamp'],
     seed: number,
-    k: Record<'hidden' | 'visible' | 'clamp' | 'advance', Kernel>,
+    k: {
+      hidden: KernelOf<typeof KERNELS.hidden>;
+      visible: KernelOf<typeof KERNELS.visible>;
+      clamp: KernelOf<typeof KERNELS.clamp>;
+      advance: KernelOf<typeof KERNELS.advance>;
+    },
     tiles: TileChoice,
   ) {
     const V = model.visible;
@@ -71,31 +73,45 @@ export class GibbsChains {
       const hidProb = owner.storage('hid_prob', n * H * 4);
       const hidSample = owner.storage('hid_sample', n * H * 4);
       const counter = owner.storage('counter', new Uint32Array(4));
-      const hDims = owner.uniform('hidden dims', packUniform([n, 0, V, H, GIBBS_PHASE.hidden, seed]));
-      const gaussianFlag = model.visibleType === 'gaussian' ? GAUSSIAN : 0;
-      const vDims = owner.uniform('visible dims', packUniform([n, 0, 0, H, V, GIBBS_PHASE.visible, seed, WRITE_BOTH | gaussianFlag]));
+      const hDims = owner.uniform(
+        'hidden dims',
+        k.hidden.pack('dims', { rows: n, row_offset: 0, n_in: V, n_out: H, phase: GIBBS_PHASE.hidden, seed }),
+      );
+      const gaussianFlag = model.visibleType === 'gaussian' ? VISIBLE_FLAGS.GAUSSIAN : 0;
+      const vDims = owner.uniform(
+        'visible dims',
+        k.visible.pack('dims', {
+          rows: n, in_offset: 0, out_offset: 0, n_in: H, n_out: V, phase: GIBBS_PHASE.visible, seed,
+          flags: VISIBLE_FLAGS.WRITE_PROB | VISIBLE_FLAGS.WRITE_SAMPLE | gaussianFlag,
+        }),
+      );
       this.sweep = [
         {
           kernel: k.hidden,
-          group: k.hidden.bind([hDims, counter, this.vis, model.W, model.c, hidProb, hidSample]),
+          group: k.hidden.bind({
+            dims: hDims, counter, vis: this.vis, W: model.W, c: model.c, hid_prob: hidProb, hid_sample: hidSample,
+          }),
           x: Math.ceil(H / tileCols(tiles.hidden)),
           y: Math.ceil(n / tileRows(tiles.hidden)),
         },
         {
           kernel: k.visible,
-          group: k.visible.bind([vDims, counter, hidSample, model.W, model.b, this.visProb, this.vis]),
+          group: k.visible.bind({
+            dims: vDims, counter, hid_sample: hidSample, W: model.W, b: model.b, vis_prob: this.visProb, vis: this.vis,
+          }),
           x: Math.ceil(V / tileCols(tiles.visible)),
           y: Math.ceil(n / tileRows(tiles.visible)),
         },
       ];
       if (clamp) {
-        const cDims = owner.uniform('clamp dims', packUniform([n * V, 0, 0, 0]));
+        const cDims = owner.uniform('clamp dims', k.clamp.pack('dims', { count: n * V }));
         const mask = owner.storage('clamp mask', clamp.mask);
         const values = owner.storage('clamp values', clamp.values);
         const [x, y] = elementGrid(model.device, n * V);
-        this.sweep.push({ kernel: k.clamp, group: k.clamp.bind([cDims, mask, values, this.vis, this.visProb]), x, y });
+        const group = k.clamp.bind({ dims: cDims, mask, values, vis: this.vis, vis_prob: this.visProb });
+        this.sweep.push({ kernel: k.clamp, group, x, y });
       }
-      this.sweep.push({ kernel: k.advance, group: k.advance.bind([counter]), x: 1, y: 1 });
+      this.sweep.push({ kernel: k.advance, group: k.advance.bind({ counter }), x: 1, y: 1 });
       const max = model.device.limits.maxComputeWorkgroupsPerDimension;
       const groups = Math.ceil(n / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
       if (groups > max) {
@@ -338,16 +354,20 @@ async function meanField(
     const counter = o.storage('counter', new Uint32Array(4));
     const encoder = device.createCommandEncoder({ label: 'mean field' });
     const pass = encoder.beginComputePass();
-    const hDims = o.uniform('hidden dims', packUniform([n, 0, V, H, 0, 0]));
+    const hDims = o.uniform('hidden dims', hidden.pack('dims', { rows: n, row_offset: 0, n_in: V, n_out: H, phase: 0, seed: 0 }));
     hidden.dispatch(
-      pass, hidden.bind([hDims, counter, vis, model.W, model.c, hidProb, hidSample]),
+      pass, hidden.bind({ dims: hDims, counter, vis, W: model.W, c: model.c, hid_prob: hidProb, hid_sample: hidSample }),
       Math.ceil(H / tileCols(tiles.hidden)), Math.ceil(n / tileRows(tiles.hidden)),
     );
     if (back) {
       // Feeding probabilities where the kernel expects samples gives the mean-field pass.
-      const vDims = o.uniform('visible dims', packUniform([n, 0, 0, H, V, 0, 0, 1 | (model.visibleType === 'gaussian' ? GAUSSIAN : 0)]));
+      const flags = VISIBLE_FLAGS.WRITE_PROB | (model.visibleType === 'gaussian' ? VISIBLE_FLAGS.GAUSSIAN : 0);
+      const vDims = o.uniform(
+        'visible dims',
+        visible.pack('dims', { rows: n, in_offset: 0, out_offset: 0, n_in: H, n_out: V, phase: 0, seed: 0, flags }),
+      );
       visible.dispatch(
-        pass, visible.bind([vDims, counter, hidProb, model.W, model.b, visProb, visOut]),
+        pass, visible.bind({ dims: vDims, counter, hid_sample: hidProb, W: model.W, b: model.b, vis_prob: visProb, vis: visOut }),
         Math.ceil(V / tileCols(tiles.visible)), Math.ceil(n / tileRows(tiles.visible)),
       );
     }

@@ -17,8 +17,8 @@
 // sees the model's current parameters (training changes them every update)
 // and costs 3–4 dispatches per sweep whatever M is. Accepted swaps are counted
 // per pair on the GPU; attempts are known on the CPU; both are read once.
-import { BufferOwner, packUniform, readBuffer, readFloat32, writeArray } from '../gpu/buffers';
-import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type TileShape } from '../gpu/kernels';
+import { BufferOwner, readBuffer, readFloat32, writeArray } from '../gpu/buffers';
+import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type KernelOf, type TileShape } from '../gpu/kernels';
 import { PT_KERNELS, PT_SWAP_WORKGROUP_SIZE } from '../gpu/pt-kernels';
 import type { TileChoice } from '../gpu/tune';
 import { uniform01 } from '../host/philox';
@@ -166,7 +166,12 @@ export class TemperedChains {
     readonly swapEvery: number,
     readonly seed: number,
     init: Float32Array,
-    k: Record<'hidden' | 'visible' | 'swap' | 'advance', Kernel>,
+    k: {
+      hidden: KernelOf<typeof PT_KERNELS.hidden>;
+      visible: KernelOf<typeof PT_KERNELS.visible>;
+      swap: KernelOf<typeof PT_KERNELS.swap>;
+      advance: KernelOf<typeof KERNELS.advance>;
+    },
     rowsPerTile: { hidden: number; visible: number; hiddenCols: number; visibleCols: number },
   ) {
     const V = model.visible;
@@ -195,19 +200,27 @@ export class TemperedChains {
       const hid = owner.storage('hid', R * H * 4);
       const counter = owner.storage('counter', new Uint32Array(4));
       this.acceptedBuffer = owner.storage('accepted swaps', new Uint32Array(M - 1));
-      const hDims = owner.uniform('pt hidden dims', packUniform([R, n, V, H, seed, PT_PHASE.hidden]));
-      const vDims = owner.uniform('pt visible dims', packUniform([R, n, H, V, seed, PT_PHASE.visible, 0, 0]));
+      const hDims = owner.uniform(
+        'pt hidden dims',
+        k.hidden.pack('dims', { rows: R, chains: n, n_in: V, n_out: H, seed, phase: PT_PHASE.hidden, gaussian: 0 }),
+      );
+      const vDims = owner.uniform(
+        'pt visible dims',
+        k.visible.pack('dims', { rows: R, chains: n, n_in: H, n_out: V, seed, phase: PT_PHASE.visible, gaussian: 0 }),
+      );
       // tempered_visible's base-rate biases: zero, so replica r samples σ(β_r (hWᵀ + b)).
       const noBase = owner.storage('zero base biases', V * 4);
       this.hidden = {
         kernel: k.hidden,
-        group: k.hidden.bind([hDims, counter, betaBuf, this.vis, model.W, model.c, x, hid]),
+        group: k.hidden.bind({ dims: hDims, counter, betas: betaBuf, vis: this.vis, W: model.W, c: model.c, x_out: x, hid }),
         x: Math.ceil(H / rowsPerTile.hiddenCols),
         y: Math.ceil(R / rowsPerTile.hidden),
       };
       this.visible = {
         kernel: k.visible,
-        group: k.visible.bind([vDims, counter, betaBuf, hid, model.W, model.b, noBase, this.visProb, this.vis]),
+        group: k.visible.bind({
+          dims: vDims, counter, betas: betaBuf, hid, W: model.W, b: model.b, b_base: noBase, vis_prob: this.visProb, vis: this.vis,
+        }),
         x: Math.ceil(V / rowsPerTile.visibleCols),
         y: Math.ceil(R / rowsPerTile.visible),
       };
@@ -216,18 +229,21 @@ export class TemperedChains {
         if (pairs === 0) return undefined;
         const dims = owner.uniform(
           `pt swap dims ${parity}`,
-          packUniform([n, V, H, parity, pairs, seed, PT_PHASE.swapDecide, PT_PHASE.swapResample]),
+          k.swap.pack('dims', {
+            chains: n, n_vis: V, n_hid: H, parity, pairs, seed,
+            decide_phase: PT_PHASE.swapDecide, resample_phase: PT_PHASE.swapResample,
+          }),
         );
         const groups = Math.ceil((pairs * n) / PT_SWAP_WORKGROUP_SIZE);
         const gx = Math.min(groups, maxGroups);
         return {
           kernel: k.swap,
-          group: k.swap.bind([dims, counter, betaBuf, model.b, x, this.vis, hid, this.acceptedBuffer]),
+          group: k.swap.bind({ dims, counter, betas: betaBuf, b: model.b, x, vis: this.vis, hid, accepted: this.acceptedBuffer }),
           x: gx,
           y: Math.ceil(groups / gx),
         };
       });
-      this.advance = { kernel: k.advance, group: k.advance.bind([counter]), x: 1, y: 1 };
+      this.advance = { kernel: k.advance, group: k.advance.bind({ counter }), x: 1, y: 1 };
     } catch (e) {
       owner.dispose();
       throw e;

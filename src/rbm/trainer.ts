@@ -1,7 +1,7 @@
 // CD-k / PCD-k updates on the GPU. One update is one run of dispatches with
 // no CPU readback: [gather], hidden, (visible, hidden) × k, [recon_error],
 // update (W), bias_update (b, c, counters). See schedule.ts for the order.
-import { BufferOwner, packUniform, readFloat32, writeArray } from '../gpu/buffers';
+import { BufferOwner, readFloat32, writeArray } from '../gpu/buffers';
 import {
   BIAS_WORKGROUP_SIZE,
   elementGrid,
@@ -10,7 +10,9 @@ import {
   tileCols,
   tileConstants,
   tileRows,
+  VISIBLE_FLAGS,
   type Kernel,
+  type KernelOf,
   type TileShape,
 } from '../gpu/kernels';
 import { chooseTiles, type TileChoice, type TuneProblem } from '../gpu/tune';
@@ -90,7 +92,14 @@ export class CDTrainer {
   private constructor(
     readonly model: RBM,
     options: Required<Omit<TrainerOptions, 'tile'>>,
-    private readonly kernels: Record<'hidden' | 'visible' | 'update' | 'bias' | 'recon' | 'gather', Kernel>,
+    private readonly kernels: {
+      hidden: KernelOf<typeof KERNELS.hidden>;
+      visible: KernelOf<typeof KERNELS.visible>;
+      update: KernelOf<typeof KERNELS.update>;
+      bias: KernelOf<typeof KERNELS.biasUpdate>;
+      recon: KernelOf<typeof KERNELS.reconError>;
+      gather: KernelOf<typeof KERNELS.gather>;
+    },
     tiles: TileChoice,
   ) {
     const { batchSize: B, k, persistent, metrics, metricsCapacity } = options;
@@ -117,39 +126,56 @@ export class CDTrainer {
       const seed = model.seed;
       const dispatches: Dispatch[] = updateSchedule(B, k, persistent, metrics).map((p, i) => {
         if (p.kind === 'hidden') {
-          const dims = owner.uniform(`hidden dims ${i}`, packUniform([p.rows, p.rowOffset, V, H, p.phase, seed]));
-          const group = kernels.hidden.bind([dims, this.counter, this.vis, model.W, model.c, this.hidProb, this.hidSample]);
+          const dims = owner.uniform(
+            `hidden dims ${i}`,
+            kernels.hidden.pack('dims', { rows: p.rows, row_offset: p.rowOffset, n_in: V, n_out: H, phase: p.phase, seed }),
+          );
+          const group = kernels.hidden.bind({
+            dims, counter: this.counter, vis: this.vis, W: model.W, c: model.c, hid_prob: this.hidProb, hid_sample: this.hidSample,
+          });
           return { kernel: kernels.hidden, group, x: Math.ceil(H / tileCols(tiles.hidden)), y: Math.ceil(p.rows / tileRows(tiles.hidden)) };
         }
-        const flags = (p.writeProb ? 1 : 0) | (p.writeSample ? 2 : 0) | (model.visibleType === 'gaussian' ? 4 : 0);
+        const flags =
+          (p.writeProb ? VISIBLE_FLAGS.WRITE_PROB : 0) |
+          (p.writeSample ? VISIBLE_FLAGS.WRITE_SAMPLE : 0) |
+          (model.visibleType === 'gaussian' ? VISIBLE_FLAGS.GAUSSIAN : 0);
         const dims = owner.uniform(
           `visible dims ${i}`,
-          packUniform([p.rows, p.inOffset, p.outOffset, H, V, p.phase, seed, flags]),
+          kernels.visible.pack('dims', {
+            rows: p.rows, in_offset: p.inOffset, out_offset: p.outOffset, n_in: H, n_out: V, phase: p.phase, seed, flags,
+          }),
         );
-        const group = kernels.visible.bind([dims, this.counter, this.hidSample, model.W, model.b, this.visProb, this.vis]);
+        const group = kernels.visible.bind({
+          dims, counter: this.counter, hid_sample: this.hidSample, W: model.W, b: model.b, vis_prob: this.visProb, vis: this.vis,
+        });
         return { kernel: kernels.visible, group, x: Math.ceil(V / tileCols(tiles.visible)), y: Math.ceil(p.rows / tileRows(tiles.visible)) };
       });
-      const updateDims = owner.uniform('update dims', packUniform([V, H, 2 * B, B]));
+      const updateDims = owner.uniform('update dims', kernels.update.pack('dims', { n_vis: V, n_hid: H, n_rows: 2 * B, neg_start: B }));
       if (metrics) {
-        const reconDims = owner.uniform('recon dims', packUniform([B, V, metricsCapacity, 0]));
+        const reconDims = owner.uniform('recon dims', kernels.recon.pack('dims', { batch: B, n_vis: V, capacity: metricsCapacity }));
         dispatches.push({
           kernel: kernels.recon,
-          group: kernels.recon.bind([reconDims, this.counter, this.vis, this.visProb, this.metricsBuffer]),
+          group: kernels.recon.bind({
+            dims: reconDims, counter: this.counter, vis: this.vis, vis_prob: this.visProb, metrics: this.metricsBuffer,
+          }),
           x: 1,
           y: 1,
         });
       }
       dispatches.push({
         kernel: kernels.update,
-        group: kernels.update.bind([updateDims, this.hyper, this.vis, this.hidProb, model.W, model.wVel]),
+        group: kernels.update.bind({
+          dims: updateDims, hyper: this.hyper, vis: this.vis, hid_prob: this.hidProb, W: model.W, vel: model.wVel,
+        }),
         x: Math.ceil(H / tileCols(tiles.update)),
         y: Math.ceil(V / tileRows(tiles.update)),
       });
       dispatches.push({
         kernel: kernels.bias,
-        group: kernels.bias.bind([
-          updateDims, this.hyper, this.vis, this.hidProb, model.b, model.c, model.bVel, model.cVel, this.counter, q,
-        ]),
+        group: kernels.bias.bind({
+          dims: updateDims, hyper: this.hyper, vis: this.vis, hid_prob: this.hidProb,
+          b: model.b, c: model.c, b_vel: model.bVel, c_vel: model.cVel, counter: this.counter, q,
+        }),
         x: Math.ceil((V + H) / BIAS_WORKGROUP_SIZE),
         y: 1,
       });
@@ -251,7 +277,7 @@ export class CDTrainer {
     const threshold = options.threshold ?? 0.5;
     checkFiniteNumber('threshold', threshold);
     const dims = this.gather?.dims ?? this.owner.uniform('gather dims', new ArrayBuffer(32));
-    const group = this.kernels.gather.bind([dims, this.counter, dataset.perm, dataset.data, this.vis]);
+    const group = this.kernels.gather.bind({ dims, counter: this.counter, perm: dataset.perm, data: dataset.data, vis: this.vis });
     const [x, y] = elementGrid(this.model.device, this.batchSize * this.model.visible);
     this.gather = { dispatch: { kernel: this.kernels.gather, group, x, y }, dims, dataset, options: { ...options, threshold } };
   }
@@ -264,7 +290,9 @@ export class CDTrainer {
     g.dataset.setPermutation(permutation);
     const o = g.options;
     const seed = o.seed ?? this.model.seed;
-    const dims = packUniform([this.batchSize, this.model.visible, BINARIZE_CODE[o.binarize], seed, epoch, { f32: o.threshold ?? 0.5 }]);
+    const dims = this.kernels.gather.pack('dims', {
+      batch: this.batchSize, n_vis: this.model.visible, mode: BINARIZE_CODE[o.binarize], seed, epoch, threshold: o.threshold ?? 0.5,
+    });
     this.model.device.queue.writeBuffer(g.dims, 0, dims);
     writeArray(this.model.device, this.counter, 4, new Uint32Array([0]));
   }

@@ -1,7 +1,13 @@
 // One kernel dispatch in its own compute pass and submit (pipelines come from the per-device cache).
-import { getKernel, type KernelSpec } from '../../src/gpu/kernels';
+import { getKernel, type Bindings, type BoundBuffers, type KernelSpec, type Uniforms } from '../../src/gpu/kernels';
 
-export async function dispatchOnce(device: GPUDevice, spec: KernelSpec, buffers: GPUBuffer[], x: number, y = 1): Promise<void> {
+export async function dispatchOnce<B extends Bindings, U extends Uniforms>(
+  device: GPUDevice,
+  spec: KernelSpec<B, U>,
+  buffers: BoundBuffers<B>,
+  x: number,
+  y = 1,
+): Promise<void> {
   const kernel = await getKernel(device, spec);
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();

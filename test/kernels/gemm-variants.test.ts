@@ -3,8 +3,11 @@
 // (including the fallback when a subgroup spans two workgroup rows) — must
 // give bit-identical results. Runs in both projects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BufferOwner, packUniform, readFloat32 } from '../../src/gpu/buffers';
-import { DEFAULT_TILE, KERNELS, tileCols, tileName, tileRows, type KernelSpec, type TileShape } from '../../src/gpu/kernels';
+import { BufferOwner, readFloat32 } from '../../src/gpu/buffers';
+import {
+  DEFAULT_TILE, HIDDEN_DIMS, KERNELS, packFields, tileCols, tileName, tileRows, UPDATE_DIMS,
+  type Bindings, type BoundBuffers, type KernelSpec, type TileShape, type Uniforms,
+} from '../../src/gpu/kernels';
 import { dispatchOnce } from '../helpers/dispatch';
 import { packHyper } from '../../src/rbm/hyper';
 import { testDevice, testRuntime } from '../helpers/device';
@@ -32,7 +35,8 @@ beforeAll(async () => {
 });
 afterAll(() => owner?.dispose());
 
-const dispatch = (spec: KernelSpec, buffers: GPUBuffer[], x: number, y: number) => dispatchOnce(device, spec, buffers, x, y);
+const dispatch = <B extends Bindings, U extends Uniforms>(spec: KernelSpec<B, U>, buffers: BoundBuffers<B>, x: number, y: number) =>
+  dispatchOnce(device, spec, buffers, x, y);
 
 describe('GEMM variants', () => {
   it('the device has subgroups (Dawn/lavapipe and Chromium/SwiftShader both offer them)', async () => {
@@ -51,15 +55,15 @@ describe('GEMM variants', () => {
       const results = new Map<string, Float32Array>();
       for (const tile of VARIANTS) {
         const prob = owner.storage('prob', 2 * B * H * 4);
-        const buffers = [
-          owner.uniform('dims', packUniform([2 * B, 0, V, H, 0, 1])),
-          owner.storage('counter', new Uint32Array(4)),
-          owner.storage('vis', vis),
-          owner.storage('W', W),
-          owner.storage('c', new Float32Array(H).fill(-0.25)),
-          prob,
-          owner.storage('sample', 2 * B * H * 4),
-        ];
+        const buffers = {
+          dims: owner.uniform('dims', packFields(HIDDEN_DIMS, { rows: 2 * B, row_offset: 0, n_in: V, n_out: H, phase: 0, seed: 1 })),
+          counter: owner.storage('counter', new Uint32Array(4)),
+          vis: owner.storage('vis', vis),
+          W: owner.storage('W', W),
+          c: owner.storage('c', new Float32Array(H).fill(-0.25)),
+          hid_prob: prob,
+          hid_sample: owner.storage('sample', 2 * B * H * 4),
+        };
         await dispatch(KERNELS.hidden(tile), buffers, Math.ceil(H / tileCols(tile)), Math.ceil((2 * B) / tileRows(tile)));
         results.set(tileName(tile), await readFloat32(device, prob, 2 * B * H));
       }
@@ -75,14 +79,14 @@ describe('GEMM variants', () => {
       const results = new Map<string, Float32Array>();
       for (const tile of VARIANTS) {
         const w = owner.storage('W', W);
-        const buffers = [
-          owner.uniform('dims', packUniform([V, H, 2 * B, B])),
-          owner.uniform('hyper', packHyper({ learningRate: 0.1, momentum: 0.5, weightDecay: 1e-3 }, B)),
-          owner.storage('vis', vis),
-          owner.storage('hid_prob', probs),
-          w,
-          owner.storage('vel', V * H * 4),
-        ];
+        const buffers = {
+          dims: owner.uniform('dims', packFields(UPDATE_DIMS, { n_vis: V, n_hid: H, n_rows: 2 * B, neg_start: B })),
+          hyper: owner.uniform('hyper', packHyper({ learningRate: 0.1, momentum: 0.5, weightDecay: 1e-3 }, B)),
+          vis: owner.storage('vis', vis),
+          hid_prob: owner.storage('hid_prob', probs),
+          W: w,
+          vel: owner.storage('vel', V * H * 4),
+        };
         await dispatch(KERNELS.update(tile), buffers, Math.ceil(H / tileCols(tile)), Math.ceil(V / tileRows(tile)));
         results.set(tileName(tile), await readFloat32(device, w, V * H));
       }

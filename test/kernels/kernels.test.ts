@@ -1,8 +1,11 @@
 // Each kernel against the float64 CPU reference, on sizes that are not
 // multiples of the tile. Runs in both projects (Dawn in Node, Chromium).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BufferOwner, packUniform, readFloat32 } from '../../src/gpu/buffers';
-import { BIAS_WORKGROUP_SIZE, DEFAULT_TILE, KERNELS, tileCols, tileRows, type KernelSpec, type TileShape } from '../../src/gpu/kernels';
+import { BufferOwner, readFloat32 } from '../../src/gpu/buffers';
+import {
+  BIAS_WORKGROUP_SIZE, DEFAULT_TILE, FREE_ENERGY_DIMS, HIDDEN_DIMS, KERNELS, packFields, SOFTPLUS_TERMS_DIMS, tileCols, tileRows,
+  UPDATE_DIMS, VISIBLE_DIMS, VISIBLE_FLAGS, type Bindings, type BoundBuffers, type KernelSpec, type TileShape, type Uniforms,
+} from '../../src/gpu/kernels';
 import { dispatchOnce } from '../helpers/dispatch';
 import { packHyper } from '../../src/rbm/trainer';
 import { hiddenPass, visiblePass } from '../../src/cpu/reference';
@@ -50,7 +53,8 @@ function model(V: number, H: number, seed: number) {
   };
 }
 
-const run = (spec: KernelSpec, buffers: GPUBuffer[], x: number, y: number) => dispatchOnce(device, spec, buffers, x, y);
+const run = <B extends Bindings, U extends Uniforms>(spec: KernelSpec<B, U>, buffers: BoundBuffers<B>, x: number, y: number) =>
+  dispatchOnce(device, spec, buffers, x, y);
 
 const CASES = SIZES.flatMap((size, i) => [
   [...size, DEFAULT_TILE] as const,
@@ -70,17 +74,17 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
     const vis = randomBinary(2 * B * V, 0.4, rand);
     const phase = 2;
     const bufs = {
-      dims: owner.uniform('dims', packUniform([B, B, V, H, phase, seed])),
+      dims: owner.uniform('dims', packFields(HIDDEN_DIMS, { rows: B, row_offset: B, n_in: V, n_out: H, phase, seed })),
       counter: owner.storage('counter', new Uint32Array([step, 0, 0, 0])),
       vis: owner.storage('vis', vis),
       W: owner.storage('W', p.W),
       c: owner.storage('c', p.c),
-      prob: owner.storage('prob', 2 * B * H * 4),
-      sample: owner.storage('sample', 2 * B * H * 4),
+      hid_prob: owner.storage('prob', 2 * B * H * 4),
+      hid_sample: owner.storage('sample', 2 * B * H * 4),
     };
-    await run(KERNELS.hidden(tile), Object.values(bufs), Math.ceil(H / TILE_N), Math.ceil(B / TILE_M));
-    const gpuProb = await readFloat32(device, bufs.prob, 2 * B * H);
-    const gpuSample = await readFloat32(device, bufs.sample, 2 * B * H);
+    await run(KERNELS.hidden(tile), bufs, Math.ceil(H / TILE_N), Math.ceil(B / TILE_M));
+    const gpuProb = await readFloat32(device, bufs.hid_prob, 2 * B * H);
+    const gpuSample = await readFloat32(device, bufs.hid_sample, 2 * B * H);
     const cpuProb = new Float64Array(2 * B * H);
     const cpuSample = new Float64Array(2 * B * H);
     hiddenPass(V, H, p, vis, B, B, seed, step, phase, cpuProb, cpuSample);
@@ -100,16 +104,22 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
     const hid = randomBinary(2 * B * H, 0.5, rand);
     const phase = 3;
     const bufs = {
-      dims: owner.uniform('dims', packUniform([B, 0, B, H, V, phase, seed, 3])),
+      dims: owner.uniform(
+        'dims',
+        packFields(VISIBLE_DIMS, {
+          rows: B, in_offset: 0, out_offset: B, n_in: H, n_out: V, phase, seed,
+          flags: VISIBLE_FLAGS.WRITE_PROB | VISIBLE_FLAGS.WRITE_SAMPLE,
+        }),
+      ),
       counter: owner.storage('counter', new Uint32Array([step, 0, 0, 0])),
-      hid: owner.storage('hid', hid),
+      hid_sample: owner.storage('hid', hid),
       W: owner.storage('W', p.W),
       b: owner.storage('b', p.b),
-      prob: owner.storage('prob', 2 * B * V * 4),
+      vis_prob: owner.storage('prob', 2 * B * V * 4),
       vis: owner.storage('vis', 2 * B * V * 4),
     };
-    await run(KERNELS.visible(tile), Object.values(bufs), Math.ceil(V / TILE_N), Math.ceil(B / TILE_M));
-    const gpuProb = await readFloat32(device, bufs.prob, 2 * B * V);
+    await run(KERNELS.visible(tile), bufs, Math.ceil(V / TILE_N), Math.ceil(B / TILE_M));
+    const gpuProb = await readFloat32(device, bufs.vis_prob, 2 * B * V);
     const gpuVis = await readFloat32(device, bufs.vis, 2 * B * V);
     const cpuProb = new Float64Array(2 * B * V);
     const cpuVis = new Float64Array(2 * B * V);
@@ -125,14 +135,14 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
     const vel0 = randomNormal(V * H, 0.01, rand);
     const hyper = { lr: 0.05, mom: 0.5, wd: 2e-4 };
     const bufs = {
-      dims: owner.uniform('dims', packUniform([V, H, 2 * B, B])),
+      dims: owner.uniform('dims', packFields(UPDATE_DIMS, { n_vis: V, n_hid: H, n_rows: 2 * B, neg_start: B })),
       hyper: owner.uniform('hyper', packHyper({ learningRate: hyper.lr, momentum: hyper.mom, weightDecay: hyper.wd }, B)),
       vis: owner.storage('vis', vis),
-      hidProb: owner.storage('hidProb', hidProb),
+      hid_prob: owner.storage('hidProb', hidProb),
       W: owner.storage('W', p.W),
       vel: owner.storage('vel', vel0),
     };
-    await run(KERNELS.update(tile), Object.values(bufs), Math.ceil(H / TILE_N), Math.ceil(V / TILE_M));
+    await run(KERNELS.update(tile), bufs, Math.ceil(H / TILE_N), Math.ceil(V / TILE_M));
     const W = await readFloat32(device, bufs.W, V * H);
     const vel = await readFloat32(device, bufs.vel, V * H);
     const refW = new Float64Array(V * H);
@@ -161,7 +171,7 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
     const bVel0 = randomNormal(V, 0.01, rand);
     const cVel0 = randomNormal(H, 0.01, rand);
     const bufs = {
-      dims: owner.uniform('dims', packUniform([V, H, 2 * B, B])),
+      dims: owner.uniform('dims', packFields(UPDATE_DIMS, { n_vis: V, n_hid: H, n_rows: 2 * B, neg_start: B })),
       hyper: owner.uniform(
         'hyper',
         packHyper(
@@ -170,15 +180,15 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
         ),
       ),
       vis: owner.storage('vis', vis),
-      hidProb: owner.storage('hidProb', hidProb),
+      hid_prob: owner.storage('hidProb', hidProb),
       b: owner.storage('b', p.b),
       c: owner.storage('c', p.c),
-      bVel: owner.storage('bVel', bVel0),
-      cVel: owner.storage('cVel', cVel0),
+      b_vel: owner.storage('bVel', bVel0),
+      c_vel: owner.storage('cVel', cVel0),
       counter: owner.storage('counter', new Uint32Array([41, 6, 0, 0])),
       q: owner.storage('q', new Float32Array(H).fill(0.5)),
     };
-    await run(KERNELS.biasUpdate(), Object.values(bufs), Math.ceil((V + H) / BIAS_WORKGROUP_SIZE), 1);
+    await run(KERNELS.biasUpdate(), bufs, Math.ceil((V + H) / BIAS_WORKGROUP_SIZE), 1);
     const b = await readFloat32(device, bufs.b, V);
     const c = await readFloat32(device, bufs.c, H);
     const counter = new Uint32Array((await readFloat32(device, bufs.counter, 4)).buffer);
@@ -214,8 +224,9 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
       terms: owner.storage('terms', B * H * 4),
       out: owner.storage('F', 2 * B * 4),
     };
-    const tDims = owner.uniform('terms dims', packUniform([B, B, V, H]));
-    await run(KERNELS.softplusTerms(tile), [tDims, bufs.data, bufs.W, bufs.c, bufs.terms], Math.ceil(H / TILE_N), Math.ceil(B / TILE_M));
+    const tDims = owner.uniform('terms dims', packFields(SOFTPLUS_TERMS_DIMS, { rows: B, row_offset: B, n_vis: V, n_hid: H }));
+    const termBindings = { dims: tDims, data: bufs.data, W: bufs.W, c: bufs.c, terms: bufs.terms };
+    await run(KERNELS.softplusTerms(tile), termBindings, Math.ceil(H / TILE_N), Math.ceil(B / TILE_M));
     const terms = await readFloat32(device, bufs.terms, B * H);
     const refTerms = new Float64Array(B * H);
     for (let m = 0; m < B; m++) {
@@ -226,8 +237,8 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
       }
     }
     expect(maxRelError(terms, refTerms, 1e-3)).toBeLessThan(1e-5);
-    const rDims = owner.uniform('reduce dims', packUniform([B, B, V, H, 0]));
-    await run(KERNELS.freeEnergy(), [rDims, bufs.data, bufs.terms, bufs.b, bufs.out], B, 1);
+    const rDims = owner.uniform('reduce dims', packFields(FREE_ENERGY_DIMS, { rows: B, row_offset: B, n_vis: V, n_hid: H, gaussian: 0 }));
+    await run(KERNELS.freeEnergy(), { dims: rDims, data: bufs.data, terms: bufs.terms, b: bufs.b, out: bufs.out }, B, 1);
     const F = await readFloat32(device, bufs.out, 2 * B);
     const ref = freeEnergyBatch({ visible: V, hidden: H, ...p }, data.subarray(B * V), B);
     expect(F.subarray(0, B).every((x) => x === 0)).toBe(true);
