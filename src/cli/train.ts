@@ -411,6 +411,9 @@ export async function runTrain(args: string[]): Promise<number> {
       return `${text} (${how})`;
     };
 
+    /** Writes parameters read back from the GPU (or a snapshot) to --out, atomically. */
+    const saveModel = (p: { W: Float32Array; b: Float32Array; c: Float32Array }, metadata: Record<string, string>): Promise<void> =>
+      writeFileAtomic(s.out, rbmToSafetensors({ visible: V, hidden: s.hidden, W: p.W, b: p.b, c: p.c, metadata, visibleType: s.visible }), `--out ${s.out}`);
     const epochRecon: number[] = [];
     const onEpoch = async (e: EpochStats | PTEpochStats): Promise<void> => {
       bar?.stop();
@@ -472,9 +475,7 @@ export async function runTrain(args: string[]): Promise<number> {
           reconError: epochRecon.slice(0, done), gaps: gaps.slice(0, done), cancelled: true, epochsDone: done,
           evals: evals.filter((x) => x.epoch <= done), standardisation,
         };
-        const metadata = { ...modelMetadata(s, shape, V, run, data.source), device_lost: 'true' };
-        const bytes = rbmToSafetensors({ visible: V, hidden: s.hidden, ...e.snapshot, metadata, visibleType: s.visible });
-        await writeFileAtomic(s.out, bytes, `--out ${s.out}`);
+        await saveModel(e.snapshot, { ...modelMetadata(s, shape, V, run, data.source), device_lost: 'true' });
         throw new CliError(`${e.message.replace(/\. Its buffers are gone.*$/, '')}; saved the model after epoch ${done} to ${s.out}; continue from it with a new run`);
       }
       throw e;
@@ -505,7 +506,8 @@ export async function runTrain(args: string[]): Promise<number> {
     if (!allFinite(params.W, params.b, params.c)) {
       throw new CliError(`training produced non-finite parameters; lower --lr (now ${s.lr}, try ${s.lr / 10}). ${s.out} was not written`);
     }
-    await writeFileAtomic(s.out, await model.toSafetensors(metadata), `--out ${s.out}`);
+    // One readback serves the last check and the file.
+    await saveModel(params, metadata);
     // The model is safe on disk: from here a signal quits at once.
     guard.setMode('now');
     out.line(`wrote ${s.out} (${V}×${s.hidden}, ${fmt(result.seconds, 3)} s of training, ${formatCount(result.samplesPerSecond)} samples/s)`);
