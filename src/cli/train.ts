@@ -23,6 +23,7 @@ import {
   aisEstimate, CLI_AIS_BETAS, CLI_AIS_RUNS, enumeratedUnits, exactEstimate, logLikelihood, standardiseWith, TRAIN_EXACT_UNITS,
 } from './loglik';
 import type { LogZEstimate } from './loglik';
+import { EpochLog, RateMeter } from './epoch-log';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject, ProgressBar } from './output';
 
@@ -91,8 +92,14 @@ Output
   --filters FILE           PNG of the first up-to-100 hidden units' weights
   --samples FILE           PNG of ${DEFAULTS.sampleChains} Gibbs chains from noise (probabilities)
   --sample-steps N         Gibbs sweeps for --samples                   [${DEFAULTS.sampleSteps}]
+  --log FILE               one JSON line per epoch (.jsonl): epoch, updates,
+                           seconds, samples/s, reconstruction error, free-energy
+                           gap, log-likelihood when evaluated
   --json                   print one JSON object on the last line of stdout
-                           (lines and progress go to stderr)
+                           (lines and progress go to stderr); its seconds and
+                           samples_per_second cover the training loop only,
+                           setup_seconds (tuning, compiling, upload) and
+                           eval_seconds (gaps, log-likelihoods) are apart
   -h, --help               show this help
 
 The free-energy gap is mean F(test) − mean F(train) over equally many images
@@ -136,6 +143,7 @@ const OPTIONS = {
   filters: { type: 'string' },
   samples: { type: 'string' },
   'sample-steps': { type: 'string' },
+  log: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export interface TrainSettings {
@@ -166,6 +174,7 @@ export interface TrainSettings {
   filters?: string;
   samples?: string;
   sampleSteps: number;
+  log?: string;
 }
 
 /** Every flag checked before any file or GPU work. */
@@ -216,6 +225,7 @@ export function readTrainSettings(v: Values): TrainSettings {
     filters: stringOption(v, 'filters'),
     samples: stringOption(v, 'samples'),
     sampleSteps: intOption(v, 'sample-steps', DEFAULTS.sampleSteps),
+    log: stringOption(v, 'log'),
   };
   if (settings.sparsityTarget !== undefined && settings.sparsityCost === undefined) {
     throw new UsageError('--sparsity-target has no effect without --sparsity-cost; add e.g. --sparsity-cost 0.01');
@@ -315,6 +325,7 @@ async function prepareOutputs(s: TrainSettings): Promise<void> {
       { flag: '--out', path: s.out, extension: '.safetensors' },
       ...(s.filters !== undefined ? [{ flag: '--filters', path: s.filters, extension: '.png' }] : []),
       ...(s.samples !== undefined ? [{ flag: '--samples', path: s.samples, extension: '.png' }] : []),
+      ...(s.log !== undefined ? [{ flag: '--log', path: s.log, extension: '.jsonl' }] : []),
     ],
     inputs,
   );
@@ -415,14 +426,29 @@ export async function runTrain(args: string[]): Promise<number> {
     const saveModel = (p: { W: Float32Array; b: Float32Array; c: Float32Array }, metadata: Record<string, string>): Promise<void> =>
       writeFileAtomic(s.out, rbmToSafetensors({ visible: V, hidden: s.hidden, W: p.W, b: p.b, c: p.c, metadata, visibleType: s.visible }), `--out ${s.out}`);
     const epochRecon: number[] = [];
+    const log = s.log !== undefined ? new EpochLog(s.log, (line) => out.warn(line)) : undefined;
+    const updatesPerEpoch = Math.floor(train.count / s.batch);
+    // Time spent in onEpoch (gaps, log-likelihoods, the log): not training, so not in the training rate.
+    let callbackSeconds = 0;
+    let evalSeconds = 0;
     const onEpoch = async (e: EpochStats | PTEpochStats): Promise<void> => {
+      const callbackStart = performance.now();
       bar?.stop();
       bar = undefined;
       epochRecon.push(e.reconError);
       let gapText = '';
+      const record: JsonObject = {
+        epoch: e.epoch + 1,
+        updates: (e.epoch + 1) * updatesPerEpoch,
+        seconds: e.seconds,
+        samples_per_second: e.samplesPerSecond,
+        recon_error: e.reconError,
+      };
+      const evalStart = performance.now();
       if (trainBinary && testBinary) {
         const gap = await freeEnergyGap(trained, trainBinary, testBinary);
         gaps.push(gap);
+        record.free_energy_gap = gap;
         gapText = `  F gap ${gap >= 0 ? '+' : ''}${fmt(gap, 3)}`;
       }
       let swapText = '';
@@ -435,6 +461,16 @@ export async function runTrain(args: string[]): Promise<number> {
       if (process.env.WEBGPU_RBM_FAULT === 'lose-device' && n === 1) gpu.device.destroy();
       const due = s.evalEvery !== undefined && (n % s.evalEvery === 0 || n === s.epochs) && !guard.signal.aborted;
       const llText = due ? await evaluate(n) : '';
+      evalSeconds += (performance.now() - evalStart) / 1000;
+      if ('swapAcceptance' in e) record.swap_acceptance = e.swapAcceptance;
+      const ev = due ? evals[evals.length - 1] : undefined;
+      if (ev) {
+        Object.assign(record, {
+          log_z: ev.z.logZ, log_z_method: ev.z.method, train_log_likelihood: ev.train, test_log_likelihood: ev.test,
+        });
+      }
+      await log?.append(record);
+      callbackSeconds += (performance.now() - callbackStart) / 1000;
       out.line(
         `epoch ${n}/${s.epochs}  recon ${fmt(e.reconError)}  ${formatCount(e.samplesPerSecond)} samples/s  ${fmt(e.seconds, 3)} s${gapText}${swapText}${llText}`,
       );
@@ -451,13 +487,16 @@ export async function runTrain(args: string[]): Promise<number> {
       binarize: s.binarize,
       seed: s.seed,
       signal: guard.signal,
-      onProgress: (p: { batchesPerEpoch: number; epoch: number; epochStep: number; samplesPerSecond: number }) => {
+      onProgress: (p: { batchesPerEpoch: number; epoch: number; epochStep: number; step: number; seconds: number }) => {
         bar ??= out.bar(p.batchesPerEpoch, `epoch ${p.epoch + 1}/${s.epochs}`);
-        bar.update(p.epochStep, p.samplesPerSecond);
+        // The current rate, not the average since the start (which includes the evaluations between epochs).
+        bar.update(p.epochStep, rate.update(p.step * s.batch, p.seconds - callbackSeconds));
       },
       onEpoch,
     };
+    const rate = new RateMeter();
     let result: FitResult | PTFitResult;
+    const fitStart = performance.now();
     try {
       if (s.pt) {
         const options: PTFitOptions = { ...common, replicas: s.replicas, betaMin: s.betaMin };
@@ -481,6 +520,10 @@ export async function runTrain(args: string[]): Promise<number> {
       throw e;
     }
     bar?.stop();
+    // fit's seconds run from its first update to its return, callbacks included; set-up precedes them.
+    const trainingSeconds = Math.max(result.seconds - callbackSeconds, 1e-9);
+    const setupSeconds = Math.max((performance.now() - fitStart) / 1000 - result.seconds, 0);
+    const samplesPerSecond = (result.updates * s.batch) / trainingSeconds;
     if (result.cancelled) out.line(`stopped after ${result.epochs.length} complete epoch(s) and ${result.updates} updates`);
     if (result.updates === 0) {
       // Nothing was learned: an untrained model must not replace a file the user already has.
@@ -510,7 +553,10 @@ export async function runTrain(args: string[]): Promise<number> {
     await saveModel(params, metadata);
     // The model is safe on disk: from here a signal quits at once.
     guard.setMode('now');
-    out.line(`wrote ${s.out} (${V}×${s.hidden}, ${fmt(result.seconds, 3)} s of training, ${formatCount(result.samplesPerSecond)} samples/s)`);
+    out.line(
+      `wrote ${s.out} (${V}×${s.hidden}, ${fmt(trainingSeconds, 3)} s of training at ${formatCount(samplesPerSecond)} samples/s; ` +
+        `set-up ${fmt(setupSeconds, 3)} s${evalSeconds > 0 ? `, evaluation ${fmt(evalSeconds, 3)} s` : ''})`,
+    );
     if (s.filters) {
       const n = await writeFiltersPng(s.filters, model, shape);
       out.line(`wrote ${s.filters} (${n} filters)`);
@@ -550,8 +596,11 @@ export async function runTrain(args: string[]): Promise<number> {
       train_count: train.count,
       test_count: test?.count,
       updates: result.updates,
-      seconds: result.seconds,
-      samples_per_second: result.samplesPerSecond,
+      seconds: trainingSeconds,
+      samples_per_second: samplesPerSecond,
+      setup_seconds: setupSeconds,
+      eval_seconds: evalSeconds,
+      log: s.log,
       recon_error: result.reconError,
       epoch_seconds: result.epochs.map((e) => e.seconds),
       free_energy_gap: test ? gaps : undefined,

@@ -44,7 +44,7 @@ describe('help', () => {
   });
 
   it.each([
-    ['train', ['--hidden', '--epochs', '--batch', '--pcd', '--pt', '--replicas', '--beta-min', '--visible', '--eval-every', '--ais-betas', '--ais-runs', '--lr', '--momentum', '--filters', '--samples', '--limit', '--json']],
+    ['train', ['--log', '--hidden', '--epochs', '--batch', '--pcd', '--pt', '--replicas', '--beta-min', '--visible', '--eval-every', '--ais-betas', '--ais-runs', '--lr', '--momentum', '--filters', '--samples', '--limit', '--json']],
     ['sample', ['--chains', '--steps', '--keep-every', '--pt', '--replicas', '--beta-min', '--out', '--json']],
     ['eval', ['--data', '--test', '--exact', '--ais', '--betas', '--runs', '--reverse', '--pll', '--json']],
   ])('%s --help lists its options', async (command, flags) => {
@@ -84,11 +84,12 @@ describe('train → sample → eval on the bundled digits', () => {
 
   it('train --json trains, writes the model and the PNGs', async () => {
     model = join(dir, 'mnist.safetensors');
+    const log = join(dir, 'logs', 'train.jsonl');
     const filters = join(dir, 'png', 'filters.png'); // a folder that does not exist yet
     const samples = join(dir, 'png', 'samples.png');
     const r = await runCli([
       'train', '--data', 'mnist', '--limit', '1000', '--hidden', '16', '--epochs', '2', '--batch', '50', '--lr', '0.1',
-      '--out', model, '--filters', filters, '--samples', samples, '--sample-steps', '20', '--json',
+      '--out', model, '--filters', filters, '--samples', samples, '--sample-steps', '20', '--json', '--log', log,
     ]);
     expect(r.code, r.stderr).toBe(0);
     // stdout is exactly the JSON line; the epoch lines went to stderr.
@@ -98,11 +99,24 @@ describe('train → sample → eval on the bundled digits', () => {
     expect(j).toMatchObject({ visible: 784, hidden: 16, epochs: 2, width: 28, height: 28, train_count: 1000, test_count: 2000, out: model });
     expect(j.seconds).toBeGreaterThan(0);
     expect(j.samples_per_second).toBeGreaterThan(0);
+    // Training time apart from set-up and evaluation: the rate is of updates over the loop's own time.
+    expect(j.setup_seconds).toBeGreaterThan(0);
+    expect(j.eval_seconds).toBeGreaterThan(0);
+    expect(j.samples_per_second as number).toBeCloseTo((j.updates as number) * 50 / (j.seconds as number), 3);
+    const epochSeconds = (j.epoch_seconds as number[]).reduce((x, y) => x + y, 0);
+    expect(j.seconds as number).toBeGreaterThanOrEqual(epochSeconds * 0.999);
     const recon = j.recon_error as number[];
     expect(recon).toHaveLength(2);
     expect(recon[1]).toBeLessThan(recon[0]);
     expect(j.free_energy_gap as number[]).toHaveLength(2);
     expect((j.free_energy_gap as number[]).every(Number.isFinite)).toBe(true);
+    // --log: one JSON line per epoch, with the epoch's own numbers.
+    const lines = (await readFile(log, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.epoch, l.updates])).toEqual([[1, 20], [2, 40]]);
+    expect(lines.map((l) => l.recon_error)).toEqual(recon);
+    expect(lines.map((l) => l.free_energy_gap)).toEqual(j.free_energy_gap);
+    expect(lines.map((l) => l.seconds)).toEqual(j.epoch_seconds);
+    for (const l of lines) expect(l.samples_per_second).toBeGreaterThan(0);
 
     const file = rbmFromSafetensors(await readFile(model));
     expect([file.visible, file.hidden]).toEqual([784, 16]);
