@@ -2,11 +2,11 @@
 // one CD-k update timed three ways on the same machine, in the same run —
 //   ours: this engine's WebGPU kernels (GPU-resident data set, no readback);
 //   tfjs: the same CD-k math in @tensorflow/tfjs-core on tfjs-backend-webgpu;
-//   cpu:  the float64 TypeScript reference (src/cpu/reference.ts).
+//   cpu:  the float64 TypeScript reference (test/reference/reference.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { acquireDevice, RBM, type RBMParamsF32 } from '../src/index';
 import { GpuDataset } from '../src/rbm/dataset';
-import { CpuRBM } from '../src/cpu/reference';
+import { CpuRBM } from '../test/reference/reference';
 import { gemmPhases, type GemmPhase } from './gemm';
 import { median, timeMs } from './stats';
 

@@ -3,7 +3,7 @@
 // so the page keeps repainting. Changes to k, CD/PCD, learning rate, momentum,
 // weight decay or batch size restart the run on the same model (its weights and
 // momentum buffers are kept); a change of hidden units builds a new model.
-import { applyStandardize, RBM, standardize, trainPT, unstandardize } from '../src/index';
+import { applyStandardize, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS, RBM, standardize, trainPT, unstandardize } from '../src/index';
 import type { EpochStats, PTEpochStats, RBMParamsF32, TrainingProgress, TrainingRun } from '../src/index';
 import { marginals, type DemoData } from './data';
 
@@ -301,24 +301,19 @@ export class Session {
     }
     let norm: Norm | undefined;
     if (model.visibleType === 'gaussian') {
-      const parse = (key: string): Float32Array | undefined => {
-        try {
-          const a: unknown = JSON.parse(metadata[key] ?? '');
-          return Array.isArray(a) && a.length === model.visible && a.every((x) => typeof x === 'number' && Number.isFinite(x)) ? Float32Array.from(a as number[]) : undefined;
-        } catch {
-          return undefined;
-        }
-      };
-      // The library's schema (standardize_mean / standardize_std, as the CLI writes them), else this page's own "mean" / "std".
-      const mean = standardisation?.mean ?? parse('mean');
-      const std = standardisation?.std ?? parse('std');
-      if (!mean || !std || std.some((x) => x <= 0)) {
+      // The library's model-file schema (standardize_mean / standardize_std, as the CLI writes them),
+      // already checked by RBM.fromSafetensors: V finite values each, every std > 0.
+      if (!standardisation) {
         model.dispose();
+        const [meanKey, stdKey] = [MODEL_KEYS.mean, MODEL_KEYS.std];
+        const legacy = Object.hasOwn(metadata, 'mean') && Object.hasOwn(metadata, 'std')
+          ? ` (files saved by earlier versions of this page hold them as "mean" and "std": rename those keys to "${meanKey}" and "${stdKey}")`
+          : '';
         throw new RangeError(
-          `the file holds a Gaussian RBM but no usable per-pixel "mean" and "std" in its metadata (JSON arrays of ${model.visible} numbers); without them the page cannot turn its standardised values back into pixels. Save it from this page, or add them with toSafetensors({ mean: JSON.stringify([...]), std: JSON.stringify([...]) }).`,
+          `the file holds a Gaussian RBM but no per-pixel standardisation: metadata "${meanKey}" and "${stdKey}" (JSON arrays of ${model.visible} numbers) are missing${legacy}; without them the page cannot turn its standardised values back into pixels. Save it from this page, or write it with toSafetensors(metadata, { standardisation: { mean, std } }).`,
         );
       }
-      norm = { mean, std };
+      norm = { mean: standardisation.mean, std: standardisation.std };
     }
     if (model.visible !== this.visible) {
       model.dispose();
@@ -339,27 +334,30 @@ export class Session {
     return metadata;
   }
 
+  /** The model as a model file in the library's schema (the standardisation of a Gaussian model included). */
   async save(): Promise<Uint8Array> {
     const h = this.hyper;
-    return this.model.toSafetensors({
-      format: 'webgpu-rbm',
+    const m = this.model;
+    const metadata: Record<string, string> = {
+      [MODEL_KEYS.format]: MODEL_FILE_FORMAT,
+      [MODEL_KEYS.visible]: m.visibleType,
+      [MODEL_KEYS.visibleUnits]: String(m.visible),
+      [MODEL_KEYS.hiddenUnits]: String(m.hidden),
+      ...imageShapeMetadata({ width: this.data.width, height: this.data.height }),
       source: 'webgpu-rbm demo',
       dataset: this.data.name,
-      width: String(this.data.width),
-      height: String(this.data.height),
-      visible: this.model.visibleType,
-      hidden_units: String(this.model.hidden),
       algorithm: h.algorithm === 'PT' ? `PT-${h.replicas}` : `${h.algorithm}-${h.k}`,
       ...(h.algorithm === 'PT' ? { beta_min: String(h.betaMin) } : {}),
-      ...(this.norm ? { mean: JSON.stringify(Array.from(this.norm.mean)), std: JSON.stringify(Array.from(this.norm.std)) } : {}),
       learning_rate: String(h.learningRate),
       momentum: String(h.momentum),
       weight_decay: String(h.weightDecay),
       batch_size: String(h.batchSize),
       updates: String(this.steps),
-      seed: String(this.seed),
+      [MODEL_KEYS.seed]: String(this.seed),
       saved: new Date().toISOString(),
-    });
+    };
+    // Written by the library as standardize_mean / standardize_std (MODEL_KEYS.mean / .std).
+    return m.toSafetensors(metadata, this.norm ? { standardisation: this.norm } : {});
   }
 
   readParams(): Promise<RBMParamsF32> {

@@ -2,7 +2,7 @@
 // (Salakhutdinov & Murray 2008, "On the quantitative analysis of deep belief
 // networks"): the β schedule, the base-rate model, log Z_0 and the estimate
 // with its band. The GPU chains are in src/rbm/ais.ts; the float64 replay of
-// those chains (the test oracle) in src/cpu/ais.ts.
+// those chains (the test oracle) in test/reference/ais.ts.
 //
 // Intermediate distributions, β from 0 (base-rate model) to 1 (the RBM):
 //   p*_β(v) = exp((1 − β) b_Aᵀv + β bᵀv) · Π_j (1 + exp(β (vᵀw_j + c_j)))

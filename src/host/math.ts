@@ -1,5 +1,5 @@
 // Scalar float64 helpers the engine runs on the host (AIS arithmetic, monitors).
-// The float64 reference (src/cpu/exact.ts) has its own copies: it checks the
+// The float64 reference (test/reference/exact.ts) has its own copies: it checks the
 // engine and must not share its code.
 
 /** log(1 + e^x) without overflow for large x or loss of precision for small. */

@@ -1,6 +1,6 @@
 // Philox4x32-10, bit for bit the generator of shaders/rng.wgsl: the host side of
 // the engine (initialisation, shuffles, start states) and the float64 reference
-// (src/cpu) draw the same numbers as the kernels. Checked against the Random123
+// (test/reference) draw the same numbers as the kernels. Checked against the Random123
 // known-answer vectors in test/host/philox.test.ts; stream ids: ./rng-streams.ts.
 
 const M0 = 0xd2511f53;

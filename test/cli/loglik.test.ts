@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logZExact } from '../../src/cpu/exact';
+import { logZExact } from '../reference/exact';
 import { rbmFromSafetensors } from '../../src/rbm/model-file';
 import { buildCli, cliMessages, lastJson, runCli } from './helpers';
 

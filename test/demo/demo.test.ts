@@ -21,7 +21,7 @@ import { RBM } from '../../src/index';
 import { loadBundledMnist } from '../../src/data/mnist';
 import { readAssetNode } from '../../src/data/assets-node';
 import { gatherRows, splitDataset } from '../../src/data/split';
-import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/model-file';
+import { MODEL_FILE_FORMAT, MODEL_KEYS, rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/model-file';
 import { testDevice } from '../helpers/device';
 
 const CONFIG = fileURLToPath(new URL('../../demo/vite.config.ts', import.meta.url));
@@ -265,6 +265,8 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     const saved = rbmFromSafetensors(new Uint8Array(readFileSync((await download.path())!)));
     expect([saved.visible, saved.hidden]).toEqual([784, 32]);
     expect(Number(saved.metadata.updates)).toBeGreaterThanOrEqual(s.steps);
+    expect(saved.metadata[MODEL_KEYS.format]).toBe(MODEL_FILE_FORMAT);
+    expect([saved.visibleType, saved.standardisation, saved.imageShape]).toEqual(['bernoulli', undefined, { width: 28, height: 28 }]);
 
     // Controls: pause holds the step count, a settings change (CD → PCD) applies on resume, reset starts over.
     const demo = 'window.__demo';
@@ -433,29 +435,41 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     }
     await page.screenshot({ path: `${SHOTS}gaussian.png`, fullPage: true });
 
-    // Saved with its per-pixel mean and std, so the page (or the CLI) can load it back.
+    // Saved in the library's model-file schema with its per-pixel standardisation
+    // (standardize_mean / standardize_std, as the CLI writes them), so the page or the CLI can load it back.
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.getByText('Save model (.safetensors)').click()]);
     const file = (await download.path())!;
     const saved = rbmFromSafetensors(new Uint8Array(readFileSync(file)));
     expect(saved.visibleType).toBe('gaussian');
-    expect(JSON.parse(saved.metadata.mean)).toHaveLength(784);
-    expect(JSON.parse(saved.metadata.std)).toHaveLength(784);
+    expect(saved.standardisation?.mean).toHaveLength(784);
+    expect(saved.standardisation?.std).toHaveLength(784);
+    expect(saved.standardisation!.std.every((x) => x > 0)).toBe(true);
+    expect(JSON.parse(saved.metadata[MODEL_KEYS.mean])).toHaveLength(784);
+    expect(saved.metadata[MODEL_KEYS.format]).toBe(MODEL_FILE_FORMAT);
+    expect([saved.metadata[MODEL_KEYS.visibleUnits], saved.metadata[MODEL_KEYS.hiddenUnits]]).toEqual(['784', '32']);
+    expect(saved.imageShape).toEqual({ width: 28, height: 28 });
+    // No keys of the page's own next to the schema's.
+    expect(Object.keys(saved.metadata)).not.toContain('mean');
+    expect(Object.keys(saved.metadata)).not.toContain('std');
 
-    // Loading it back works (mean and std come from its metadata) …
+    // Loading it back works (the standardisation comes from its metadata) …
     const named = join(tmpdir(), `webgpu-rbm-demo-gauss-${process.pid}.safetensors`);
     writeFileSync(named, readFileSync(file));
     await page.getByText('Pause training').click();
     await page.setInputFiles('#file-model', named);
     await until(page, 'Gaussian model loaded back', () => document.getElementById('toast')?.textContent?.includes('Loaded'));
     expect((await demoState(page) as PageState & { visibleType: string }).visibleType).toBe('gaussian');
-    // … and a Gaussian file without them is refused with a message that says what is missing.
+    // … and a Gaussian file without them is refused with a message that says what is missing
+    // (here one with an earlier page version's own "mean" / "std" keys, which are not read).
     const bare = join(tmpdir(), `webgpu-rbm-demo-gauss-bare-${process.pid}.safetensors`);
-    writeFileSync(bare, rbmToSafetensors({ visible: 784, hidden: 8, W: new Float32Array(784 * 8), b: new Float32Array(784), c: new Float32Array(8), metadata: {}, visibleType: 'gaussian' }));
+    const legacy = { mean: JSON.stringify(new Array(784).fill(0.1)), std: JSON.stringify(new Array(784).fill(1)) };
+    writeFileSync(bare, rbmToSafetensors({ visible: 784, hidden: 8, W: new Float32Array(784 * 8), b: new Float32Array(784), c: new Float32Array(8), metadata: legacy, visibleType: 'gaussian' }));
     await page.setInputFiles('#file-model', bare);
     await until(page, 'bare Gaussian file refused', () => document.getElementById('toast')?.textContent?.includes('ould not load'));
     const message = (await page.textContent('#toast')) ?? '';
     expect(message).toContain('Gaussian');
-    expect(message).toContain('"mean" and "std"');
+    expect(message).toContain('"standardize_mean" and "standardize_std"');
+    expect(message).toContain('rename');
     expect((await demoState(page) as PageState & { hidden: number }).hidden).toBe(32); // the trained model stays
     expect(pageErrors.filter((e) => !e.includes('could not load')), pageErrors.join('\n')).toEqual([]);
     await page.close();

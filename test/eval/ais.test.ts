@@ -5,9 +5,9 @@ import { RBM } from '../../src/rbm/model';
 import { ais, reverseAis } from '../../src/rbm/ais';
 import { DEFAULT_TILE, type TileShape } from '../../src/gpu/kernels';
 import { exactLogZ } from '../../src/rbm/logz';
-import { cpuAIS } from '../../src/cpu/ais';
+import { cpuAIS } from '../reference/ais';
 import { aisEstimate, aisSchedule, baseRateBiases, logZBase } from '../../src/host/ais-math';
-import { logSumExp, logZExact } from '../../src/cpu/exact';
+import { logSumExp, logZExact } from '../reference/exact';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
 

@@ -5,9 +5,9 @@ import { RBM } from '../../src/rbm/model';
 import { averageLogLikelihood, enumeratedLayer, exactLogZ } from '../../src/rbm/logz';
 import { ais, reverseAis } from '../../src/rbm/ais';
 import { pseudoLogLikelihood } from '../../src/rbm/monitors';
-import { cpuAIS } from '../../src/cpu/ais';
+import { cpuAIS } from '../reference/ais';
 import { aisSchedule, gaussianBaseMeans, logZBase } from '../../src/host/ais-math';
-import { logSumExp, softplus } from '../../src/cpu/exact';
+import { logSumExp, softplus } from '../reference/exact';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomNormal } from '../helpers/random';
 

@@ -1,8 +1,8 @@
-// Exact log Z on the GPU against the float64 enumeration of src/cpu/exact.ts.
+// Exact log Z on the GPU against the float64 enumeration of test/reference/exact.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { averageLogLikelihood, enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS } from '../../src/rbm/logz';
-import * as exact from '../../src/cpu/exact';
+import * as exact from '../reference/exact';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
 

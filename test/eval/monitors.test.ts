@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { freeEnergyGap, pllFlipUnit, pseudoLogLikelihood, PLL_FLIP_PHASE } from '../../src/rbm/monitors';
-import { freeEnergyBatch, softplus, type RBMParams } from '../../src/cpu/exact';
+import { freeEnergyBatch, softplus, type RBMParams } from '../reference/exact';
 import { uniform01 } from '../../src/host/philox';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';

@@ -8,8 +8,8 @@ import {
 } from '../../src/gpu/kernels';
 import { dispatchOnce } from '../helpers/dispatch';
 import { packHyper } from '../../src/rbm/trainer';
-import { hiddenPass, visiblePass } from '../../src/cpu/reference';
-import { freeEnergyBatch, softplus } from '../../src/cpu/exact';
+import { hiddenPass, visiblePass } from '../reference/reference';
+import { freeEnergyBatch, softplus } from '../reference/exact';
 import { testDevice, testRuntime } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
 import { expectSamplesMatch, maxRelError, uniformFor } from '../helpers/compare';

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { GpuDataset } from '../../src/rbm/dataset';
-import { CpuRBM } from '../../src/cpu/reference';
+import { CpuRBM } from '../reference/reference';
 import { shuffledPermutation } from '../../src/data/split';
 import { binarizeStochastic, binarizeThreshold } from '../../src/data/binarize';
 import { readFloat32 } from '../../src/gpu/buffers';

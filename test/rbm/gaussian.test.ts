@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
-import { CpuRBM } from '../../src/cpu/reference';
-import { softplus } from '../../src/cpu/exact';
+import { CpuRBM } from '../reference/reference';
+import { softplus } from '../reference/exact';
 import { readIdx, idxImagesToDataset } from '../../src/data/idx';
 import { standardize } from '../../src/data/standardize';
 import { testDevice } from '../helpers/device';

@@ -1,7 +1,7 @@
 // The seed's identities on a tiny RBM, with the GPU free-energy kernel in the loop.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
-import { energy, freeEnergy, logSumExp, logZByHidden, logZByVisible, logZBruteForce } from '../../src/cpu/exact';
+import { energy, freeEnergy, logSumExp, logZByHidden, logZByVisible, logZBruteForce } from '../reference/exact';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomNormal } from '../helpers/random';
 

@@ -1,7 +1,7 @@
 // Sampler statistics against the exact distribution of a tiny RBM.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
-import { exactMarginals, sigmoid } from '../../src/cpu/exact';
+import { exactMarginals, sigmoid } from '../reference/exact';
 import { testDevice, testRuntime } from '../helpers/device';
 import { mulberry32, randomNormal } from '../helpers/random';
 import { maxRelError } from '../helpers/compare';

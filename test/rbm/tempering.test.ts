@@ -3,8 +3,8 @@
 // stuck, and PT as the negative phase of training.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
-import { averageLogLikelihood, exactMarginals } from '../../src/cpu/exact';
-import { swapLogRatio, temperedParams, temperedSweep } from '../../src/cpu/tempering';
+import { averageLogLikelihood, exactMarginals } from '../reference/exact';
+import { swapLogRatio, temperedParams, temperedSweep } from '../reference/tempering';
 import { PT_PHASE } from '../../src/gpu/pt-kernels';
 import { linearBetas, parallelTempering, resolveBetas, TemperedChains } from '../../src/rbm/tempering';
 import { fitPT, ptChainSeed } from '../../src/rbm/pt-train';

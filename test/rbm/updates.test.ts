@@ -1,7 +1,7 @@
 // Whole CD-k / PCD-k updates, several in a row, replayed on the CPU reference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
-import { CpuRBM } from '../../src/cpu/reference';
+import { CpuRBM } from '../reference/reference';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary } from '../helpers/random';
 import { maxRelError } from '../helpers/compare';

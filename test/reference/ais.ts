@@ -13,8 +13,8 @@
 // Gaussian visible units (unit variance): the base model is N(b_A, I) × uniform h,
 //   p*_β(v) = exp(−(1 − β)|v − b_A|²/2 − β|v − b|²/2) · Π_j (1 + exp(β x_j)),
 //   log Z_0 = (V/2) log 2π + H log 2,  v | h ~ N((1 − β_k) b_A + β_k (W h + b), I).
-import { normal01, uniform01 } from '../host/philox';
-import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE } from '../host/rng-streams';
+import { normal01, uniform01 } from '../../src/host/philox';
+import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE } from '../../src/host/rng-streams';
 import { sigmoid, softplus, type RBMParams } from './exact';
 
 /** A schedule the replay accepts: from 0 to 1 (forward) or 1 to 0 (reverse), monotone. */

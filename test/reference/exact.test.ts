@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RBMParams } from '../../src/cpu/exact';
+import type { RBMParams } from './exact';
 import {
   averageLogLikelihood,
   energy,
@@ -14,7 +14,7 @@ import {
   logZExact,
   sigmoid,
   softplus,
-} from '../../src/cpu/exact';
+} from './exact';
 
 // Tiny seeded PRNG (mulberry32), so every run sees the same RBMs.
 function mulberry32(seed: number): () => number {

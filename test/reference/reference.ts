@@ -4,7 +4,7 @@
 // src/host/rng-streams.ts: phase 0 the first hidden pass, Gibbs step t the
 // phases 2t − 1 and 2t), not taken from the engine's schedule (src/rbm/schedule.ts),
 // so that a schedule bug shows up as a mismatch instead of being replayed.
-import { normal01, uniform01 } from '../host/philox';
+import { normal01, uniform01 } from '../../src/host/philox';
 import { sigmoid } from './exact';
 
 /** The GPU trainer's hyperparameters (src/rbm/hyper.ts Hyperparameters), replayed as they are. */

@@ -2,7 +2,7 @@
 // stacked layout, the same sweep order and the same Philox uniforms, so a GPU
 // sweep can be replayed here and its swap decisions checked one by one.
 import { sigmoid, softplus } from './exact';
-import { uniform01 } from '../host/philox';
+import { uniform01 } from '../../src/host/philox';
 import type { CpuParams } from './reference';
 
 export interface TemperedRBM extends CpuParams {
