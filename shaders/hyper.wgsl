@@ -1,5 +1,5 @@
 // The Hyper uniform shared by update.wgsl and bias_update.wgsl (packed by
-// src/rbm/hyper.ts): learning rate, momentum, L2 weight decay, 1/B, and the
+// src/gpu/hyper.ts): learning rate, momentum, L2 weight decay, 1/B, and the
 // sparsity target, cost and running-mean decay.
 
 struct Hyper {

@@ -1,5 +1,6 @@
-// What tempered_hidden.wgsl and tempered_visible.wgsl share (prepended to each):
-// their uniform, and which β a row runs at.
+// What tempered_hidden.wgsl and tempered_visible.wgsl share (linked before each):
+// their uniform's struct, and which β a row runs at. Self-contained: it reads
+// no binding; the includer passes what it needs.
 
 struct Dims {
   rows: u32,
@@ -13,11 +14,12 @@ struct Dims {
   _pad: u32,
 }
 
-// β of row m: per replica when chains > 0 (PT: rows stacked by replica,
-// `chains` rows each), the step's when chains = 0 (AIS: every run at betas[step]).
-fn tempered_beta(m: u32, step: u32) -> f32 {
-  if (dims.chains > 0u) {
-    return betas[m / dims.chains];
+// Index into betas of row m's β: per replica when chains > 0 (PT: rows stacked
+// by replica, `chains` rows each), the step's when chains = 0 (AIS: every run
+// at betas[step]). The includer reads β = betas[tempered_beta_index(m, step, dims.chains)].
+fn tempered_beta_index(m: u32, step: u32, chains: u32) -> u32 {
+  if (chains > 0u) {
+    return m / chains;
   }
-  return betas[step];
+  return step;
 }

@@ -10,7 +10,7 @@
 // Layout (row-major f32): vis [R, V], W [V, H], c [H], x and hid [R, H];
 // betas f32; counter u32 (word 0 = the sweep or β step).
 // One GEMM (gemm.wgsl, appended): β scales the epilogue, so no scaled copy of W is made.
-// Dims and tempered_beta come from tempered.wgsl (prepended).
+// Dims and tempered_beta_index come from tempered.wgsl (linked before this file).
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> counter: array<u32>;
@@ -41,5 +41,6 @@ fn epilogue(m: u32, n: u32, acc: f32) {
   let e = m * dims.n_out + n;
   let x = acc + c[n];
   x_out[e] = x;
-  hid[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, dims.phase) < sigmoid(tempered_beta(m, step) * x));
+  let beta = betas[tempered_beta_index(m, step, dims.chains)];
+  hid[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, dims.phase) < sigmoid(beta * x));
 }

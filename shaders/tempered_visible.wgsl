@@ -13,7 +13,7 @@
 // Layout (row-major f32): hid [R, H], W [V, H] (read transposed), b and b_base [V],
 // vis and vis_prob [R, V]; betas f32; counter u32 (word 0 = the sweep or β step).
 // One GEMM (gemm.wgsl, appended): β scales the epilogue, so no scaled copy of W is made.
-// Dims and tempered_beta come from tempered.wgsl (prepended).
+// Dims and tempered_beta_index come from tempered.wgsl (linked before this file).
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> counter: array<u32>;
@@ -42,7 +42,7 @@ fn load_b(k: u32, n: u32) -> f32 {
 
 fn epilogue(m: u32, n: u32, acc: f32) {
   let step = counter[0];
-  let beta = tempered_beta(m, step);
+  let beta = betas[tempered_beta_index(m, step, dims.chains)];
   let e = m * dims.n_out + n;
   let y = (1.0 - beta) * b_base[n] + beta * (acc + b[n]);
   if (dims.gaussian != 0u) {

@@ -43,3 +43,6 @@ export type { PTFitOptions, PTFitResult, PTTrainingRun, PTEpochStats } from './r
 export { DivergenceError } from './rbm/divergence';
 export type { ParamSnapshot, NonFiniteCounts, DivergenceInfo } from './rbm/divergence';
 export { ModelBusyError } from './rbm/model';
+export { GpuContext, GpuScopeError } from './gpu/context';
+export type { CacheKey, ContextInfo, DeviceLike, PromiseCache } from './gpu/context';
+export { WgslCompileError } from './gpu/kernels';

@@ -1,8 +1,9 @@
-import { assertDeviceAlive, raceLoss } from './lost';
+import { contextOf, deviceOf, type DeviceLike, type GpuContext } from './context';
 
 // GPU buffers with an owner: every buffer a component makes is registered in
 // its BufferOwner and released by one dispose(). Sizes are checked against the
-// device's limits before WebGPU sees them, so the error names the limit.
+// device's limits before WebGPU sees them, so the error names the limit. The
+// bytes each owner holds are reported to its device's GpuContext.
 
 export class DeviceLimitError extends RangeError {
   override name = 'DeviceLimitError';
@@ -157,13 +158,19 @@ export function checkStorageSize(device: GPUDevice, label: string, bytes: number
 export class BufferOwner {
   /** GPU buffers alive in all owners of this process (leak checks, soak tests). */
   static live = 0;
+  readonly device: GPUDevice;
+  /** The device's context, which counts the bytes this owner holds. */
+  readonly context: GpuContext;
   private readonly buffers = new Set<GPUBuffer>();
   private disposed = false;
 
   constructor(
-    readonly device: GPUDevice,
+    device: DeviceLike,
     readonly label: string,
-  ) {}
+  ) {
+    this.device = deviceOf(device);
+    this.context = contextOf(device);
+  }
 
   get isDisposed(): boolean {
     return this.disposed;
@@ -177,7 +184,7 @@ export class BufferOwner {
     if (this.disposed) {
       throw new DisposedError(`${this.label} has been disposed; create a new one.`);
     }
-    assertDeviceAlive(this.device);
+    this.context.assertAlive();
   }
 
   /** A storage buffer (copyable both ways), zero-filled or holding `data`. */
@@ -203,6 +210,14 @@ export class BufferOwner {
   private track(buffer: GPUBuffer): void {
     this.buffers.add(buffer);
     BufferOwner.live++;
+    this.context.noteAllocated(buffer.size);
+  }
+
+  /** Bytes of the buffers this owner holds. */
+  get liveBytes(): number {
+    let n = 0;
+    for (const b of this.buffers) n += b.size;
+    return n;
   }
 
   /** A uniform buffer initialised from `data` (rounded up to 16 bytes). */
@@ -222,13 +237,17 @@ export class BufferOwner {
 
   release(buffer: GPUBuffer): void {
     if (this.buffers.delete(buffer)) {
+      this.context.noteFreed(buffer.size);
       buffer.destroy();
       BufferOwner.live--;
     }
   }
 
   dispose(): void {
-    for (const b of this.buffers) b.destroy();
+    for (const b of this.buffers) {
+      this.context.noteFreed(b.size);
+      b.destroy();
+    }
     BufferOwner.live -= this.buffers.size;
     this.buffers.clear();
     this.disposed = true;
@@ -252,11 +271,12 @@ export function packUniform(fields: ReadonlyArray<number | { f32: number }>): Ar
 
 /** Copies `byteLength` bytes of a GPU buffer back to the CPU (the only readback path). */
 export async function readBuffer(
-  device: GPUDevice,
+  gpu: DeviceLike,
   source: GPUBuffer,
   byteLength = source.size,
   offset = 0,
 ): Promise<ArrayBuffer> {
+  const device = deviceOf(gpu);
   const size = align4(byteLength);
   const staging = device.createBuffer({
     label: 'readback',
@@ -267,14 +287,14 @@ export async function readBuffer(
     const encoder = device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer(source, offset, staging, 0, size);
     device.queue.submit([encoder.finish()]);
-    await raceLoss(device, staging.mapAsync(GPUMapMode.READ));
+    await contextOf(gpu).raceLoss(staging.mapAsync(GPUMapMode.READ));
     return staging.getMappedRange(0, byteLength).slice(0);
   } finally {
     staging.destroy();
   }
 }
 
-export async function readFloat32(device: GPUDevice, source: GPUBuffer, count: number, offset = 0): Promise<Float32Array> {
+export async function readFloat32(device: DeviceLike, source: GPUBuffer, count: number, offset = 0): Promise<Float32Array> {
   return new Float32Array(await readBuffer(device, source, count * 4, offset * 4));
 }
 

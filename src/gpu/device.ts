@@ -1,6 +1,7 @@
 // Device acquisition that works with any WebGPU implementation: the browser's
 // navigator.gpu, Dawn's GPU object in Node (see ./node.ts), or a device the
-// caller already owns.
+// caller already owns (GpuContext.of(device) gives such a device its context).
+import { GpuContext } from './context';
 
 export class WebGPUUnavailableError extends Error {
   override name = 'WebGPUUnavailableError';
@@ -26,6 +27,8 @@ export interface DeviceRequest {
 export interface AcquiredDevice {
   device: GPUDevice;
   adapterName: string;
+  /** The device's context (the same object GpuContext.of(device) returns), adapter name filled in. */
+  context: GpuContext;
 }
 
 function describeAdapter(adapter: GPUAdapter): string {
@@ -69,5 +72,6 @@ export async function acquireDevice(request: DeviceRequest = {}): Promise<Acquir
     if (adapter.features.has(f)) requiredFeatures.push(f);
   }
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-  return { device, adapterName: describeAdapter(adapter) };
+  const adapterName = describeAdapter(adapter);
+  return { device, adapterName, context: GpuContext.of(device, { adapterName }) };
 }

@@ -1,10 +1,17 @@
 // Kernels of the evaluation code (exact log Z, AIS): same KernelSpec shape as
 // KERNELS in kernels.ts, compiled and cached by the same getKernel().
-import mathWGSL from '../../shaders/math.wgsl?raw';
 import logzChunkWGSL from '../../shaders/logz_chunk.wgsl?raw';
 import logzCombineWGSL from '../../shaders/logz_combine.wgsl?raw';
 import aisWeightWGSL from '../../shaders/ais_weight.wgsl?raw';
-import { KERNELS, type KernelSpec, type UniformFields } from './kernels';
+import { KERNELS, linked, SHADERS, type KernelSpec, type UniformFields } from './kernels';
+import { wgslModule } from './wgsl-link';
+
+/** The shader files of the evaluation kernels, as named linker modules. */
+export const EVAL_SHADERS = {
+  logzChunk: wgslModule('logz_chunk.wgsl', logzChunkWGSL),
+  logzCombine: wgslModule('logz_combine.wgsl', logzCombineWGSL),
+  aisWeight: wgslModule('ais_weight.wgsl', aisWeightWGSL),
+} as const;
 
 /** States one logz_chunk workgroup enumerates (its workgroup size). */
 export const LOGZ_STATES_PER_GROUP = 256;
@@ -23,13 +30,13 @@ export const AIS_WEIGHT_DIMS = { rows: 'u32', n_vis: 'u32', n_hid: 'u32', gaussi
 export const EVAL_KERNELS = {
   logzChunk: () => ({
     name: 'logz_chunk',
-    code: mathWGSL + logzChunkWGSL,
+    ...linked(SHADERS.math, EVAL_SHADERS.logzChunk),
     bindings: { dims: 'uniform', counter: 'read', W: 'read', a: 'read', d: 'read', partials: 'rw' } as const,
     uniforms: { dims: LOGZ_CHUNK_DIMS },
   }),
   logzCombine: () => ({
     name: 'logz_combine',
-    code: logzCombineWGSL,
+    ...linked(EVAL_SHADERS.logzCombine),
     bindings: { dims: 'uniform', counter: 'rw', partials: 'read', results: 'rw' } as const,
     uniforms: { dims: LOGZ_COMBINE_DIMS },
   }),
@@ -39,7 +46,7 @@ export const EVAL_KERNELS = {
   aisVisible: KERNELS.temperedVisible,
   aisWeight: () => ({
     name: 'ais_weight',
-    code: mathWGSL + aisWeightWGSL,
+    ...linked(SHADERS.math, EVAL_SHADERS.aisWeight),
     bindings: {
       dims: 'uniform', counter: 'read', betas: 'read', x: 'read', vis: 'read', b: 'read', b_base: 'read', logw: 'rw',
     } as const,

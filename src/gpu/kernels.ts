@@ -1,5 +1,6 @@
-// The engine's compute kernels: WGSL source, explicit bind group layouts,
-// and a per-device cache so each pipeline is compiled once.
+// The engine's compute kernels: WGSL linked from named shader modules
+// (wgsl-link.ts), explicit bind group layouts, and a per-device cache (in the
+// device's GpuContext) so each pipeline is compiled once.
 import rngWGSL from '../../shaders/rng.wgsl?raw';
 import mathWGSL from '../../shaders/math.wgsl?raw';
 import hiddenWGSL from '../../shaders/hidden.wgsl?raw';
@@ -20,6 +21,37 @@ import clampWGSL from '../../shaders/clamp.wgsl?raw';
 import advanceWGSL from '../../shaders/advance.wgsl?raw';
 import finiteCheckWGSL from '../../shaders/finite_check.wgsl?raw';
 import { packUniform } from './buffers';
+import { CacheKey, contextOf, deviceOf, GpuScopeError, type DeviceLike } from './context';
+import { enableModule, formatMessage, linkWgsl, traceModules, wgslModule, type LinkedWgsl, type WgslModule } from './wgsl-link';
+
+/** The shader files of this module's kernels, as named linker modules (`rng.wgsl`, …). */
+export const SHADERS = {
+  rng: wgslModule('rng.wgsl', rngWGSL),
+  math: wgslModule('math.wgsl', mathWGSL),
+  hyper: wgslModule('hyper.wgsl', hyperWGSL),
+  tempered: wgslModule('tempered.wgsl', temperedWGSL),
+  hidden: wgslModule('hidden.wgsl', hiddenWGSL),
+  visible: wgslModule('visible.wgsl', visibleWGSL),
+  update: wgslModule('update.wgsl', updateWGSL),
+  gemm: wgslModule('gemm.wgsl', gemmWGSL),
+  gemmSubgroup: wgslModule('gemm_subgroup.wgsl', gemmSubgroupWGSL),
+  biasUpdate: wgslModule('bias_update.wgsl', biasUpdateWGSL),
+  freeEnergy: wgslModule('free_energy.wgsl', freeEnergyWGSL),
+  softplusTerms: wgslModule('softplus_terms.wgsl', softplusTermsWGSL),
+  temperedHidden: wgslModule('tempered_hidden.wgsl', temperedHiddenWGSL),
+  temperedVisible: wgslModule('tempered_visible.wgsl', temperedVisibleWGSL),
+  gather: wgslModule('gather.wgsl', gatherWGSL),
+  reconError: wgslModule('recon_error.wgsl', reconErrorWGSL),
+  clamp: wgslModule('clamp.wgsl', clampWGSL),
+  advance: wgslModule('advance.wgsl', advanceWGSL),
+  finiteCheck: wgslModule('finite_check.wgsl', finiteCheckWGSL),
+} as const satisfies Record<string, WgslModule>;
+
+/** A spec's `code` and `source` from modules linked in order. */
+export function linked(...modules: readonly WgslModule[]): { code: string; source: LinkedWgsl } {
+  const source = linkWgsl(modules);
+  return { code: source.code, source };
+}
 
 /** How a kernel sees each binding: a uniform, read-only storage, or read-write storage. */
 export type BindingKind = 'uniform' | 'read' | 'rw';
@@ -53,7 +85,14 @@ export type Uniforms = Readonly<Record<string, UniformFields>>;
 
 export interface KernelSpec<B extends Bindings = Bindings, U extends Uniforms = Uniforms> {
   name: string;
+  /** The WGSL the device compiles (for linked kernels, `source.code`). */
   code: string;
+  /**
+   * The modules `code` was linked from, with its line map: compile errors name
+   * the module file and line. Without it (or when `code` differs from
+   * `source.code`) the lines are traced back to known shader files where they can be.
+   */
+  source?: LinkedWgsl;
   bindings: B;
   /** The fields of every uniform binding's struct (keys are uniform binding names). */
   uniforms: U;
@@ -61,6 +100,8 @@ export interface KernelSpec<B extends Bindings = Bindings, U extends Uniforms = 
   constants?: Record<string, number>;
   /** Entry point; default `main`. */
   entryPoint?: string;
+  /** The GEMM tile a gemmSpec kernel was made for (its override constants say the same). */
+  tile?: TileShape;
 }
 
 function isPadding(name: string): boolean {
@@ -195,25 +236,27 @@ export function tileConstants(t: TileShape): Record<string, number> {
 }
 
 /**
- * A GEMM kernel: the kernel file's operands and epilogue (after the WGSL it
+ * A GEMM kernel: the kernel file's operands and epilogue (after the modules it
  * needs) completed by gemm.wgsl, plus gemm_subgroup.wgsl when the tile uses subgroups.
  */
 export function gemmSpec<B extends Bindings, U extends Uniforms>(
   name: string,
-  parts: readonly string[],
+  parts: readonly WgslModule[],
   bindings: B,
   uniforms: U,
   t: TileShape,
 ): KernelSpec<B, U> {
   const constants = tileConstants(t);
-  if (!t.subgroups) return { name, code: parts.join('') + gemmWGSL, bindings, uniforms, constants };
+  const tile = { ...t };
+  if (!t.subgroups) return { name, ...linked(...parts, SHADERS.gemm), bindings, uniforms, constants, tile };
   return {
     name,
-    code: 'enable subgroups;\n' + parts.join('') + gemmWGSL + gemmSubgroupWGSL,
+    ...linked(enableModule('subgroups'), ...parts, SHADERS.gemm, SHADERS.gemmSubgroup),
     bindings,
     uniforms,
     constants,
     entryPoint: 'main_subgroup',
+    tile,
   };
 }
 
@@ -221,7 +264,7 @@ export const KERNELS = {
   hidden: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
       'hidden',
-      [rngWGSL, mathWGSL, hiddenWGSL],
+      [SHADERS.rng, SHADERS.math, SHADERS.hidden],
       { dims: 'uniform', counter: 'read', vis: 'read', W: 'read', c: 'read', hid_prob: 'rw', hid_sample: 'rw' } as const,
       { dims: HIDDEN_DIMS },
       t,
@@ -229,7 +272,7 @@ export const KERNELS = {
   visible: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
       'visible',
-      [rngWGSL, mathWGSL, visibleWGSL],
+      [SHADERS.rng, SHADERS.math, SHADERS.visible],
       { dims: 'uniform', counter: 'read', hid_sample: 'read', W: 'read', b: 'read', vis_prob: 'rw', vis: 'rw' } as const,
       { dims: VISIBLE_DIMS },
       t,
@@ -237,14 +280,14 @@ export const KERNELS = {
   update: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
       'update',
-      [hyperWGSL, updateWGSL],
+      [SHADERS.hyper, SHADERS.update],
       { dims: 'uniform', hyper: 'uniform', vis: 'read', hid_prob: 'read', W: 'rw', vel: 'rw' } as const,
       { dims: UPDATE_DIMS, hyper: HYPER },
       t,
     ),
   biasUpdate: () => ({
     name: 'bias_update',
-    code: hyperWGSL + biasUpdateWGSL,
+    ...linked(SHADERS.hyper, SHADERS.biasUpdate),
     bindings: {
       dims: 'uniform', hyper: 'uniform', vis: 'read', hid_prob: 'read',
       b: 'rw', c: 'rw', b_vel: 'rw', c_vel: 'rw', counter: 'rw', q: 'rw',
@@ -259,26 +302,26 @@ export const KERNELS = {
   }),
   reconError: () => ({
     name: 'recon_error',
-    code: reconErrorWGSL,
+    ...linked(SHADERS.reconError),
     bindings: { dims: 'uniform', counter: 'read', vis: 'read', vis_prob: 'read', metrics: 'rw' } as const,
     uniforms: { dims: RECON_DIMS },
   }),
   clamp: () => ({
     name: 'clamp',
-    code: clampWGSL,
+    ...linked(SHADERS.clamp),
     bindings: { dims: 'uniform', mask: 'read', values: 'read', vis: 'rw', vis_prob: 'rw' } as const,
     uniforms: { dims: CLAMP_DIMS },
   }),
   advance: () => ({
     name: 'advance',
-    code: advanceWGSL,
+    ...linked(SHADERS.advance),
     bindings: { counter: 'rw' } as const,
     uniforms: {},
   }),
   /** Non-finite counts of parameters, velocities and metrics (divergence); see FINITE_FLAG. */
   finiteCheck: () => ({
     name: 'finite_check',
-    code: finiteCheckWGSL,
+    ...linked(SHADERS.finiteCheck),
     bindings: {
       dims: 'uniform', w: 'read', b: 'read', c: 'read', w_vel: 'read', b_vel: 'read', c_vel: 'read', metrics: 'read', flags: 'rw',
     } as const,
@@ -288,7 +331,7 @@ export const KERNELS = {
   temperedHidden: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
       'tempered_hidden',
-      [rngWGSL, mathWGSL, temperedWGSL, temperedHiddenWGSL],
+      [SHADERS.rng, SHADERS.math, SHADERS.tempered, SHADERS.temperedHidden],
       { dims: 'uniform', counter: 'read', betas: 'read', vis: 'read', W: 'read', c: 'read', x_out: 'rw', hid: 'rw' } as const,
       { dims: TEMPERED_DIMS },
       t,
@@ -297,7 +340,7 @@ export const KERNELS = {
   temperedVisible: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
       'tempered_visible',
-      [rngWGSL, mathWGSL, temperedWGSL, temperedVisibleWGSL],
+      [SHADERS.rng, SHADERS.math, SHADERS.tempered, SHADERS.temperedVisible],
       {
         dims: 'uniform', counter: 'read', betas: 'read', hid: 'read', W: 'read', b: 'read', b_base: 'read', vis_prob: 'rw', vis: 'rw',
       } as const,
@@ -307,14 +350,14 @@ export const KERNELS = {
   softplusTerms: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
       'softplus_terms',
-      [mathWGSL, softplusTermsWGSL],
+      [SHADERS.math, SHADERS.softplusTerms],
       { dims: 'uniform', data: 'read', W: 'read', c: 'read', terms: 'rw' } as const,
       { dims: SOFTPLUS_TERMS_DIMS },
       t,
     ),
   freeEnergy: () => ({
     name: 'free_energy',
-    code: freeEnergyWGSL,
+    ...linked(SHADERS.freeEnergy),
     bindings: { dims: 'uniform', data: 'read', terms: 'read', b: 'read', out: 'rw' } as const,
     uniforms: { dims: FREE_ENERGY_DIMS },
   }),
@@ -330,9 +373,9 @@ export const FINITE_FLAG = { params: 0, velocities: 1, metrics: 2, words: 4 } as
 export const ELEMENT_WORKGROUP_SIZE = 256;
 
 /** Workgroup counts (x, y) covering `count` elements, spilling into y past the device limit. */
-export function elementGrid(device: GPUDevice, count: number): [number, number] {
+export function elementGrid(device: DeviceLike, count: number): [number, number] {
   const groups = Math.max(1, Math.ceil(count / ELEMENT_WORKGROUP_SIZE));
-  const maxX = device.limits.maxComputeWorkgroupsPerDimension;
+  const maxX = deviceOf(device).limits.maxComputeWorkgroupsPerDimension;
   const x = Math.min(groups, maxX);
   return [x, Math.ceil(groups / x)];
 }
@@ -396,38 +439,58 @@ const BUFFER_TYPE: Record<BindingKind, GPUBufferBindingType> = {
   rw: 'storage',
 };
 
-const cache = new WeakMap<GPUDevice, Map<string, Promise<Kernel>>>();
+/** The per-device pipeline cache (in each device's GpuContext). */
+export const PIPELINE_CACHE = new CacheKey<Kernel>('pipelines');
 
-function cacheKey(spec: KernelSpec): string {
-  return `${spec.name}|${spec.entryPoint ?? 'main'}|${JSON.stringify(spec.constants ?? {})}`;
+/**
+ * The pipeline cache key of a spec: everything the compiled kernel depends on
+ * (name, entry point, constants, bindings, uniform structs) and the linked code
+ * itself, so two specs that differ in any of them never share a pipeline.
+ */
+export function pipelineKey(spec: KernelSpec): string {
+  const meta = JSON.stringify([spec.name, spec.entryPoint ?? 'main', spec.constants ?? {}, spec.bindings, spec.uniforms]);
+  return `${meta}\n${spec.code}`;
 }
 
-/** Compiles (once per device and constants) and returns the kernel. */
-export function getKernel<B extends Bindings, U extends Uniforms>(device: GPUDevice, spec: KernelSpec<B, U>): Promise<Kernel<B, U>> {
-  let perDevice = cache.get(device);
-  if (!perDevice) {
-    perDevice = new Map();
-    cache.set(device, perDevice);
-  }
-  const key = cacheKey(spec);
-  let kernel = perDevice.get(key);
-  if (!kernel) {
-    kernel = compile(device, spec);
-    perDevice.set(key, kernel);
-    // A failed compile must not poison the cache for later calls.
-    kernel.catch(() => perDevice?.delete(key));
-  }
+/** Compiles (once per device, code and constants) and returns the kernel. */
+export function getKernel<B extends Bindings, U extends Uniforms>(device: DeviceLike, spec: KernelSpec<B, U>): Promise<Kernel<B, U>> {
+  const gpu = deviceOf(device);
+  const kernel = contextOf(device).cache(PIPELINE_CACHE).get(pipelineKey(spec), () => compile(gpu, spec));
   return kernel as Promise<Kernel<B, U>>;
 }
 
+/** A kernel's WGSL did not compile; the message names each error's shader file, line and column. */
+export class WgslCompileError extends Error {
+  override name = 'WgslCompileError';
+  constructor(
+    readonly kernel: string,
+    /** One entry per compiler error: `shaders/<file>.wgsl:<line>:<col> message`, then the source line. */
+    readonly diagnostics: readonly string[],
+  ) {
+    super(`WGSL compile error in kernel ${kernel}:\n${diagnostics.join('\n')}`);
+  }
+}
+
+/** Where the lines of a spec's code came from: its link map, or traced from the known shader files. */
+export function specSource(spec: KernelSpec): LinkedWgsl {
+  return spec.source && spec.source.code === spec.code ? spec.source : traceModules(spec.code, `<kernel ${spec.name}>`);
+}
+
 async function compile(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
-  const module = device.createShaderModule({ label: spec.name, code: spec.code });
+  // In a validation scope: a shader that does not compile is reported once, by
+  // the error below with file and line, not also as an uncaptured device error
+  // with line numbers in the linked code.
+  const created = await contextOf(device).captureErrors('validation', () =>
+    device.createShaderModule({ label: spec.name, code: spec.code }),
+  );
+  const module = created.value;
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) {
-    const text = errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
-    throw new Error(`WGSL compile error in kernel ${spec.name}:\n${text}`);
+    const source = specSource(spec);
+    throw new WgslCompileError(spec.name, errors.map((m) => formatMessage(source, m, `kernel ${spec.name}`)));
   }
+  if (created.error) throw new GpuScopeError('validation', `creating the shader module of kernel ${spec.name}`, created.error.message);
   const layout = device.createBindGroupLayout({
     label: spec.name,
     entries: Object.values(spec.bindings).map((kind, binding) => ({

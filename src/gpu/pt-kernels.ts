@@ -1,9 +1,11 @@
 // Kernels of parallel tempering (src/rbm/tempering.ts): same KernelSpec shape
 // as KERNELS in kernels.ts, compiled and cached by the same getKernel().
-import rngWGSL from '../../shaders/rng.wgsl?raw';
-import mathWGSL from '../../shaders/math.wgsl?raw';
 import ptSwapWGSL from '../../shaders/pt_swap.wgsl?raw';
-import { KERNELS, type KernelSpec, type UniformFields } from './kernels';
+import { KERNELS, linked, SHADERS, type KernelSpec, type UniformFields } from './kernels';
+import { wgslModule } from './wgsl-link';
+
+/** pt_swap.wgsl as a named linker module. */
+const PT_SWAP = wgslModule('pt_swap.wgsl', ptSwapWGSL);
 
 /** Workgroup size of pt_swap (one invocation per pair and chain). */
 export const PT_SWAP_WORKGROUP_SIZE = 64;
@@ -27,7 +29,7 @@ export const PT_KERNELS = {
   visible: KERNELS.temperedVisible,
   swap: () => ({
     name: 'pt_swap',
-    code: rngWGSL + mathWGSL + ptSwapWGSL,
+    ...linked(SHADERS.rng, SHADERS.math, PT_SWAP),
     bindings: {
       dims: 'uniform', counter: 'read', betas: 'read', b: 'read', x: 'read', vis: 'rw', hid: 'rw', accepted: 'rw',
     } as const,

@@ -6,14 +6,16 @@
 //      SwiftShader) direct register-blocked loads or subgroups, by shape.
 //   2. every member of that family is timed on each GEMM kernel (hidden,
 //      visible, update); the fastest wins.
-// Both run once per device and (capped) problem shape; pipelines are cached
-// per device, so a new shape only costs dispatches.
+// Both run once per device and (capped) problem shape, cached in the device's
+// GpuContext (TILE_CACHE) as pipelines are (PIPELINE_CACHE), so a new shape
+// only costs dispatches.
 import { BufferOwner } from './buffers';
+import { CacheKey, contextOf, deviceOf, type DeviceLike, type GpuContext } from './context';
+import { packHyper } from './hyper';
 import {
   getKernel, HIDDEN_DIMS, KERNELS, packFields, tileCols, tileName, tileRows, UPDATE_DIMS, VISIBLE_DIMS, VISIBLE_FLAGS,
   type BoundBuffers, type KernelSpec, type TileShape,
 } from './kernels';
-import { packHyper } from '../rbm/hyper';
 
 export type GemmKernel = 'hidden' | 'visible' | 'update';
 export type TileChoice = Record<GemmKernel, TileShape>;
@@ -74,7 +76,8 @@ const FAMILY_ROUNDS = 3;
 // Tuning cost stays near a second on CPU Vulkan: larger problems are tuned at this size.
 const MAX_TUNE: TuneProblem = { visible: 800, hidden: 512, batch: 128 };
 
-const chosen = new WeakMap<GPUDevice, Map<string, Promise<TuneReport>>>();
+/** The per-device cache of tuning reports, by capped problem shape (in each device's GpuContext). */
+export const TILE_CACHE = new CacheKey<TuneReport>('tiles');
 
 /** The shape a problem is tuned at (each size capped at MAX_TUNE). */
 export function tuneShape(p: TuneProblem): TuneProblem {
@@ -86,13 +89,14 @@ export function tuneShape(p: TuneProblem): TuneProblem {
 }
 
 /** Step 1: times each family's representative at a shape; the fastest family wins. */
-export async function chooseFamily(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<FamilyReport> {
+export async function chooseFamily(gpu: DeviceLike, problem: TuneProblem = DEFAULT_PROBLEM): Promise<FamilyReport> {
+  const device = deviceOf(gpu);
   const representatives = new Map<TileFamily, TileShape>();
   for (const t of TILE_CANDIDATES) {
     if (tileFits(device, t) && !representatives.has(tileFamily(t))) representatives.set(tileFamily(t), t);
   }
   if (representatives.size === 0) throw new Error('no GEMM tile candidate fits this device');
-  const timer = new GemmTimer(device, problem);
+  const timer = new GemmTimer(gpu, problem);
   try {
     const timings: FamilyReport['timings'] = {};
     // Rounds alternate between families so background load hits all alike; the
@@ -118,36 +122,29 @@ export async function chooseFamily(device: GPUDevice, problem: TuneProblem = DEF
  * Step 2, the tuning report behind chooseTiles: every member of the device's
  * family timed on each kernel, once per device and (capped) shape.
  */
-export function tuneReport(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TuneReport> {
+export function tuneReport(device: DeviceLike, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TuneReport> {
   const shape = tuneShape(problem);
   const key = `${shape.visible}x${shape.hidden}x${shape.batch}`;
-  let perDevice = chosen.get(device);
-  if (!perDevice) {
-    perDevice = new Map();
-    chosen.set(device, perDevice);
-  }
-  let report = perDevice.get(key);
-  if (!report) {
-    report = chooseFamily(device, shape).then(async (family) => ({
-      ...(await tuneTiles(device, shape, TILE_CANDIDATES.filter((t) => tileFamily(t) === family.family))),
+  const ctx = contextOf(device);
+  return ctx.cache(TILE_CACHE).get(key, () =>
+    chooseFamily(ctx, shape).then(async (family) => ({
+      ...(await tuneTiles(ctx, shape, TILE_CANDIDATES.filter((t) => tileFamily(t) === family.family))),
       family,
-    }));
-    perDevice.set(key, report);
-    report.catch(() => perDevice?.delete(key));
-  }
-  return report;
+    })),
+  );
 }
 
 /**
  * The device's tile choice for a problem shape (default: a representative
  * one), tuned on first use and cached per device and shape.
  */
-export function chooseTiles(device: GPUDevice, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TileChoice> {
+export function chooseTiles(device: DeviceLike, problem: TuneProblem = DEFAULT_PROBLEM): Promise<TileChoice> {
   return tuneReport(device, problem).then((r) => r.choice);
 }
 
 /** Whether a tile can run on this device: features and limits. */
-export function tileFits(device: GPUDevice, t: TileShape): boolean {
+export function tileFits(gpu: DeviceLike, t: TileShape): boolean {
+  const device = deviceOf(gpu);
   if (t.subgroups && !device.features.has('subgroups')) return false;
   const l = device.limits;
   const invocations = t.wgCols * t.wgRows;
@@ -173,14 +170,18 @@ export function gemmFlops(kernel: GemmKernel, p: TuneProblem): number {
  */
 export class GemmTimer {
   private readonly owner: BufferOwner;
+  private readonly device: GPUDevice;
+  private readonly context: GpuContext;
   private readonly setups: Record<GemmKernel, { spec: (t: TileShape) => KernelSpec; buffers: BoundBuffers<KernelSpec['bindings']>; m: number; n: number }>;
 
   constructor(
-    private readonly device: GPUDevice,
+    gpu: DeviceLike,
     readonly problem: TuneProblem,
   ) {
+    this.device = deviceOf(gpu);
+    this.context = contextOf(gpu);
     const { visible: V, hidden: H, batch: B } = problem;
-    const o = (this.owner = new BufferOwner(device, 'GEMM timing'));
+    const o = (this.owner = new BufferOwner(this.context, 'GEMM timing'));
     const rows = 2 * B;
     const counter = o.storage('counter', new Uint32Array(4));
     const vis = o.storage('vis', new Float32Array(rows * V).map((_, i) => (i % 3 === 0 ? 1 : 0)));
@@ -228,7 +229,7 @@ export class GemmTimer {
 
   async time(name: GemmKernel, tile: TileShape, reps: number): Promise<number> {
     const s = this.setups[name];
-    const kernel = await getKernel(this.device, s.spec(tile));
+    const kernel = await getKernel(this.context, s.spec(tile));
     const group = kernel.bind(s.buffers);
     const x = Math.ceil(s.n / tileCols(tile));
     const y = Math.ceil(s.m / tileRows(tile));
@@ -238,7 +239,7 @@ export class GemmTimer {
     for (let r = 0; r < reps; r++) kernel.dispatch(pass, group, x, y);
     pass.end();
     this.device.queue.submit([encoder.finish()]);
-    await this.device.queue.onSubmittedWorkDone();
+    await this.context.raceLoss(this.device.queue.onSubmittedWorkDone());
     return (performance.now() - t0) / reps;
   }
 
@@ -249,7 +250,7 @@ export class GemmTimer {
 
 /** Times every candidate on every GEMM kernel; the fastest per kernel wins. */
 export async function tuneTiles(
-  device: GPUDevice,
+  device: DeviceLike,
   problem: TuneProblem = DEFAULT_PROBLEM,
   candidates: readonly TileShape[] = TILE_CANDIDATES,
 ): Promise<TuneReport> {

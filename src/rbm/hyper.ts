@@ -1,42 +1,4 @@
-// The Hyper uniform shared by update.wgsl and bias_update.wgsl.
-import { HYPER, packFields } from '../gpu/kernels';
-import { checkFiniteNumber } from './validate';
-
-export interface Hyperparameters {
-  learningRate: number;
-  momentum?: number;
-  weightDecay?: number;
-  /** Target mean activation of the hidden units (Hinton's guide §11); used when sparsityCost > 0. */
-  sparsityTarget?: number;
-  sparsityCost?: number;
-  /** Decay of the running mean of hidden activations (default 0.9). */
-  sparsityDecay?: number;
-}
-
-/** The Hyper uniform of update.wgsl and bias_update.wgsl, validated. */
-export function packHyper(h: Hyperparameters, batchSize: number): ArrayBuffer {
-  if (h === null || typeof h !== 'object') throw new RangeError(`hyperparameters must be an object, got ${h}`);
-  checkFiniteNumber('learningRate', h.learningRate, 0);
-  const momentum = h.momentum ?? 0;
-  const weightDecay = h.weightDecay ?? 0;
-  const sparsityTarget = h.sparsityTarget ?? 0.1;
-  const sparsityCost = h.sparsityCost ?? 0;
-  const sparsityDecay = h.sparsityDecay ?? 0.9;
-  checkFiniteNumber('momentum', momentum, 0);
-  checkFiniteNumber('weightDecay', weightDecay, 0);
-  checkFiniteNumber('sparsityTarget', sparsityTarget, 0);
-  checkFiniteNumber('sparsityCost', sparsityCost, 0);
-  checkFiniteNumber('sparsityDecay', sparsityDecay, 0);
-  if (momentum >= 1) throw new RangeError(`momentum must be below 1, got ${momentum}`);
-  if (sparsityTarget >= 1) throw new RangeError(`sparsityTarget must be below 1, got ${sparsityTarget}`);
-  if (sparsityDecay >= 1) throw new RangeError(`sparsityDecay must be below 1, got ${sparsityDecay}`);
-  return packFields(HYPER, {
-    learning_rate: h.learningRate,
-    momentum,
-    weight_decay: weightDecay,
-    inv_batch: 1 / batchSize,
-    sparsity_target: sparsityTarget,
-    sparsity_cost: sparsityCost,
-    sparsity_decay: sparsityDecay,
-  });
-}
+// The Hyper uniform shared by update.wgsl and bias_update.wgsl: defined in
+// src/gpu/hyper.ts (the tile tuner packs one too, and gpu does not import rbm),
+// re-exported here for the trainers.
+export { packHyper, type Hyperparameters } from '../gpu/hyper';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseTiles, TILE_CANDIDATES, tileFamily, tileFits, tuneReport, tuneTiles } from '../../src/gpu/tune';
+import { chooseTiles, TILE_CACHE, TILE_CANDIDATES, tileFamily, tileFits, tuneReport, tuneTiles } from '../../src/gpu/tune';
+import { GpuContext } from '../../src/gpu/context';
 import { tileName } from '../../src/gpu/kernels';
 import { testDevice } from '../helpers/device';
 
@@ -31,6 +32,10 @@ describe('tile tuning', () => {
       expect(tileFamily(report.choice[kernel])).toBe(families.family);
     }
     expect(await tuneReport(device, problem)).toBe(report);
+    // The report lives in the device's context, keyed by the (capped) shape.
+    const tiles = GpuContext.of(device).cache(TILE_CACHE);
+    expect(tiles.keys()).toContain('50x40x30');
+    expect(await tiles.get('50x40x30', () => Promise.reject(new Error('not cached')))).toBe(report);
   });
 
   it('tunes once per device and caches the choice', async () => {
