@@ -9,9 +9,9 @@
 // reverseAis runs the same kernels from given start states down a reversed schedule.
 // Gaussian visible units: the base model is N(b_A, I); the kernels take a gaussian flag.
 import { BufferOwner, checkHostFactors, checkStorageFactors, readFloat32, type SizeFactor } from '../gpu/buffers';
-import {
-  getKernel, KERNELS, tileCols, tileRows, type Bindings, type BoundBuffers, type Kernel, type TileShape, type Uniforms,
-} from '../gpu/kernels';
+import { getKernel, KERNELS, type TileShape } from '../gpu/kernels';
+import { DispatchPlan } from '../gpu/plan';
+import { SubmitRunner } from '../gpu/runner';
 import type { TileChoice } from '../gpu/tune';
 import { EVAL_KERNELS } from '../gpu/eval-kernels';
 import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE } from '../host/rng-streams';
@@ -28,7 +28,7 @@ import {
   reverseAISEstimate,
   type AISEstimate,
 } from '../host/ais-math';
-import type { RBM } from './model';
+import type { ModelParams } from './params';
 import { resolveTiles } from './trainer';
 import { checkBinary, checkFiniteArray, checkSize } from './validate';
 
@@ -67,16 +67,9 @@ export interface AISResult extends AISEstimate {
   seconds: number;
 }
 
-interface Dispatch {
-  kernel: Kernel;
-  group: GPUBindGroup;
-  x: number;
-  y: number;
-}
-
 /** Estimates log Z with R parallel AIS runs on the GPU; see AISOptions for the defaults. */
-export async function ais(model: RBM, options: AISOptions): Promise<AISResult> {
-  model.owner.assertLive();
+export async function ais(model: ModelParams, options: AISOptions): Promise<AISResult> {
+  model.assertLive();
   const settings = common(options);
   checkAnnealSizes(model, settings.runs, scheduleFactors(options.betas), false);
   const bA = Float32Array.from(baseBiasesOf(options, model));
@@ -106,8 +99,8 @@ export interface ReverseAISOptions extends AISOptions {
  * `betas` counts the annealing steps (the reversed forward schedule); the
  * burn-in sweeps come first.
  */
-export async function reverseAis(model: RBM, options: ReverseAISOptions): Promise<AISResult> {
-  model.owner.assertLive();
+export async function reverseAis(model: ModelParams, options: ReverseAISOptions): Promise<AISResult> {
+  model.assertLive();
   const V = model.visible;
   const gaussian = model.visibleType === 'gaussian';
   const bA = Float32Array.from(baseBiasesOf(options, model));
@@ -164,20 +157,12 @@ function common(o: AISOptions): Omit<Annealing, 'bA' | 'betas'> {
 }
 
 /** Runs the chains through the schedule on the GPU; returns each run's log-weight. */
-async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Array; seconds: number }> {
+async function anneal(model: ModelParams, a: Annealing): Promise<{ logWeights: Float64Array; seconds: number }> {
   const { device, visible: V, hidden: H } = model;
   const { runs, seed, tile, betas, stepsPerSubmit } = a;
   const K = betas.length - 1;
   // The AIS passes have the shapes of the sampler's: runs play the batch.
   const tiles = await resolveTiles(device, tile, { visible: V, hidden: H, batch: runs });
-  const maxRowGroups = device.limits.maxComputeWorkgroupsPerDimension;
-  const rowGroups = Math.ceil(runs / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
-  if (rowGroups > maxRowGroups) {
-    throw new RangeError(
-      `ais: ${runs} runs need ${rowGroups} workgroups in one dimension, above this device's ` +
-        `maxComputeWorkgroupsPerDimension (${maxRowGroups}); use fewer runs.`,
-    );
-  }
   const [hidden, visible, weight, advance] = await Promise.all([
     getKernel(device, EVAL_KERNELS.aisHidden(tiles.hidden)),
     getKernel(device, EVAL_KERNELS.aisVisible(tiles.visible)),
@@ -206,57 +191,48 @@ async function anneal(model: RBM, a: Annealing): Promise<{ logWeights: Float64Ar
     );
     const visProb = scratch.storage('vis_prob', runs * V * 4);
     const weightDims = scratch.uniform('weight dims', weight.pack('dims', { rows: runs, n_vis: V, n_hid: H, gaussian }));
-    const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-    const weightX = Math.min(runs, maxGroups);
-    const d = <B extends Bindings, U extends Uniforms>(kernel: Kernel<B, U>, buffers: BoundBuffers<B>, gx: number, gy: number): Dispatch => {
-      if (gx > maxGroups || gy > maxGroups) {
-        throw new RangeError(
-          `ais: kernel ${kernel.spec.name} needs ${Math.max(gx, gy)} workgroups in one dimension, above this ` +
-            `device's maxComputeWorkgroupsPerDimension (${maxGroups}); use fewer runs.`,
-        );
-      }
-      return { kernel, group: kernel.bind(buffers), x: gx, y: gy };
-    };
-    const hidStep = d(
+    // One β step k ≥ 1: hidden, weight, [visible], advance; step 0 only samples v (or not, from given states).
+    const plan = new DispatchPlan(device, { hint: 'use fewer runs' });
+    const hidStep = plan.add(
       hidden,
       { dims: hidDims, counter, betas: betaBuf, vis, W: model.W, c: model.c, x_out: x, hid },
-      Math.ceil(H / tileCols(tiles.hidden)),
-      Math.ceil(runs / tileRows(tiles.hidden)),
+      { rows: runs, cols: H },
     );
-    const weightStep = d(
+    const weightStep = plan.add(
       weight,
       { dims: weightDims, counter, betas: betaBuf, x, vis, b: model.b, b_base: bABuf, logw },
-      weightX,
-      Math.ceil(runs / weightX),
+      { elements: runs, workgroupSize: 1 },
     );
-    const visStep = d(
+    const visStep = plan.add(
       visible,
       { dims: visDims, counter, betas: betaBuf, hid, W: model.W, b: model.b, b_base: bABuf, vis_prob: visProb, vis },
-      Math.ceil(V / tileCols(tiles.visible)),
-      Math.ceil(runs / tileRows(tiles.visible)),
+      { rows: runs, cols: V },
     );
-    const advStep = d(advance, { counter }, 1, 1);
+    const advStep = plan.add(advance, { counter }, { groups: [1] });
 
     const start = performance.now();
-    for (let k0 = 0; k0 <= K; k0 += stepsPerSubmit) {
-      model.owner.assertLive();
-      const encoder = device.createCommandEncoder({ label: 'AIS' });
-      const pass = encoder.beginComputePass({ label: `AIS steps ${k0}…` });
-      const run = (s: Dispatch): void => s.kernel.dispatch(pass, s.group, s.x, s.y);
-      for (let k = k0; k < Math.min(K + 1, k0 + stepsPerSubmit); k++) {
-        if (k > 0) {
-          run(hidStep);
-          run(weightStep);
+    const runner = new SubmitRunner(device, {
+      settled: ({ first, count }) => a.onProgress?.(first + count - 1, K),
+    });
+    await runner.run({
+      total: K + 1,
+      chunk: stepsPerSubmit,
+      label: 'AIS',
+      encode: (encoder, k0, count) => {
+        model.assertLive();
+        const pass = encoder.beginComputePass({ label: `AIS steps ${k0}…` });
+        for (let k = k0; k < k0 + count; k++) {
+          if (k > 0) {
+            hidStep.encode(pass);
+            weightStep.encode(pass);
+          }
+          // Step 0 samples the base-rate model (β_0 = 0) unless the runs were given their start.
+          if (k < K && (k > 0 || !a.start)) visStep.encode(pass);
+          advStep.encode(pass);
         }
-        // Step 0 samples the base-rate model (β_0 = 0) unless the runs were given their start.
-        if (k < K && (k > 0 || !a.start)) run(visStep);
-        run(advStep);
-      }
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      a.onProgress?.(Math.min(K, k0 + stepsPerSubmit - 1), K);
-    }
+        pass.end();
+      },
+    });
     const parts = await readFloat32(device, logw, runs * 2);
     const seconds = (performance.now() - start) / 1000;
     const logWeights = new Float64Array(runs);
@@ -280,7 +256,7 @@ function scheduleFactors(betas: AISOptions['betas']): SizeFactor[] {
  * and runs × H values per GPU buffer, the β schedule on the GPU and (float64)
  * on the host, and the start states of reverse AIS.
  */
-function checkAnnealSizes(model: RBM, runs: number, schedule: SizeFactor[], reverse: boolean): void {
+function checkAnnealSizes(model: ModelParams, runs: number, schedule: SizeFactor[], reverse: boolean): void {
   const { device, visible: V, hidden: H } = model;
   const r: SizeFactor = { value: runs, option: 'runs' };
   checkStorageFactors(device, 'AIS visible states', [r, { value: V, what: 'visible units' }]);
@@ -296,7 +272,7 @@ function checkAnnealSizes(model: RBM, runs: number, schedule: SizeFactor[], reve
 }
 
 /** The base-rate model's visible biases (Gaussian: means) from `data` or `marginals` (exactly one). */
-function baseBiasesOf(o: AISOptions, model: RBM): Float64Array {
+function baseBiasesOf(o: AISOptions, model: ModelParams): Float64Array {
   const V = model.visible;
   const gaussian = model.visibleType === 'gaussian';
   if (o.data !== undefined && o.marginals !== undefined) {

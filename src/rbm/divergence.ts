@@ -10,7 +10,8 @@
 // check never stalls the GPU.
 import { BufferOwner } from '../gpu/buffers';
 import { FINITE_CHECK_MAX_GROUPS, FINITE_CHECK_WORKGROUP_SIZE, FINITE_FLAG, getKernel, KERNELS, type KernelOf } from '../gpu/kernels';
-import type { RBM } from './model';
+import { DispatchPlan } from '../gpu/plan';
+import type { TrainableModel } from './params';
 
 /** Parameters read back during training; epoch −1 means the ones training started from. */
 export interface ParamSnapshot {
@@ -98,15 +99,14 @@ export interface FiniteProbe {
 export class FiniteMonitor {
   private readonly owner: BufferOwner;
   private readonly flags: GPUBuffer;
-  private readonly group: GPUBindGroup;
-  private readonly groups: number;
+  private readonly plan: DispatchPlan;
   private readonly free: GPUBuffer[] = [];
   private readonly staging = new Set<GPUBuffer>();
 
   private constructor(
     private readonly device: GPUDevice,
-    private readonly kernel: KernelOf<typeof KERNELS.finiteCheck>,
-    model: RBM,
+    kernel: KernelOf<typeof KERNELS.finiteCheck>,
+    model: TrainableModel,
     metrics: GPUBuffer,
     metricCount: number,
   ) {
@@ -117,11 +117,15 @@ export class FiniteMonitor {
       const H = model.hidden;
       const dims = owner.uniform('finite check dims', kernel.pack('dims', { n_w: V * H, n_b: V, n_c: H, n_metrics: metricCount }));
       this.flags = owner.storage('finite flags', FLAG_BYTES);
-      this.group = kernel.bind({
-        dims, w: model.W, b: model.b, c: model.c, w_vel: model.wVel, b_vel: model.bVel, c_vel: model.cVel, metrics, flags: this.flags,
-      });
+      const vel = model.optimiser;
+      // A grid-stride scan: at most FINITE_CHECK_MAX_GROUPS workgroups, whatever the sizes.
       const longest = Math.max(V * H, metricCount);
-      this.groups = Math.min(FINITE_CHECK_MAX_GROUPS, Math.max(1, Math.ceil(longest / FINITE_CHECK_WORKGROUP_SIZE)));
+      this.plan = new DispatchPlan(device);
+      this.plan.add(
+        kernel,
+        { dims, w: model.W, b: model.b, c: model.c, w_vel: vel.W, b_vel: vel.b, c_vel: vel.c, metrics, flags: this.flags },
+        { groups: [Math.min(FINITE_CHECK_MAX_GROUPS, Math.max(1, Math.ceil(longest / FINITE_CHECK_WORKGROUP_SIZE)))] },
+      );
     } catch (e) {
       owner.dispose();
       throw e;
@@ -129,7 +133,7 @@ export class FiniteMonitor {
   }
 
   /** Watches `model`'s W, b, c, their velocities and slots [0, metricCount) of `metrics` (f32). */
-  static async create(model: RBM, metrics: GPUBuffer, metricCount: number): Promise<FiniteMonitor> {
+  static async create(model: TrainableModel, metrics: GPUBuffer, metricCount: number): Promise<FiniteMonitor> {
     const kernel = await getKernel(model.device, KERNELS.finiteCheck());
     return new FiniteMonitor(model.device, kernel, model, metrics, metricCount);
   }
@@ -139,7 +143,7 @@ export class FiniteMonitor {
     this.owner.assertLive();
     encoder.clearBuffer(this.flags);
     const pass = encoder.beginComputePass({ label: 'finite check' });
-    this.kernel.dispatch(pass, this.group, this.groups);
+    this.plan.encode(pass);
     pass.end();
     const staging = this.free.pop() ?? this.newStaging();
     encoder.copyBufferToBuffer(this.flags, 0, staging, 0, FLAG_BYTES);

@@ -5,15 +5,18 @@
 import { shuffledPermutation } from '../data/split';
 import { BINARIZE_MODES, GpuDataset, type BinarizeMode } from './dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
-import type { RBM } from './model';
-import type { CDTrainer, Hyperparameters } from './trainer';
+import { SubmitRunner } from '../gpu/runner';
+import type { TrainableModel } from './params';
+import { CDTrainer, type Hyperparameters } from './trainer';
 import {
   checkBelow, checkBoolean, checkEnum, checkFiniteNumber, checkFunction, checkSeed, checkSize, showValue,
 } from './validate';
 import {
   checkScheduleOption, controlledRun, firstBatch, momentumAt, now, scheduleAt, type RunControl, type Schedule,
 } from './training-common';
-import { countNonFinite, DivergenceError, FiniteMonitor, type NonFiniteCounts, type ParamSnapshot } from './divergence';
+import {
+  countNonFinite, DivergenceError, FiniteMonitor, type FiniteProbe, type NonFiniteCounts, type ParamSnapshot,
+} from './divergence';
 import { MAX_CD_K } from '../host/rng-streams';
 
 export type { Schedule };
@@ -96,7 +99,7 @@ export type TrainingRun = RunControl<FitResult>;
  * if the model is already training, and DivergenceError if the parameters or
  * metrics stop being finite (the model back on the last finite snapshot).
  */
-export function train(model: RBM, data: Float32Array, options: FitOptions): TrainingRun {
+export function train(model: TrainableModel, data: Float32Array, options: FitOptions): TrainingRun {
   const phase: NegativePhase<EpochStats> = {
     k: options?.k ?? 1,
     persistent: options?.persistent ?? false,
@@ -187,7 +190,7 @@ export type EpochLoopOptions<E extends EpochStats> = Omit<FitOptions, 'k' | 'per
  * with a DivergenceError.
  */
 export async function runEpochs<E extends EpochStats>(
-  model: RBM,
+  model: TrainableModel,
   data: Float32Array,
   o: EpochLoopOptions<E>,
   gate: () => Promise<void>,
@@ -195,7 +198,7 @@ export async function runEpochs<E extends EpochStats>(
   makePhase: (first: () => Float32Array, seed: number) => Promise<NegativePhase<E>>,
   rngStepsPerUpdate = 1,
 ): Promise<Omit<FitResult, 'epochs'> & { epochs: E[] }> {
-  model.owner.assertLive();
+  model.assertLive();
   checkLoopOptions(o as EpochLoopOptions<EpochStats>);
   const chunk = o.updatesPerSubmit ?? 32;
   const V = model.visible;
@@ -223,9 +226,7 @@ export async function runEpochs<E extends EpochStats>(
   let monitor: FiniteMonitor | undefined;
   let snapshot: ParamSnapshot | undefined;
   // Chunks submitted and not yet settled (drained before a divergence restores the snapshot).
-  const inFlight: Array<{
-    finished: Promise<void>; check: Promise<NonFiniteCounts>; upto: number; epoch: number; epochStep: number; lr: number;
-  }> = [];
+  let runner: SubmitRunner<ChunkCheck> | undefined;
   try {
     dataset = GpuDataset.upload(model.device, data, V, binarize === 'none' && !gaussian, gaussian);
     const N = dataset.count;
@@ -241,7 +242,8 @@ export async function runEpochs<E extends EpochStats>(
     snapshot = { epoch: -1, ...initial };
     const first = (): Float32Array => firstBatch(data, V, B, shuffledPermutation(N, seed, 0), binarize, threshold, seed);
     phase = await makePhase(first, seed);
-    trainer = await model.createTrainer({
+    model.assertLive();
+    trainer = await CDTrainer.create(model, {
       batchSize: B,
       k: phase.k,
       persistent: phase.persistent,
@@ -262,27 +264,28 @@ export async function runEpochs<E extends EpochStats>(
     const start = now();
     const epochs: E[] = [];
     let done = 0; // updates known to have finished on the GPU
-    let submitted = 0;
     const diverged = (
       epoch: number, update: number, lr: number, nonFinite: 'parameters' | 'metric', counts: NonFiniteCounts,
     ): DivergenceError => new DivergenceError({ snapshot: snapshot!, epoch, update, nonFinite, counts, learningRate: lr });
-    const settle = async (): Promise<void> => {
-      const f = inFlight.shift()!;
-      await raceLoss(device, f.finished);
-      const counts = await raceLoss(device, f.check);
-      if (counts.parameters + counts.velocities > 0) throw diverged(f.epoch, f.upto, f.lr, 'parameters', counts);
-      if (counts.metrics > 0) throw diverged(f.epoch, f.upto, f.lr, 'metric', counts);
-      done = f.upto;
-      const seconds = (now() - start) / 1000;
-      o.onProgress?.({
-        epoch: f.epoch,
-        epochStep: f.epochStep,
-        step: done,
-        batchesPerEpoch: batches,
-        samplesPerSecond: (done * B) / Math.max(seconds, 1e-9),
-        seconds,
-      });
-    };
+    // One chunk queued behind the one waited for: the GPU never idles on us.
+    runner = new SubmitRunner<ChunkCheck>(device, {
+      depth: 2,
+      settled: async ({ submitted, value: f }) => {
+        const counts = await raceLoss(device, f.check!);
+        if (counts.parameters + counts.velocities > 0) throw diverged(f.epoch, submitted, f.lr, 'parameters', counts);
+        if (counts.metrics > 0) throw diverged(f.epoch, submitted, f.lr, 'metric', counts);
+        done = submitted;
+        const seconds = (now() - start) / 1000;
+        o.onProgress?.({
+          epoch: f.epoch,
+          epochStep: f.epochStep,
+          step: done,
+          batchesPerEpoch: batches,
+          samplesPerSecond: (done * B) / Math.max(seconds, 1e-9),
+          seconds,
+        });
+      },
+    });
 
     let stopped = false;
     for (let epoch = 0; epoch < o.epochs && !stopped; epoch++) {
@@ -291,29 +294,29 @@ export async function runEpochs<E extends EpochStats>(
       const mom = momentumAt(momentum, epoch);
       trainer.setHyperparameters({ ...base, learningRate: lr, momentum: mom });
       trainer.startEpoch(epoch, shuffledPermutation(N, seed, epoch));
-      let epochUpdates = 0;
-      while (epochUpdates < batches) {
-        await gate();
-        if (isCancelled()) {
-          stopped = true;
-          break;
-        }
-        const n = Math.min(chunk, batches - epochUpdates);
-        const encoder = device.createCommandEncoder({ label: `epoch ${epoch} updates ${epochUpdates}+${n}` });
-        phase.encode(encoder, trainer, n);
-        const probe = monitor.encode(encoder);
-        device.queue.submit([encoder.finish()]);
-        epochUpdates += n;
-        submitted += n;
-        const finished = device.queue.onSubmittedWorkDone();
-        finished.catch(() => undefined); // awaited in settle(), unless the run stops first
-        inFlight.push({ finished, check: monitor.read(probe), upto: submitted, epoch, epochStep: epochUpdates, lr });
-        // Keep one chunk queued behind the one we wait for: the GPU never idles on us.
-        if (inFlight.length > 1) await settle();
-      }
+      const t = trainer;
+      const m = monitor;
+      const p = phase;
+      const chunks = await runner.steps({
+        total: batches,
+        chunk,
+        label: (first, n) => `epoch ${epoch} updates ${first}+${n}`,
+        gate,
+        cancelled: isCancelled,
+        encode: (encoder, first, n): ChunkCheck => {
+          p.encode(encoder, t, n);
+          return { probe: m.encode(encoder), epoch, epochStep: first + n, lr };
+        },
+        // The probe's staging buffer is mapped once its command buffer is submitted.
+        submitted: (c) => {
+          c.check = m.read(c.probe);
+        },
+      });
+      stopped = chunks.cancelled;
+      const epochUpdates = chunks.submitted;
       if (epochUpdates === 0) break;
       const metrics = await trainer.readMetrics(epochUpdates);
-      while (inFlight.length > 0) await settle();
+      await runner.drain();
       const seconds = (now() - epochStart) / 1000;
       let sum = 0;
       for (const m of metrics) sum += m;
@@ -338,7 +341,7 @@ export async function runEpochs<E extends EpochStats>(
       }
       await o.onEpoch?.(stats);
     }
-    while (inFlight.length > 0) await settle();
+    await runner.drain();
     const seconds = (now() - start) / 1000;
     return {
       epochs,
@@ -352,7 +355,7 @@ export async function runEpochs<E extends EpochStats>(
     if (e instanceof DeviceLostError && snapshot) e.snapshot = snapshot;
     if (e instanceof DivergenceError) {
       // Let the chunk queued behind the diverged one finish, then put the snapshot back (velocities cleared).
-      for (const f of inFlight.splice(0)) await raceLoss(model.device, f.finished).catch(() => undefined);
+      await runner?.abandon();
       model.restoreParams(e.snapshot);
     }
     throw e;
@@ -363,6 +366,17 @@ export async function runEpochs<E extends EpochStats>(
     dataset?.dispose();
     release();
   }
+}
+
+/** What each submitted chunk of updates carries to its settling: its finite check and where it was. */
+interface ChunkCheck {
+  probe: FiniteProbe;
+  /** The probe's counts, read from when the chunk is submitted. */
+  check?: Promise<NonFiniteCounts>;
+  epoch: number;
+  /** Updates of the epoch submitted up to this chunk's end. */
+  epochStep: number;
+  lr: number;
 }
 
 /** Rejects a run whose RNG step counter (a u32 on the GPU) would wrap, naming `epochs`. */

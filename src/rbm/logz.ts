@@ -3,8 +3,11 @@
 // pair on the GPU (logz_combine.wgsl), and merge the chunk pairs in float64.
 import { BufferOwner, checkStorageFactors, readFloat32 } from '../gpu/buffers';
 import { getKernel } from '../gpu/kernels';
+import { DispatchPlan } from '../gpu/plan';
+import { SubmitRunner } from '../gpu/runner';
 import { EVAL_KERNELS, LOGZ_STATES_PER_GROUP } from '../gpu/eval-kernels';
-import type { RBM } from './model';
+import type { ModelParams } from './params';
+import { freeEnergy } from './free-energy';
 import { checkFiniteNumber } from './validate';
 
 /** Most units exactLogZ enumerates: 2^26 states × the other layer is already minutes on a fast GPU. */
@@ -22,7 +25,7 @@ export interface ExactLogZOptions {
  * Which layer exactLogZ enumerates: the smaller one (hidden on a tie, like
  * logZExact); always the hidden one for Gaussian visible units.
  */
-export function enumeratedLayer(model: Pick<RBM, 'visible' | 'hidden' | 'visibleType'>): 'hidden' | 'visible' {
+export function enumeratedLayer(model: Pick<ModelParams, 'visible' | 'hidden' | 'visibleType'>): 'hidden' | 'visible' {
   return model.visibleType === 'gaussian' || model.hidden <= model.visible ? 'hidden' : 'visible';
 }
 
@@ -32,8 +35,8 @@ export function enumeratedLayer(model: Pick<RBM, 'visible' | 'hidden' | 'visible
  * variance) the hidden layer, v integrated out analytically:
  * log Z = (V/2)·log 2π + logsumexp_h [cᵀh + Σ_i a_i (b_i + a_i/2)], a = W h.
  */
-export async function exactLogZ(model: RBM, options: ExactLogZOptions = {}): Promise<number> {
-  model.owner.assertLive();
+export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = {}): Promise<number> {
+  model.assertLive();
   const { visible: V, hidden: H, device } = model;
   const gaussian = model.visibleType === 'gaussian';
   const hiddenSide = enumeratedLayer(model) === 'hidden';
@@ -49,13 +52,6 @@ export async function exactLogZ(model: RBM, options: ExactLogZOptions = {}): Pro
   const chunkStates = Math.min(total, chunkSize(options.chunkStates));
   const groups = Math.ceil(chunkStates / LOGZ_STATES_PER_GROUP);
   const chunks = total / chunkStates;
-  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-  if (groups > maxGroups) {
-    throw new RangeError(
-      `exactLogZ: chunkStates=${chunkStates} needs ${groups} workgroups, above this device's ` +
-        `maxComputeWorkgroupsPerDimension (${maxGroups}); use a smaller chunkStates.`,
-    );
-  }
 
   const L = hiddenSide ? V : H;
   // M[l, k] = W[l·stride_l + k·stride_k]: rows of W when enumerating h, columns when enumerating v.
@@ -78,20 +74,21 @@ export async function exactLogZ(model: RBM, options: ExactLogZOptions = {}): Pro
     const results = scratch.storage('chunk results', chunks * 2 * 4);
     const a = hiddenSide ? model.c : model.b;
     const d = hiddenSide ? model.b : model.c;
-    const chunkGroup = chunk.bind({ dims, counter, W: model.W, a, d, partials });
-    const combineGroup = combine.bind({ dims: combineDims, counter, partials, results });
-
-    const perSubmit = Math.max(1, Math.floor(WORK_PER_SUBMIT / (chunkStates * L)));
-    for (let c0 = 0; c0 < chunks; c0 += perSubmit) {
-      const encoder = device.createCommandEncoder({ label: 'exactLogZ' });
-      const pass = encoder.beginComputePass({ label: 'exactLogZ chunks' });
-      for (let c = c0; c < Math.min(chunks, c0 + perSubmit); c++) {
-        chunk.dispatch(pass, chunkGroup, groups);
-        combine.dispatch(pass, combineGroup, 1);
-      }
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-    }
+    // One chunk of states: enumerate and reduce (the combine kernel advances the chunk counter).
+    const plan = new DispatchPlan(device, { hint: `chunkStates=${chunkStates} is too many: use a smaller chunkStates` });
+    plan.add(chunk, { dims, counter, W: model.W, a, d, partials }, { groups: [groups] });
+    plan.add(combine, { dims: combineDims, counter, partials, results }, { groups: [1] });
+    await new SubmitRunner(device).run({
+      total: chunks,
+      chunk: Math.max(1, Math.floor(WORK_PER_SUBMIT / (chunkStates * L))),
+      label: 'exactLogZ',
+      encode: (encoder, _first, count) => {
+        model.assertLive();
+        const pass = encoder.beginComputePass({ label: 'exactLogZ chunks' });
+        plan.encode(pass, count);
+        pass.end();
+      },
+    });
     const logSum = mergeLogSumExp(await readFloat32(device, results, chunks * 2));
     return gaussian ? logSum + (V / 2) * Math.log(2 * Math.PI) : logSum;
   } finally {
@@ -100,14 +97,14 @@ export async function exactLogZ(model: RBM, options: ExactLogZOptions = {}): Pro
 }
 
 /** Mean over the rows of `data` ([rows, V]) of log p(v) = −F(v) − log Z, F from the GPU kernel. */
-export async function averageLogLikelihood(model: RBM, data: Float32Array, logZ: number): Promise<number> {
+export async function averageLogLikelihood(model: ModelParams, data: Float32Array, logZ: number): Promise<number> {
   checkFiniteNumber('logZ', logZ);
   if (data.length % model.visible === 0 && data.length > 0) {
     // One GPU buffer holds every row: say which count to lower before it is made.
     const rows = data.length / model.visible;
     checkStorageFactors(model.device, 'log-likelihood data', [{ value: rows, what: 'rows of data' }, { value: model.visible, what: 'visible units' }]);
   }
-  const F = await model.freeEnergy(data);
+  const F = await freeEnergy(model, data);
   let sum = 0;
   for (let r = 0; r < F.length; r++) sum -= F[r];
   return sum / F.length - logZ;

@@ -1,18 +1,19 @@
-// The RBM on the GPU: W [V,H], b [V], c [H] and their momentum buffers.
+// The RBM on the GPU: W [V,H], b [V], c [H], and the optimiser state (their
+// momentum buffers) it owns. The engines take it as a ModelParams /
+// TrainableModel (params.ts); this class is the public face that ties them together.
 import { BufferOwner, checkStorageFactors, checkStorageSize, readFloat32, writeArray } from '../gpu/buffers';
 import { watchDevice } from '../gpu/lost';
-import { getKernel, KERNELS, tileCols, tileRows } from '../gpu/kernels';
-import { chooseTiles } from '../gpu/tune';
-
-/** Rows per free-energy block: bounds the [rows, H] softplus scratch. */
-const FREE_ENERGY_BLOCK = 4096;
 import { initialParams } from './init';
+import { OptimiserState, type RBMParamsF32, type TrainableModel } from './params';
+import { freeEnergy } from './free-energy';
 import { CDTrainer, type TrainerOptions } from './trainer';
 import { train, type FitOptions, type FitResult, type TrainingRun } from './fit';
 import { GibbsChains, reconstruct, sample, transform, type ChainOptions, type SampleOptions, type SampleResult } from './sampler';
 import { rbmFromSafetensors, rbmToSafetensors, type ImageShape, type ModelStandardisation, type VisibleType } from './model-file';
 import { safetensorsShapes } from './safetensors';
 import { checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue } from './validate';
+
+export type { RBMParamsF32 };
 
 const VISIBLE_TYPES: readonly VisibleType[] = ['bernoulli', 'gaussian'];
 
@@ -25,12 +26,6 @@ export class ModelBusyError extends Error {
   constructor(what = 'this model is already training') {
     super(`${what}; await or cancel the first run before starting another`);
   }
-}
-
-export interface RBMParamsF32 {
-  W: Float32Array;
-  b: Float32Array;
-  c: Float32Array;
 }
 
 /** What `RBM.toSafetensors` stores besides the parameters and the metadata. */
@@ -68,16 +63,15 @@ export interface RBMOptions {
   params?: RBMParamsF32;
 }
 
-export class RBM {
+export class RBM implements TrainableModel {
   readonly W: GPUBuffer;
   readonly b: GPUBuffer;
   readonly c: GPUBuffer;
-  readonly wVel: GPUBuffer;
-  readonly bVel: GPUBuffer;
-  readonly cVel: GPUBuffer;
+  /** The momentum buffers of W, b, c: what the update kernels carry from one update to the next. */
+  readonly optimiser: OptimiserState;
   readonly seed: number;
   readonly visibleType: VisibleType;
-  readonly owner: BufferOwner;
+  private readonly owner: BufferOwner;
   /** Set while a training run (train, fit, trainPT, fitPT) holds the model. */
   private trainingLock = false;
 
@@ -97,9 +91,7 @@ export class RBM {
       this.W = this.owner.storage('W', params.W);
       this.b = this.owner.storage('b', params.b);
       this.c = this.owner.storage('c', params.c);
-      this.wVel = this.owner.storage('W velocity', visible * hidden * 4);
-      this.bVel = this.owner.storage('b velocity', visible * 4);
-      this.cVel = this.owner.storage('c velocity', hidden * 4);
+      this.optimiser = new OptimiserState(this.owner, visible, hidden);
     } catch (e) {
       this.owner.dispose();
       throw e;
@@ -127,6 +119,26 @@ export class RBM {
     const params = options.params ?? initialParams({ ...options, seed, gaussian: visibleType === 'gaussian' });
     checkParams(params, visible, hidden);
     return new RBM(device, visible, hidden, seed, params, visibleType);
+  }
+
+  /** The velocity of W (optimiser.W); kept for callers of the earlier API. */
+  get wVel(): GPUBuffer {
+    return this.optimiser.W;
+  }
+
+  /** The velocity of b (optimiser.b). */
+  get bVel(): GPUBuffer {
+    return this.optimiser.b;
+  }
+
+  /** The velocity of c (optimiser.c). */
+  get cVel(): GPUBuffer {
+    return this.optimiser.c;
+  }
+
+  /** Throws DisposedError once the model is disposed, DeviceLostError once its device is lost. */
+  assertLive(): void {
+    this.owner.assertLive();
   }
 
   /** Whether a training run (train, fit, trainPT, fitPT) is using this model now. */
@@ -175,57 +187,12 @@ export class RBM {
     writeArray(d, this.W, 0, params.W);
     writeArray(d, this.b, 0, params.b);
     writeArray(d, this.c, 0, params.c);
-    writeArray(d, this.wVel, 0, new Float32Array(this.visible * this.hidden));
-    writeArray(d, this.bVel, 0, new Float32Array(this.visible));
-    writeArray(d, this.cVel, 0, new Float32Array(this.hidden));
+    this.optimiser.clear();
   }
 
   /** F(v) = −bᵀv − Σ_j softplus(vᵀw_j + c_j) for each row of `data` ([rows, V]). */
-  async freeEnergy(data: Float32Array): Promise<Float32Array> {
-    this.owner.assertLive();
-    const V = this.visible;
-    if (data.length === 0 || data.length % V !== 0) {
-      throw new RangeError(`freeEnergy: data has ${data.length} values, not a multiple of visible=${V}`);
-    }
-    checkFiniteArray('freeEnergy data', data);
-    const rows = data.length / V;
-    const H = this.hidden;
-    const tiles = await chooseTiles(this.device, { visible: V, hidden: H, batch: Math.min(rows, FREE_ENERGY_BLOCK) });
-    const [terms, reduce] = await Promise.all([
-      getKernel(this.device, KERNELS.softplusTerms(tiles.hidden)),
-      getKernel(this.device, KERNELS.freeEnergy()),
-    ]);
-    const scratch = new BufferOwner(this.device, 'freeEnergy');
-    try {
-      const input = scratch.storage('data', data);
-      const out = scratch.storage('F', rows * 4);
-      const block = Math.min(rows, FREE_ENERGY_BLOCK);
-      const termBuffer = scratch.storage('softplus terms', block * H * 4);
-      const gaussian = this.visibleType === 'gaussian' ? 1 : 0;
-      const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
-      const encoder = this.device.createCommandEncoder({ label: 'freeEnergy' });
-      // Blocks bound the scratch memory; each is a GEMM then a row reduction.
-      for (let start = 0; start < rows; start += block) {
-        const n = Math.min(block, rows - start);
-        const tDims = scratch.uniform('terms dims', terms.pack('dims', { rows: n, row_offset: start, n_vis: V, n_hid: H }));
-        const rDims = scratch.uniform(
-          'reduce dims',
-          reduce.pack('dims', { rows: n, row_offset: start, n_vis: V, n_hid: H, gaussian }),
-        );
-        const pass = encoder.beginComputePass();
-        terms.dispatch(
-          pass, terms.bind({ dims: tDims, data: input, W: this.W, c: this.c, terms: termBuffer }),
-          Math.ceil(H / tileCols(tiles.hidden)), Math.ceil(n / tileRows(tiles.hidden)),
-        );
-        const x = Math.min(n, maxX);
-        reduce.dispatch(pass, reduce.bind({ dims: rDims, data: input, terms: termBuffer, b: this.b, out }), x, Math.ceil(n / x));
-        pass.end();
-      }
-      this.device.queue.submit([encoder.finish()]);
-      return await readFloat32(this.device, out, rows);
-    } finally {
-      scratch.dispose();
-    }
+  freeEnergy(data: Float32Array): Promise<Float32Array> {
+    return freeEnergy(this, data);
   }
 
   /** A CD-k / PCD-k trainer for this model with a fixed batch size. */

@@ -4,7 +4,8 @@ import { uniform01 } from '../host/philox';
 import { softplus } from '../host/math';
 import { PLL_FLIP_PHASE } from '../host/rng-streams';
 import { checkHostFactors } from '../gpu/buffers';
-import type { RBM } from './model';
+import type { ModelParams } from './params';
+import { freeEnergy } from './free-energy';
 import { checkBinary } from './validate';
 
 /** Philox phase of the PLL's choice of unit; key (seed, 0), counter = row (src/host/rng-streams.ts). */
@@ -20,7 +21,7 @@ const FREE_ENERGY_CHUNK_ROWS = 8192;
  * chunks of 8,192 rows (so any number of rows stays under the device's buffer
  * limits). With log Z, −mean F − log Z is the average log-likelihood.
  */
-export async function meanFreeEnergy(model: RBM, data: Float32Array): Promise<number> {
+export async function meanFreeEnergy(model: ModelParams, data: Float32Array): Promise<number> {
   const V = model.visible;
   if (data.length === 0 || data.length % V !== 0) {
     throw new RangeError(`meanFreeEnergy: data has ${data.length} values, not a positive multiple of visible=${V}`);
@@ -28,7 +29,7 @@ export async function meanFreeEnergy(model: RBM, data: Float32Array): Promise<nu
   let sum = 0;
   for (let at = 0; at < data.length; at += FREE_ENERGY_CHUNK_ROWS * V) {
     let s = 0;
-    for (const f of await model.freeEnergy(data.subarray(at, at + FREE_ENERGY_CHUNK_ROWS * V))) s += f;
+    for (const f of await freeEnergy(model, data.subarray(at, at + FREE_ENERGY_CHUNK_ROWS * V))) s += f;
     sum += s;
   }
   return sum / (data.length / V);
@@ -47,7 +48,7 @@ export async function meanFreeEnergy(model: RBM, data: Float32Array): Promise<nu
  * to the caller); the CLI's truncation to equally many rows is kept, so the
  * CLI's numbers are unchanged and the library computes the same ones.
  */
-export async function freeEnergyGap(model: RBM, trainData: Float32Array, heldOutData: Float32Array): Promise<number> {
+export async function freeEnergyGap(model: ModelParams, trainData: Float32Array, heldOutData: Float32Array): Promise<number> {
   const V = model.visible;
   for (const [what, d] of [['trainData', trainData], ['heldOutData', heldOutData]] as const) {
     if (d.length === 0 || d.length % V !== 0) {
@@ -91,11 +92,11 @@ export interface PseudoLikelihood {
  * energies per row (O(V²H) per row).
  */
 export async function pseudoLogLikelihood(
-  model: RBM,
+  model: ModelParams,
   data: Float32Array,
   options: PseudoLikelihoodOptions = {},
 ): Promise<PseudoLikelihood> {
-  model.owner.assertLive();
+  model.assertLive();
   if (model.visibleType === 'gaussian') {
     throw new RangeError('pseudoLogLikelihood flips binary units; this model has Gaussian visible units (use freeEnergyGap or exactLogZ/ais)');
   }
@@ -112,7 +113,7 @@ export async function pseudoLogLikelihood(
   // Before any work: the flipped copies a call builds on the host (one row's V copies at least).
   if (options.allUnits) checkHostFactors('pseudo-likelihood flipped rows', [{ value: V, what: 'flipped copies' }, { value: V, what: 'visible units' }]);
   else checkHostFactors('pseudo-likelihood flipped rows', [{ value: rows, what: 'rows' }, { value: V, what: 'visible units' }]);
-  const F = await model.freeEnergy(data);
+  const F = await freeEnergy(model, data);
   const perRow = new Float64Array(rows);
 
   if (!options.allUnits) {
@@ -122,7 +123,7 @@ export async function pseudoLogLikelihood(
       flipped[r] = pllFlipUnit(seed, r, V);
       corrupted[r * V + flipped[r]] = 1 - corrupted[r * V + flipped[r]];
     }
-    const Ft = await model.freeEnergy(corrupted);
+    const Ft = await freeEnergy(model, corrupted);
     for (let r = 0; r < rows; r++) perRow[r] = V * logSigmoid(Ft[r] - F[r]);
     return { mean: mean(perRow), perRow, flipped };
   }
@@ -139,7 +140,7 @@ export async function pseudoLogLikelihood(
         flips[at + i] = 1 - row[i];
       }
     }
-    const Ft = await model.freeEnergy(flips);
+    const Ft = await freeEnergy(model, flips);
     for (let r = 0; r < count; r++) {
       let s = 0;
       for (let i = 0; i < V; i++) s += logSigmoid(Ft[r * V + i] - F[r0 + r]);

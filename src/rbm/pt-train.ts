@@ -14,7 +14,7 @@
 //
 // Swap acceptance is read with the metrics after each epoch (one small
 // readback) and the GPU counters are reset, so they never wrap.
-import type { RBM } from './model';
+import type { ModelParams, TrainableModel } from './params';
 import { runEpochs, type EpochStats, type FitOptions, type FitResult } from './fit';
 import { controlledRun, type RunControl } from './training-common';
 import { PT_SEED_SALT } from '../host/rng-streams';
@@ -56,28 +56,28 @@ export interface PTFitResult extends FitResult {
 export type PTTrainingRun = RunControl<PTFitResult>;
 
 /** The seed of the tempered chains trainPT uses, for replaying a run. */
-export function ptChainSeed(model: RBM, o: Pick<PTFitOptions, 'seed' | 'chainSeed'>): number {
+export function ptChainSeed(model: Pick<ModelParams, 'seed'>, o: Pick<PTFitOptions, 'seed' | 'chainSeed'>): number {
   return (o.chainSeed ?? ((o.seed ?? model.seed) ^ PT_SEED_SALT)) >>> 0;
 }
 
 /** Starts training `model` on `data` ([N, V] intensities in [0, 1]) with a parallel-tempering negative phase. */
-export function trainPT(model: RBM, data: Float32Array, options: PTFitOptions): PTTrainingRun {
+export function trainPT(model: TrainableModel, data: Float32Array, options: PTFitOptions): PTTrainingRun {
   return controlledRun(options?.signal, (gate, isCancelled) => runPT(model, data, options, gate, isCancelled));
 }
 
 /** Trains to the end: `trainPT(...).result`. */
-export function fitPT(model: RBM, data: Float32Array, options: PTFitOptions): Promise<PTFitResult> {
+export function fitPT(model: TrainableModel, data: Float32Array, options: PTFitOptions): Promise<PTFitResult> {
   return trainPT(model, data, options).result;
 }
 
 async function runPT(
-  model: RBM,
+  model: TrainableModel,
   data: Float32Array,
   o: PTFitOptions,
   gate: () => Promise<void>,
   isCancelled: () => boolean,
 ): Promise<PTFitResult> {
-  model.owner.assertLive();
+  model.assertLive();
   if (o === null || typeof o !== 'object') throw new RangeError(`training options must be an object, got ${showValue(o)}`);
   if (model.visibleType !== 'bernoulli') {
     throw new RangeError('parallel-tempering training supports Bernoulli visible units only');

@@ -2,12 +2,13 @@
 // noise or from data), clamped/conditional sampling (inpainting), and the
 // deterministic maps transform (P(h|v)) and reconstruct.
 import { BufferOwner, checkHostFactors, checkStorageFactors, readFloat32, type SizeFactor } from '../gpu/buffers';
-import { elementGrid, getKernel, KERNELS, tileCols, tileRows, VISIBLE_FLAGS, type Kernel, type KernelOf } from '../gpu/kernels';
-import { chooseTiles, type TileChoice } from '../gpu/tune';
+import { getKernel, KERNELS, VISIBLE_FLAGS, type KernelOf } from '../gpu/kernels';
+import { DispatchPlan, kernelTile } from '../gpu/plan';
+import { SubmitRunner } from '../gpu/runner';
+import { chooseTiles } from '../gpu/tune';
 import { normal01, uniform01 } from '../host/philox';
 import { GIBBS_PHASE, SAMPLER_NOISE_PHASE as NOISE_PHASE, SAMPLER_SEED_SALT } from '../host/rng-streams';
-import { raceLoss } from '../gpu/lost';
-import type { RBM } from './model';
+import type { ModelParams } from './params';
 import { checkFiniteArray, checkSeed, checkSize, showValue } from './validate';
 
 export interface ChainOptions {
@@ -44,12 +45,13 @@ export class GibbsChains {
   readonly vis: GPUBuffer;
   readonly visProb: GPUBuffer;
   private readonly owner: BufferOwner;
-  private readonly sweep: Array<{ kernel: Kernel; group: GPUBindGroup; x: number; y: number }>;
+  /** One sweep: hidden, visible, [clamp], advance. */
+  private readonly sweep: DispatchPlan;
   /** Sweeps run so far. */
   steps = 0;
 
   private constructor(
-    readonly model: RBM,
+    readonly model: ModelParams,
     readonly chains: number,
     init: Float32Array,
     clamp: ChainOptions['clamp'],
@@ -60,7 +62,6 @@ export class GibbsChains {
       clamp: KernelOf<typeof KERNELS.clamp>;
       advance: KernelOf<typeof KERNELS.advance>;
     },
-    tiles: TileChoice,
   ) {
     const V = model.visible;
     const H = model.hidden;
@@ -85,46 +86,29 @@ export class GibbsChains {
           flags: VISIBLE_FLAGS.WRITE_PROB | VISIBLE_FLAGS.WRITE_SAMPLE | gaussianFlag,
         }),
       );
-      this.sweep = [
-        {
-          kernel: k.hidden,
-          group: k.hidden.bind({
-            dims: hDims, counter, vis: this.vis, W: model.W, c: model.c, hid_prob: hidProb, hid_sample: hidSample,
-          }),
-          x: Math.ceil(H / tileCols(tiles.hidden)),
-          y: Math.ceil(n / tileRows(tiles.hidden)),
-        },
-        {
-          kernel: k.visible,
-          group: k.visible.bind({
-            dims: vDims, counter, hid_sample: hidSample, W: model.W, b: model.b, vis_prob: this.visProb, vis: this.vis,
-          }),
-          x: Math.ceil(V / tileCols(tiles.visible)),
-          y: Math.ceil(n / tileRows(tiles.visible)),
-        },
-      ];
+      const sweep = new DispatchPlan(model.device, { hint: 'lower chains' });
+      sweep.add(k.hidden, { dims: hDims, counter, vis: this.vis, W: model.W, c: model.c, hid_prob: hidProb, hid_sample: hidSample }, { rows: n, cols: H });
+      sweep.add(
+        k.visible,
+        { dims: vDims, counter, hid_sample: hidSample, W: model.W, b: model.b, vis_prob: this.visProb, vis: this.vis },
+        { rows: n, cols: V },
+      );
       if (clamp) {
         const cDims = owner.uniform('clamp dims', k.clamp.pack('dims', { count: n * V }));
         const mask = owner.storage('clamp mask', clamp.mask);
         const values = owner.storage('clamp values', clamp.values);
-        const [x, y] = elementGrid(model.device, n * V);
-        const group = k.clamp.bind({ dims: cDims, mask, values, vis: this.vis, vis_prob: this.visProb });
-        this.sweep.push({ kernel: k.clamp, group, x, y });
+        sweep.add(k.clamp, { dims: cDims, mask, values, vis: this.vis, vis_prob: this.visProb }, { elements: n * V });
       }
-      this.sweep.push({ kernel: k.advance, group: k.advance.bind({ counter }), x: 1, y: 1 });
-      const max = model.device.limits.maxComputeWorkgroupsPerDimension;
-      const groups = Math.ceil(n / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
-      if (groups > max) {
-        throw new RangeError(`${n} chains need ${groups} workgroups; this device allows ${max} per dimension`);
-      }
+      sweep.add(k.advance, { counter }, { groups: [1] });
+      this.sweep = sweep;
     } catch (e) {
       owner.dispose();
       throw e;
     }
   }
 
-  static async create(model: RBM, o: ChainOptions): Promise<GibbsChains> {
-    model.owner.assertLive();
+  static async create(model: ModelParams, o: ChainOptions): Promise<GibbsChains> {
+    model.assertLive();
     checkChainOptions(o);
     const V = model.visible;
     const n = o.chains;
@@ -155,15 +139,15 @@ export class GibbsChains {
       getKernel(model.device, KERNELS.clamp()),
       getKernel(model.device, KERNELS.advance()),
     ]);
-    return new GibbsChains(model, n, init, clamp, seed, { hidden, visible, clamp: clampK, advance }, tiles);
+    return new GibbsChains(model, n, init, clamp, seed, { hidden, visible, clamp: clampK, advance });
   }
 
   /** Encodes `count` sweeps in one compute pass. */
   encode(encoder: GPUCommandEncoder, count: number): void {
     this.owner.assertLive();
-    this.model.owner.assertLive();
+    this.model.assertLive();
     const pass = encoder.beginComputePass({ label: 'Gibbs sweeps' });
-    for (let s = 0; s < count; s++) for (const d of this.sweep) d.kernel.dispatch(pass, d.group, d.x, d.y);
+    this.sweep.encode(pass, count);
     pass.end();
     this.steps += count;
   }
@@ -185,7 +169,7 @@ export class GibbsChains {
 
 /** What runKeeping needs of a set of chains: rows [0, chains) of vis/visProb are the kept states. */
 export interface SweepingChains {
-  readonly model: RBM;
+  readonly model: ModelParams;
   readonly chains: number;
   readonly vis: GPUBuffer;
   readonly visProb: GPUBuffer;
@@ -211,21 +195,20 @@ export async function runKeeping(
     const samples = scratch.storage('kept samples', Math.max(1, kept) * bytes);
     const probs = scratch.storage('kept probabilities', Math.max(1, kept) * bytes);
     let slot = 0;
-    let done = 0;
-    while (done < steps) {
-      const encoder = device.createCommandEncoder({ label });
-      const untilKeep = keepEvery - (done % keepEvery);
-      const n = Math.min(stepsPerSubmit, untilKeep, steps - done);
-      c.encode(encoder, n);
-      done += n;
-      if (done % keepEvery === 0 && slot < kept) {
-        encoder.copyBufferToBuffer(c.vis, 0, samples, slot * bytes, bytes);
-        encoder.copyBufferToBuffer(c.visProb, 0, probs, slot * bytes, bytes);
-        slot++;
-      }
-      device.queue.submit([encoder.finish()]);
-      if (n === stepsPerSubmit) await raceLoss(device, device.queue.onSubmittedWorkDone()); // bounded queue depth
-    }
+    // Chunks end on keep boundaries, where the kept rows are copied aside in the same command buffer.
+    await new SubmitRunner(device).run({
+      total: steps,
+      chunk: (done) => Math.min(stepsPerSubmit, keepEvery - (done % keepEvery)),
+      label,
+      encode: (encoder, first, n) => {
+        c.encode(encoder, n);
+        if ((first + n) % keepEvery === 0 && slot < kept) {
+          encoder.copyBufferToBuffer(c.vis, 0, samples, slot * bytes, bytes);
+          encoder.copyBufferToBuffer(c.visProb, 0, probs, slot * bytes, bytes);
+          slot++;
+        }
+      },
+    });
     const count = (kept * bytes) / 4;
     const [s, p] = await Promise.all([readFloat32(device, samples, count), readFloat32(device, probs, count)]);
     return { samples: s, probabilities: p, kept, chains: c.chains };
@@ -239,7 +222,7 @@ export async function runKeeping(
  * factors of the row count, e.g. chains × replicas) × V visible and × H hidden
  * values per GPU buffer, and the rows × V start states on the host.
  */
-export function checkChainSizes(model: RBM, rows: SizeFactor[], label: string): void {
+export function checkChainSizes(model: ModelParams, rows: SizeFactor[], label: string): void {
   const V: SizeFactor = { value: model.visible, what: 'visible units' };
   const H: SizeFactor = { value: model.hidden, what: 'hidden units' };
   checkStorageFactors(model.device, `${label}: visible states`, [...rows, V]);
@@ -251,7 +234,7 @@ export function checkChainSizes(model: RBM, rows: SizeFactor[], label: string): 
  * Checks what runKeeping allocates before anything is: kept × chains × V values
  * in each of two GPU buffers and two host arrays (samples and probabilities).
  */
-export function checkKeepingSizes(model: RBM, chains: number, steps: number, keepEvery: number): void {
+export function checkKeepingSizes(model: ModelParams, chains: number, steps: number, keepEvery: number): void {
   const kept = Math.max(1, Math.floor(steps / keepEvery));
   const factors: SizeFactor[] = [
     ...(kept > 1 ? [{ value: kept, what: 'kept steps', option: 'keepEvery', raise: true }] : []),
@@ -284,8 +267,8 @@ function checkStates(name: string, a: Float32Array, n: number, V: number): Float
 }
 
 /** Runs fresh chains and disposes them: the one-call sampling API. */
-export async function sample(model: RBM, o: SampleOptions): Promise<SampleResult> {
-  model.owner.assertLive();
+export async function sample(model: ModelParams, o: SampleOptions): Promise<SampleResult> {
+  model.assertLive();
   checkChainOptions(o);
   if (o.stepsPerSubmit !== undefined) checkSize('stepsPerSubmit', o.stepsPerSubmit);
   // Every size up front: no noise is drawn for chains whose kept samples cannot fit.
@@ -302,23 +285,23 @@ export async function sample(model: RBM, o: SampleOptions): Promise<SampleResult
 }
 
 /** P(h = 1 | v) for each row of `data` ([rows, V]): the features of an RBM. */
-export async function transform(model: RBM, data: Float32Array): Promise<Float32Array> {
+export async function transform(model: ModelParams, data: Float32Array): Promise<Float32Array> {
   const { hidProb } = await meanField(model, data, false);
   return hidProb;
 }
 
 /** σ(σ(vW + c)Wᵀ + b) (Gaussian units: σ(vW + c)Wᵀ + b): the mean-field reconstruction of each row. */
-export async function reconstruct(model: RBM, data: Float32Array): Promise<Float32Array> {
+export async function reconstruct(model: ModelParams, data: Float32Array): Promise<Float32Array> {
   const { visProb } = await meanField(model, data, true);
   return visProb!;
 }
 
 async function meanField(
-  model: RBM,
+  model: ModelParams,
   data: Float32Array,
   back: boolean,
 ): Promise<{ hidProb: Float32Array; visProb?: Float32Array }> {
-  model.owner.assertLive();
+  model.assertLive();
   const V = model.visible;
   const H = model.hidden;
   if (!(data instanceof Float32Array) || data.length === 0 || data.length % V !== 0) {
@@ -332,18 +315,12 @@ async function meanField(
   checkStorageFactors(device, 'mean field: hidden values', [rows, { value: H, what: 'hidden units' }]);
   checkHostFactors('mean field readback', [rows, { value: back ? V + H : H, what: back ? 'visible + hidden units' : 'hidden units' }]);
   const tiles = await chooseTiles(device, { visible: V, hidden: H, batch: n });
-  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-  const groups = Math.ceil(n / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
-  if (groups > maxGroups) {
-    throw new RangeError(
-      `${n} rows need ${groups} workgroups; this device allows ${maxGroups} per dimension: pass the data in blocks of at most ` +
-        `${maxGroups * Math.min(tileRows(tiles.hidden), tileRows(tiles.visible))} rows`,
-    );
-  }
   const [hidden, visible] = await Promise.all([
     getKernel(device, KERNELS.hidden(tiles.hidden)),
     getKernel(device, KERNELS.visible(tiles.visible)),
   ]);
+  const blockRows = device.limits.maxComputeWorkgroupsPerDimension * Math.min(kernelTile(hidden).rows, kernelTile(visible).rows);
+  const plan = new DispatchPlan(device, { hint: `pass the data in blocks of at most ${blockRows} rows` });
   const o = new BufferOwner(device, 'mean field');
   try {
     const vis = o.storage('vis', data);
@@ -352,13 +329,8 @@ async function meanField(
     const hidProb = o.storage('hid_prob', n * H * 4);
     const hidSample = o.storage('hid_sample', n * H * 4);
     const counter = o.storage('counter', new Uint32Array(4));
-    const encoder = device.createCommandEncoder({ label: 'mean field' });
-    const pass = encoder.beginComputePass();
     const hDims = o.uniform('hidden dims', hidden.pack('dims', { rows: n, row_offset: 0, n_in: V, n_out: H, phase: 0, seed: 0 }));
-    hidden.dispatch(
-      pass, hidden.bind({ dims: hDims, counter, vis, W: model.W, c: model.c, hid_prob: hidProb, hid_sample: hidSample }),
-      Math.ceil(H / tileCols(tiles.hidden)), Math.ceil(n / tileRows(tiles.hidden)),
-    );
+    plan.add(hidden, { dims: hDims, counter, vis, W: model.W, c: model.c, hid_prob: hidProb, hid_sample: hidSample }, { rows: n, cols: H });
     if (back) {
       // Feeding probabilities where the kernel expects samples gives the mean-field pass.
       const flags = VISIBLE_FLAGS.WRITE_PROB | (model.visibleType === 'gaussian' ? VISIBLE_FLAGS.GAUSSIAN : 0);
@@ -366,11 +338,15 @@ async function meanField(
         'visible dims',
         visible.pack('dims', { rows: n, in_offset: 0, out_offset: 0, n_in: H, n_out: V, phase: 0, seed: 0, flags }),
       );
-      visible.dispatch(
-        pass, visible.bind({ dims: vDims, counter, hid_sample: hidProb, W: model.W, b: model.b, vis_prob: visProb, vis: visOut }),
-        Math.ceil(V / tileCols(tiles.visible)), Math.ceil(n / tileRows(tiles.visible)),
+      plan.add(
+        visible,
+        { dims: vDims, counter, hid_sample: hidProb, W: model.W, b: model.b, vis_prob: visProb, vis: visOut },
+        { rows: n, cols: V },
       );
     }
+    const encoder = device.createCommandEncoder({ label: 'mean field' });
+    const pass = encoder.beginComputePass();
+    plan.encode(pass);
     pass.end();
     device.queue.submit([encoder.finish()]);
     const h = await readFloat32(device, hidProb, n * H);

@@ -18,12 +18,13 @@
 // and costs 3–4 dispatches per sweep whatever M is. Accepted swaps are counted
 // per pair on the GPU; attempts are known on the CPU; both are read once.
 import { BufferOwner, readBuffer, readFloat32, writeArray } from '../gpu/buffers';
-import { getKernel, KERNELS, tileCols, tileRows, type Kernel, type KernelOf, type TileShape } from '../gpu/kernels';
+import { getKernel, KERNELS, type KernelOf, type TileShape } from '../gpu/kernels';
+import { DispatchPlan, type PlannedDispatch } from '../gpu/plan';
 import { PT_KERNELS, PT_SWAP_WORKGROUP_SIZE } from '../gpu/pt-kernels';
 import type { TileChoice } from '../gpu/tune';
 import { uniform01 } from '../host/philox';
 import { PT_NOISE_PHASE as NOISE_PHASE, PT_PHASE, PT_SEED_SALT } from '../host/rng-streams';
-import type { RBM } from './model';
+import type { ModelParams } from './params';
 import { checkChainSizes, checkKeepingSizes, runKeeping, type SampleResult } from './sampler';
 import type { SizeFactor } from '../gpu/buffers';
 import { resolveTiles } from './trainer';
@@ -132,13 +133,6 @@ export function swapPairs(replicas: number, parity: number): number {
   return parity === 0 ? Math.floor(replicas / 2) : Math.floor((replicas - 1) / 2);
 }
 
-interface Dispatch {
-  kernel: Kernel;
-  group: GPUBindGroup;
-  x: number;
-  y: number;
-}
-
 /** n chains at each of M temperatures, persistent until disposed. */
 export class TemperedChains {
   /** Visible states [M · chains, V], stacked by replica: rows [0, chains) are β = 1. */
@@ -149,10 +143,11 @@ export class TemperedChains {
   readonly betas: readonly number[];
   private readonly owner: BufferOwner;
   private readonly acceptedBuffer: GPUBuffer;
-  private readonly hidden: Dispatch;
-  private readonly visible: Dispatch;
-  private readonly swap: Array<Dispatch | undefined>;
-  private readonly advance: Dispatch;
+  // One sweep records hidden, [swap of this round's parity], visible, advance.
+  private readonly hidden: PlannedDispatch;
+  private readonly visible: PlannedDispatch;
+  private readonly swap: Array<PlannedDispatch | undefined>;
+  private readonly advance: PlannedDispatch;
   private readonly attempted: number[];
   /** Sweeps run so far. */
   steps = 0;
@@ -160,7 +155,7 @@ export class TemperedChains {
   swapRounds = 0;
 
   private constructor(
-    readonly model: RBM,
+    readonly model: ModelParams,
     readonly chains: number,
     betas: Float32Array,
     readonly swapEvery: number,
@@ -172,7 +167,6 @@ export class TemperedChains {
       swap: KernelOf<typeof PT_KERNELS.swap>;
       advance: KernelOf<typeof KERNELS.advance>;
     },
-    rowsPerTile: { hidden: number; visible: number; hiddenCols: number; visibleCols: number },
   ) {
     const V = model.visible;
     const H = model.hidden;
@@ -186,13 +180,6 @@ export class TemperedChains {
     const owner = new BufferOwner(device, `tempered chains ${M}×${n}`);
     this.owner = owner;
     try {
-      const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
-      const yRows = Math.ceil(R / Math.min(rowsPerTile.hidden, rowsPerTile.visible));
-      if (yRows > maxGroups) {
-        throw new RangeError(
-          `${M} replicas × ${n} chains need ${yRows} workgroups; this device allows ${maxGroups} per dimension`,
-        );
-      }
       const betaBuf = owner.storage('betas', betas);
       this.vis = owner.storage('vis', init);
       this.visProb = owner.storage('vis_prob', init);
@@ -210,20 +197,18 @@ export class TemperedChains {
       );
       // tempered_visible's base-rate biases: zero, so replica r samples σ(β_r (hWᵀ + b)).
       const noBase = owner.storage('zero base biases', V * 4);
-      this.hidden = {
-        kernel: k.hidden,
-        group: k.hidden.bind({ dims: hDims, counter, betas: betaBuf, vis: this.vis, W: model.W, c: model.c, x_out: x, hid }),
-        x: Math.ceil(H / rowsPerTile.hiddenCols),
-        y: Math.ceil(R / rowsPerTile.hidden),
-      };
-      this.visible = {
-        kernel: k.visible,
-        group: k.visible.bind({
-          dims: vDims, counter, betas: betaBuf, hid, W: model.W, b: model.b, b_base: noBase, vis_prob: this.visProb, vis: this.vis,
-        }),
-        x: Math.ceil(V / rowsPerTile.visibleCols),
-        y: Math.ceil(R / rowsPerTile.visible),
-      };
+      // Both GEMM passes run over all M·n stacked rows.
+      const plan = new DispatchPlan(device, { hint: 'lower chains or replicas' });
+      this.hidden = plan.add(
+        k.hidden,
+        { dims: hDims, counter, betas: betaBuf, vis: this.vis, W: model.W, c: model.c, x_out: x, hid },
+        { rows: R, cols: H },
+      );
+      this.visible = plan.add(
+        k.visible,
+        { dims: vDims, counter, betas: betaBuf, hid, W: model.W, b: model.b, b_base: noBase, vis_prob: this.visProb, vis: this.vis },
+        { rows: R, cols: V },
+      );
       this.swap = [0, 1].map((parity) => {
         const pairs = swapPairs(M, parity);
         if (pairs === 0) return undefined;
@@ -234,24 +219,21 @@ export class TemperedChains {
             decide_phase: PT_PHASE.swapDecide, resample_phase: PT_PHASE.swapResample,
           }),
         );
-        const groups = Math.ceil((pairs * n) / PT_SWAP_WORKGROUP_SIZE);
-        const gx = Math.min(groups, maxGroups);
-        return {
-          kernel: k.swap,
-          group: k.swap.bind({ dims, counter, betas: betaBuf, b: model.b, x, vis: this.vis, hid, accepted: this.acceptedBuffer }),
-          x: gx,
-          y: Math.ceil(groups / gx),
-        };
+        return plan.add(
+          k.swap,
+          { dims, counter, betas: betaBuf, b: model.b, x, vis: this.vis, hid, accepted: this.acceptedBuffer },
+          { elements: pairs * n, workgroupSize: PT_SWAP_WORKGROUP_SIZE },
+        );
       });
-      this.advance = { kernel: k.advance, group: k.advance.bind({ counter }), x: 1, y: 1 };
+      this.advance = plan.add(k.advance, { counter }, { groups: [1] });
     } catch (e) {
       owner.dispose();
       throw e;
     }
   }
 
-  static async create(model: RBM, o: TemperingOptions): Promise<TemperedChains> {
-    model.owner.assertLive();
+  static async create(model: ModelParams, o: TemperingOptions): Promise<TemperedChains> {
+    model.assertLive();
     if (model.visibleType !== 'bernoulli') {
       throw new RangeError(
         'parallel tempering supports Bernoulli visible units only: a Gaussian visible layer at inverse ' +
@@ -270,13 +252,6 @@ export class TemperedChains {
     const seed = (o.seed ?? (model.seed ^ PT_SEED_SALT)) >>> 0;
     // Both passes are GEMMs over all M·n rows.
     const tiles = await resolveTiles(model.device, o.tile ?? 'auto', { visible: V, hidden: model.hidden, batch: M * n });
-    const maxGroups = model.device.limits.maxComputeWorkgroupsPerDimension;
-    const yRows = Math.ceil((M * n) / Math.min(tileRows(tiles.hidden), tileRows(tiles.visible)));
-    if (yRows > maxGroups) {
-      throw new RangeError(
-        `${M} replicas × ${n} chains need ${yRows} workgroups; this device allows ${maxGroups} per dimension; lower chains or replicas`,
-      );
-    }
     const [hidden, visible, swap, advance] = await Promise.all([
       getKernel(model.device, PT_KERNELS.hidden(tiles.hidden)),
       getKernel(model.device, PT_KERNELS.visible(tiles.visible)),
@@ -290,32 +265,26 @@ export class TemperedChains {
     } else {
       init = expandStates('init', o.init, M, n, V);
     }
-    return new TemperedChains(model, n, betas, swapEvery, seed, init, { hidden, visible, swap, advance }, {
-      hidden: tileRows(tiles.hidden),
-      visible: tileRows(tiles.visible),
-      hiddenCols: tileCols(tiles.hidden),
-      visibleCols: tileCols(tiles.visible),
-    });
+    return new TemperedChains(model, n, betas, swapEvery, seed, init, { hidden, visible, swap, advance });
   }
 
   /** Encodes `count` tempered sweeps (with their swap rounds) in one compute pass. */
   encode(encoder: GPUCommandEncoder, count: number): void {
     this.assertLive();
     const pass = encoder.beginComputePass({ label: 'tempered sweeps' });
-    const run = (d: Dispatch): void => d.kernel.dispatch(pass, d.group, d.x, d.y);
     for (let s = 0; s < count; s++) {
-      run(this.hidden);
+      this.hidden.encode(pass);
       if ((this.steps + 1) % this.swapEvery === 0) {
         const parity = this.swapRounds % 2;
         const d = this.swap[parity];
         if (d) {
-          run(d);
+          d.encode(pass);
           for (let m = parity; m + 1 < this.replicas; m += 2) this.attempted[m] += this.chains;
         }
         this.swapRounds++;
       }
-      run(this.visible);
-      run(this.advance);
+      this.visible.encode(pass);
+      this.advance.encode(pass);
       this.steps++;
     }
     pass.end();
@@ -374,7 +343,7 @@ export class TemperedChains {
 
   private assertLive(): void {
     this.owner.assertLive();
-    this.model.owner.assertLive();
+    this.model.assertLive();
   }
 
   get isDisposed(): boolean {
@@ -413,8 +382,8 @@ function expandStates(name: string, a: Float32Array, M: number, n: number, V: nu
  * Samples `model` by parallel tempering: fresh chains at M temperatures,
  * `steps` sweeps with swap rounds, the β = 1 replica's states kept.
  */
-export async function parallelTempering(model: RBM, o: TemperingSampleOptions): Promise<TemperingResult> {
-  model.owner.assertLive();
+export async function parallelTempering(model: ModelParams, o: TemperingSampleOptions): Promise<TemperingResult> {
+  model.assertLive();
   checkSize('chains', o.chains);
   checkSize('steps', o.steps);
   if (o.keepEvery !== undefined) checkSize('keepEvery', o.keepEvery);

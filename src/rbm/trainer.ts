@@ -2,22 +2,12 @@
 // no CPU readback: [gather], hidden, (visible, hidden) × k, [recon_error],
 // update (W), bias_update (b, c, counters). See schedule.ts for the order.
 import { BufferOwner, readFloat32, writeArray } from '../gpu/buffers';
-import {
-  BIAS_WORKGROUP_SIZE,
-  elementGrid,
-  getKernel,
-  KERNELS,
-  tileCols,
-  tileConstants,
-  tileRows,
-  VISIBLE_FLAGS,
-  type Kernel,
-  type KernelOf,
-  type TileShape,
-} from '../gpu/kernels';
+import { BIAS_WORKGROUP_SIZE, getKernel, KERNELS, tileConstants, VISIBLE_FLAGS, type KernelOf, type TileShape } from '../gpu/kernels';
+import { raceLoss } from '../gpu/lost';
+import { DispatchPlan } from '../gpu/plan';
 import { chooseTiles, type TileChoice, type TuneProblem } from '../gpu/tune';
 import { BINARIZE_MODES, type GpuDataset, type BinarizeMode } from './dataset';
-import type { RBM } from './model';
+import type { TrainableModel } from './params';
 import { updateSchedule } from './schedule';
 import {
   checkBinary, checkBoolean, checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue,
@@ -53,13 +43,6 @@ export interface GatherOptions {
   seed?: number;
 }
 
-interface Dispatch {
-  kernel: Kernel;
-  group: GPUBindGroup;
-  x: number;
-  y: number;
-}
-
 const BINARIZE_CODE: Record<BinarizeMode, number> = { none: 0, threshold: 1, stochastic: 2 };
 /** The running mean of hidden activations starts where a fresh model is: p ≈ 1/2. */
 const INITIAL_HIDDEN_MEAN = 0.5;
@@ -82,15 +65,17 @@ export class CDTrainer {
   readonly metricsBuffer: GPUBuffer;
   private readonly hyper: GPUBuffer;
   private readonly owner: BufferOwner;
-  private readonly dispatches: Dispatch[];
-  private gather?: { dispatch: Dispatch; dims: GPUBuffer; dataset: GpuDataset; options: GatherOptions };
+  /** One update: hidden, (visible, hidden) × k, [recon_error], update, bias_update. */
+  private readonly plan: DispatchPlan;
+  /** The gather that precedes each update once a data set is bound. */
+  private gather?: { plan: DispatchPlan; dims: GPUBuffer; dataset: GpuDataset; options: GatherOptions };
   private chainsReady = false;
   private lastHyper = '';
   /** Updates encoded so far (mirrors counter[0] on the GPU). */
   step = 0;
 
   private constructor(
-    readonly model: RBM,
+    readonly model: TrainableModel,
     options: Required<Omit<TrainerOptions, 'tile'>>,
     private readonly kernels: {
       hidden: KernelOf<typeof KERNELS.hidden>;
@@ -100,7 +85,6 @@ export class CDTrainer {
       recon: KernelOf<typeof KERNELS.reconError>;
       gather: KernelOf<typeof KERNELS.gather>;
     },
-    tiles: TileChoice,
   ) {
     const { batchSize: B, k, persistent, metrics, metricsCapacity } = options;
     Object.assign(this, { batchSize: B, k, persistent, metrics, metricsCapacity });
@@ -124,16 +108,19 @@ export class CDTrainer {
       const q = owner.storage('hidden mean', new Float32Array(H).fill(INITIAL_HIDDEN_MEAN));
 
       const seed = model.seed;
-      const dispatches: Dispatch[] = updateSchedule(B, k, persistent, metrics).map((p, i) => {
+      const plan = new DispatchPlan(model.device, { hint: 'use a smaller batch or model' });
+      for (const [i, p] of updateSchedule(B, k, persistent, metrics).entries()) {
         if (p.kind === 'hidden') {
           const dims = owner.uniform(
             `hidden dims ${i}`,
             kernels.hidden.pack('dims', { rows: p.rows, row_offset: p.rowOffset, n_in: V, n_out: H, phase: p.phase, seed }),
           );
-          const group = kernels.hidden.bind({
-            dims, counter: this.counter, vis: this.vis, W: model.W, c: model.c, hid_prob: this.hidProb, hid_sample: this.hidSample,
-          });
-          return { kernel: kernels.hidden, group, x: Math.ceil(H / tileCols(tiles.hidden)), y: Math.ceil(p.rows / tileRows(tiles.hidden)) };
+          plan.add(
+            kernels.hidden,
+            { dims, counter: this.counter, vis: this.vis, W: model.W, c: model.c, hid_prob: this.hidProb, hid_sample: this.hidSample },
+            { rows: p.rows, cols: H },
+          );
+          continue;
         }
         const flags =
           (p.writeProb ? VISIBLE_FLAGS.WRITE_PROB : 0) |
@@ -145,57 +132,43 @@ export class CDTrainer {
             rows: p.rows, in_offset: p.inOffset, out_offset: p.outOffset, n_in: H, n_out: V, phase: p.phase, seed, flags,
           }),
         );
-        const group = kernels.visible.bind({
-          dims, counter: this.counter, hid_sample: this.hidSample, W: model.W, b: model.b, vis_prob: this.visProb, vis: this.vis,
-        });
-        return { kernel: kernels.visible, group, x: Math.ceil(V / tileCols(tiles.visible)), y: Math.ceil(p.rows / tileRows(tiles.visible)) };
-      });
+        plan.add(
+          kernels.visible,
+          { dims, counter: this.counter, hid_sample: this.hidSample, W: model.W, b: model.b, vis_prob: this.visProb, vis: this.vis },
+          { rows: p.rows, cols: V },
+        );
+      }
       const updateDims = owner.uniform('update dims', kernels.update.pack('dims', { n_vis: V, n_hid: H, n_rows: 2 * B, neg_start: B }));
       if (metrics) {
         const reconDims = owner.uniform('recon dims', kernels.recon.pack('dims', { batch: B, n_vis: V, capacity: metricsCapacity }));
-        dispatches.push({
-          kernel: kernels.recon,
-          group: kernels.recon.bind({
-            dims: reconDims, counter: this.counter, vis: this.vis, vis_prob: this.visProb, metrics: this.metricsBuffer,
-          }),
-          x: 1,
-          y: 1,
-        });
+        plan.add(
+          kernels.recon,
+          { dims: reconDims, counter: this.counter, vis: this.vis, vis_prob: this.visProb, metrics: this.metricsBuffer },
+          { groups: [1, 1] },
+        );
       }
-      dispatches.push({
-        kernel: kernels.update,
-        group: kernels.update.bind({
-          dims: updateDims, hyper: this.hyper, vis: this.vis, hid_prob: this.hidProb, W: model.W, vel: model.wVel,
-        }),
-        x: Math.ceil(H / tileCols(tiles.update)),
-        y: Math.ceil(V / tileRows(tiles.update)),
-      });
-      dispatches.push({
-        kernel: kernels.bias,
-        group: kernels.bias.bind({
+      const vel = model.optimiser;
+      plan.add(
+        kernels.update,
+        { dims: updateDims, hyper: this.hyper, vis: this.vis, hid_prob: this.hidProb, W: model.W, vel: vel.W },
+        { rows: V, cols: H },
+      );
+      plan.add(
+        kernels.bias,
+        {
           dims: updateDims, hyper: this.hyper, vis: this.vis, hid_prob: this.hidProb,
-          b: model.b, c: model.c, b_vel: model.bVel, c_vel: model.cVel, counter: this.counter, q,
-        }),
-        x: Math.ceil((V + H) / BIAS_WORKGROUP_SIZE),
-        y: 1,
-      });
-      const maxGroups = model.device.limits.maxComputeWorkgroupsPerDimension;
-      for (const d of dispatches) {
-        if (d.x > maxGroups || d.y > maxGroups) {
-          throw new RangeError(
-            `kernel ${d.kernel.spec.name} needs ${Math.max(d.x, d.y)} workgroups in one dimension but this ` +
-              `device's maxComputeWorkgroupsPerDimension is ${maxGroups}; use a smaller batch or model.`,
-          );
-        }
-      }
-      this.dispatches = dispatches;
+          b: model.b, c: model.c, b_vel: vel.b, c_vel: vel.c, counter: this.counter, q,
+        },
+        { groups: [Math.ceil((V + H) / BIAS_WORKGROUP_SIZE)] },
+      );
+      this.plan = plan;
     } catch (e) {
       owner.dispose();
       throw e;
     }
   }
 
-  static async create(model: RBM, options: TrainerOptions): Promise<CDTrainer> {
+  static async create(model: TrainableModel, options: TrainerOptions): Promise<CDTrainer> {
     if (options === null || typeof options !== 'object') {
       throw new RangeError(`trainer options must be an object, got ${showValue(options)}`);
     }
@@ -233,7 +206,6 @@ export class CDTrainer {
         metricsCapacity,
       },
       { hidden, visible, update, bias, recon, gather },
-      tiles,
     );
   }
 
@@ -277,9 +249,13 @@ export class CDTrainer {
     const threshold = options.threshold ?? 0.5;
     checkFiniteNumber('threshold', threshold);
     const dims = this.gather?.dims ?? this.owner.uniform('gather dims', new ArrayBuffer(32));
-    const group = this.kernels.gather.bind({ dims, counter: this.counter, perm: dataset.perm, data: dataset.data, vis: this.vis });
-    const [x, y] = elementGrid(this.model.device, this.batchSize * this.model.visible);
-    this.gather = { dispatch: { kernel: this.kernels.gather, group, x, y }, dims, dataset, options: { ...options, threshold } };
+    const plan = new DispatchPlan(this.model.device, { hint: 'use a smaller batch' });
+    plan.add(
+      this.kernels.gather,
+      { dims, counter: this.counter, perm: dataset.perm, data: dataset.data, vis: this.vis },
+      { elements: this.batchSize * this.model.visible },
+    );
+    this.gather = { plan, dims, dataset, options: { ...options, threshold } };
   }
 
   /** Starts an epoch of gathered updates: the permutation, the batch cursor, the binarization draw. */
@@ -309,9 +285,8 @@ export class CDTrainer {
     }
     const pass = encoder.beginComputePass({ label: 'CD updates' });
     for (let u = 0; u < count; u++) {
-      const g = this.gather?.dispatch;
-      if (g) g.kernel.dispatch(pass, g.group, g.x, g.y);
-      for (const d of this.dispatches) d.kernel.dispatch(pass, d.group, d.x, d.y);
+      this.gather?.plan.encode(pass);
+      this.plan.encode(pass);
     }
     pass.end();
     this.step += count;
@@ -347,14 +322,15 @@ export class CDTrainer {
     return readFloat32(this.model.device, this.metricsBuffer, count, fromSlot);
   }
 
-  /** Waits until every update submitted so far has run. */
+  /** Waits until every update submitted so far has run (a DeviceLostError if the device is lost first). */
   async flush(): Promise<void> {
-    await this.model.device.queue.onSubmittedWorkDone();
+    const device = this.model.device;
+    await raceLoss(device, device.queue.onSubmittedWorkDone());
   }
 
   private assertLive(): void {
     this.owner.assertLive();
-    this.model.owner.assertLive();
+    this.model.assertLive();
   }
 
   get isDisposed(): boolean {
