@@ -6,8 +6,11 @@
 //   with δ = β_k − β_{k−1} (exact in f32 for neighbouring βs), β_lo = min(β_k, β_{k−1})
 //   and k = counter[0]. (softplus(βx) = β·max(x, 0) + log1p(e^{−β|x|}), and
 //   log1p(e^{−a−d}) − log1p(e^{−a}) = log1p(σ(−a)·expm1(−d)) for d ≥ 0.)
-// Gaussian visible units (gaussian = 1): log p*_β(v) = −(1 − β)|v − b_A|²/2 − β|v − b|²/2 + Σ_j softplus(β x_j),
-// so (b − b_A)ᵀv above becomes Σ_i (b_i − b_A,i)(v_i − (b_i + b_A,i)/2).
+// That is for Bernoulli visible units. In general the visible part of log p*_β(v) is
+// −(1 − β)·Σ_i t(v_i, b_A,i) − β·Σ_i t(v_i, b_i) with t = unit_free_energy_term of the
+// linked unit module (shaders/units/<type>.wgsl), and (b − b_A)ᵀv above is
+// Σ_i [t(v_i, b_A,i) − t(v_i, b_i)], each added by unit_add_bias_difference:
+// Gaussian units (base model N(b_A, I)) add (b_i − b_A,i)(v_i − (b_i + b_A,i)/2).
 // This form of softplus(β_k x) − softplus(β_{k−1} x) never subtracts two
 // large numbers: δ is tiny near β = 1 and the naive difference would lose it.
 // log1p and expm1 use series where 1 + x would round, so tiny steps keep
@@ -25,7 +28,6 @@ struct Dims {
   rows: u32,
   n_vis: u32,
   n_hid: u32,
-  gaussian: u32,
 }
 
 const WORKGROUP_SIZE: u32 = 64u;
@@ -102,11 +104,7 @@ fn main(
       lg = lg + log1p_small(sigmoid(-beta_lo * ax) * expm1_neg(-abs_delta * ax));
     }
     for (var i = lid; i < V; i = i + WORKGROUP_SIZE) {
-      var v = vis[r * V + i];
-      if (dims.gaussian != 0u) {
-        v = v - 0.5 * (b[i] + b_base[i]);
-      }
-      lin = fma(b[i] - b_base[i], v, lin);
+      lin = unit_add_bias_difference(lin, vis[r * V + i], b[i], b_base[i]);
     }
   }
   red_lin[lid] = lin;

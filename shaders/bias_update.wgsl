@@ -3,8 +3,11 @@
 //
 //   unit u < V (visible i = u):   g = Σ_r s_r · vis[r·V + i]
 //   unit u ≥ V (hidden j = u − V): g = Σ_r s_r · hid_prob[r·H + j]
-//   s_r = +1 for r < neg_start (data rows), −1 after (negative phase)
+//   s_r = +1 for r < neg_start (data rows), −ρ after (negative phase)
 //   vel[u] = momentum · vel[u] + learning_rate · g · inv_batch;  bias[u] += vel[u]
+//   so g · inv_batch = (positive sum) / B − (negative sum) / N, with B = neg_start
+//   data rows, N = n_rows − neg_start persistent chains and ρ = B / N (exactly 1,
+//   the plain difference, when N = B).
 //   Sparsity (hidden biases only, Hinton's guide section 11): with q_j the
 //   decaying mean of the data-driven p_j,
 //     q_j ← decay · q_j + (1 − decay) · Σ_{r<B} hid_prob[r·H + j] · inv_batch
@@ -13,7 +16,7 @@
 //   gather.wgsl reads. One invocation does both, after every kernel of the
 //   update that reads them has run.
 //
-// Layout: vis [R, V], hid_prob [R, H]; b [V], c [H]; b_vel [V], c_vel [H];
+// Layout: vis [R, V], hid_prob [R, H] with R = B + N; b [V], c [H]; b_vel [V], c_vel [H];
 // q [H]. Biases carry no weight decay (Hinton's practical guide, section 10).
 
 struct Dims {
@@ -58,6 +61,15 @@ fn column_sums(src_is_vis: bool, col: u32, width: u32) -> vec2<f32> {
   return vec2<f32>(pos, neg);
 }
 
+// The column's gradient sum: positive minus ρ · negative (update.wgsl weighs its rows alike).
+fn phase_difference(s: vec2<f32>) -> f32 {
+  let chains = dims.n_rows - dims.neg_start;
+  if (chains == dims.neg_start) {
+    return s.x - s.y;
+  }
+  return s.x - s.y * (f32(dims.neg_start) / f32(chains));
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let u = gid.x;
@@ -67,14 +79,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   if (u < dims.n_vis) {
     let s = column_sums(true, u, dims.n_vis);
-    let g = s.x - s.y;
+    let g = phase_difference(s);
     let v = hyper.momentum * b_vel[u] + hyper.learning_rate * g * hyper.inv_batch;
     b_vel[u] = v;
     b[u] = b[u] + v;
   } else if (u < dims.n_vis + dims.n_hid) {
     let j = u - dims.n_vis;
     let s = column_sums(false, j, dims.n_hid);
-    var g = s.x - s.y;
+    var g = phase_difference(s);
     if (hyper.sparsity_cost > 0.0) {
       let qj = hyper.sparsity_decay * q[j] + (1.0 - hyper.sparsity_decay) * s.x * hyper.inv_batch;
       q[j] = qj;

@@ -1,8 +1,9 @@
 // free_energy: F(v) for each row of a block, from the softplus terms.
 //
-//   Bernoulli visible units: F(v) = −bᵀv − Σ_j terms[m·H + j]
-//   Gaussian  (gaussian = 1): F(v) = Σ_i (v_i − b_i)²/2 − Σ_j terms[m·H + j]
-//   with terms[m·H + j] = softplus(vᵀw_j + c_j) from softplus_terms.wgsl.
+//   F(v) = Σ_i unit_free_energy_term(v_i, b_i) − Σ_j terms[m·H + j]
+//   with terms[m·H + j] = softplus(vᵀw_j + c_j) from softplus_terms.wgsl and the
+//   visible unit type's term from its linked module (shaders/units/<type>.wgsl):
+//   −b_i·v_i for Bernoulli units, (v_i − b_i)²/2 for Gaussian ones.
 //
 // Layout (row-major f32): data [N, V] (block rows start at row_offset),
 // terms [rows, H], b [V]; out [N] (written at row_offset + m).
@@ -14,7 +15,6 @@ struct Dims {
   row_offset: u32,
   n_vis: u32,
   n_hid: u32,
-  gaussian: u32,
 }
 
 const WORKGROUP_SIZE: u32 = 128u;
@@ -46,12 +46,7 @@ fn main(
       s = s + terms[m * H + j];
     }
     for (var i = lid; i < V; i = i + WORKGROUP_SIZE) {
-      if (dims.gaussian != 0u) {
-        let d = data[base + i] - b[i];
-        s = s - 0.5 * d * d;
-      } else {
-        s = s + b[i] * data[base + i];
-      }
+      s = s - unit_free_energy_term(data[base + i], b[i]);
     }
   }
   partial[lid] = s;

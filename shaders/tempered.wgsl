@@ -9,9 +9,6 @@ struct Dims {
   n_out: u32,
   seed: u32,
   phase: u32,
-  // Gaussian visible units (tempered_visible, AIS only); 0 in the hidden pass.
-  gaussian: u32,
-  _pad: u32,
 }
 
 // Index into betas of row m's β: per replica when chains > 0 (PT: rows stacked

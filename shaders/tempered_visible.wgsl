@@ -2,13 +2,14 @@
 // (β per replica) and AIS (β per step, mixed with a base-rate model):
 //
 //   y[q, i]        = (1 − β_q)·b_base[i] + β_q · (Σ_j hid[q·H + j] · W[i·H + j] + b[i])
-//   vis_prob[q, i] = σ(y[q, i]),  vis[q, i] = 1 if uniform01(seed, step, q·V + i, phase) < vis_prob[q, i] else 0
+//   vis_prob[q, i] = unit_mean(y[q, i]),  vis[q, i] = unit_sample(vis_prob[q, i], seed, step, q·V + i, phase)
 //   step = counter[0];  β_q = betas[q / chains] when chains > 0 (PT: rows stacked
 //   by replica, `chains` rows each; b_base = 0, so y = β_q·(hWᵀ + b)), betas[step]
 //   when chains = 0 (AIS: every run at the step's β; at β_0 = 0 this is the
-//   base-rate model's exact sample v ~ σ(b_base), whatever hid holds).
-// Gaussian visible units (gaussian = 1, AIS only): vis_prob = y, the mean, and
-//   vis[q, i] = y[q, i] + normal01(seed, step, q·V + i, phase)   (unit variance).
+//   base-rate model's exact sample, whatever hid holds).
+// The unit type is a linked module (shaders/units/<type>.wgsl): Bernoulli units
+// give σ(y) and a 0/1 draw; Gaussian ones (AIS only: their base model is N(b_base, I),
+// and the mixture keeps unit variance) y and y + N(0, 1).
 //
 // Layout (row-major f32): hid [R, H], W [V, H] (read transposed), b and b_base [V],
 // vis and vis_prob [R, V]; betas f32; counter u32 (word 0 = the sweep or β step).
@@ -45,12 +46,7 @@ fn epilogue(m: u32, n: u32, acc: f32) {
   let beta = betas[tempered_beta_index(m, step, dims.chains)];
   let e = m * dims.n_out + n;
   let y = (1.0 - beta) * b_base[n] + beta * (acc + b[n]);
-  if (dims.gaussian != 0u) {
-    vis_prob[e] = y;
-    vis[e] = y + normal01(dims.seed, step, e, dims.phase);
-  } else {
-    let p = sigmoid(y);
-    vis_prob[e] = p;
-    vis[e] = select(0.0, 1.0, uniform01(dims.seed, step, e, dims.phase) < p);
-  }
+  let p = unit_mean(y);
+  vis_prob[e] = p;
+  vis[e] = unit_sample(p, dims.seed, step, e, dims.phase);
 }

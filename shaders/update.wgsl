@@ -1,12 +1,16 @@
 // update: the CD/PCD weight step, one GEMM over the stacked batch.
 //
-//   G[i, j]  = Σ_r s_r · vis[r·V + i] · hid_prob[r·H + j],  s_r = +1 for r < neg_start, −1 after
-//            = (v₀ᵀp₀ − v_kᵀp_k)[i, j]
+//   G[i, j]  = Σ_r s_r · vis[r·V + i] · hid_prob[r·H + j],  s_r = +1 for r < neg_start, −ρ after
+//            = (v₀ᵀp₀ − ρ · v_kᵀp_k)[i, j]
 //   grad     = G · inv_batch − weight_decay · W[i, j]
+//            = v₀ᵀp₀ / B − v_kᵀp_k / N − weight_decay · W[i, j]
+// with B = neg_start data rows and N = n_rows − neg_start negative-phase rows
+// (persistent chains, which may outnumber or undernumber the batch), and
+// ρ = B / N (exactly 1 when N = B: the sign alone, as before chains could differ).
 //   vel[i,j] = momentum · vel[i, j] + learning_rate · grad
 //   W[i, j] += vel[i, j]                                   (in place)
 //
-// Layout (row-major f32): vis [R, V] and hid_prob [R, H] with R = 2B rows
+// Layout (row-major f32): vis [R, V] and hid_prob [R, H] with R = B + N rows
 // (data rows first, negative-phase rows from neg_start = B); W, vel [V, H].
 // The GEMM (gemm.wgsl) reduces over the batch (K = R); its output is V × H.
 
@@ -38,10 +42,17 @@ fn load_a(m: u32, k: u32) -> f32 {
   return vis[k * dims.n_vis + m];
 }
 
-// The sign folds the negative phase into the same sum.
+// The sign (and, with N ≠ B chains, the weight ρ = B / N) folds the negative phase into the same sum.
 fn load_b(k: u32, n: u32) -> f32 {
   let p = hid_prob[k * dims.n_hid + n];
-  return select(p, -p, k >= dims.neg_start);
+  if (k < dims.neg_start) {
+    return p;
+  }
+  let chains = dims.n_rows - dims.neg_start;
+  if (chains == dims.neg_start) {
+    return -p;
+  }
+  return -p * (f32(dims.neg_start) / f32(chains));
 }
 
 fn epilogue(m: u32, n: u32, g: f32) {

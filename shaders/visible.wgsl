@@ -1,11 +1,10 @@
-// visible: Pv = σ(H·Wᵀ + b), V ~ Bernoulli(Pv) — the transposed direction.
-// With the GAUSSIAN flag (Gaussian–Bernoulli RBM, unit variance) the epilogue
-// gives the mean and a normal draw instead:
-//   vis_prob[e] = μ = x[m, n],   vis[e] = μ + normal01(seed, step, e, phase)
+// visible: Pv = E[v | h] of the visible layer, V ~ p(v | h) — the transposed direction.
+// The unit type is a linked module (shaders/units/<type>.wgsl: unit_mean, unit_sample):
+// Bernoulli units give σ(x) and a 0/1 draw, Gaussian ones x and x + N(0, 1).
 //
 //   x[m, n] = Σ_k hid_sample[(in_offset + m)·K + k] · W[n·K + k] + b[n]
-//   vis_prob[e] = σ(x[m, n])
-//   vis[e]      = 1 if uniform01(seed, step, e, phase) < vis_prob[e] else 0
+//   vis_prob[e] = unit_mean(x[m, n])
+//   vis[e]      = unit_sample(vis_prob[e], seed, step, e, phase)
 //   with e = (out_offset + m)·N + n.
 //   flags: WRITE_PROB and/or WRITE_SAMPLE select which outputs are stored
 //   (a reconstruction for metrics writes only probabilities; later Gibbs
@@ -30,7 +29,6 @@ struct Dims {
 // Flag bits of dims.flags: VISIBLE_FLAGS in src/gpu/kernels.ts (test/gpu/bindings.test.ts checks they agree).
 const WRITE_PROB: u32 = 1u;
 const WRITE_SAMPLE: u32 = 2u;
-const GAUSSIAN: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> counter: array<u32>;
@@ -57,20 +55,11 @@ fn load_b(k: u32, n: u32) -> f32 {
 
 fn epilogue(m: u32, n: u32, x: f32) {
   let e = (dims.out_offset + m) * dims.n_out + n;
-  let gaussian = (dims.flags & GAUSSIAN) != 0u;
-  let mean = x + b[n];
-  var p = mean;
-  if (!gaussian) {
-    p = sigmoid(mean);
-  }
+  let p = unit_mean(x + b[n]);
   if ((dims.flags & WRITE_PROB) != 0u) {
     vis_prob[e] = p;
   }
   if ((dims.flags & WRITE_SAMPLE) != 0u) {
-    if (gaussian) {
-      vis[e] = mean + normal01(dims.seed, counter[0], e, dims.phase);
-    } else {
-      vis[e] = select(0.0, 1.0, uniform01(dims.seed, counter[0], e, dims.phase) < p);
-    }
+    vis[e] = unit_sample(p, dims.seed, counter[0], e, dims.phase);
   }
 }

@@ -10,6 +10,8 @@ export { CDTrainer } from './rbm/trainer';
 export type { TrainerOptions, Hyperparameters } from './rbm/trainer';
 export { GpuDataset } from './rbm/dataset';
 export type { BinarizeMode } from './rbm/dataset';
+export { standardizeInGather, MAX_DATASET_VALUES } from './rbm/dataset';
+export type { DatasetUploadOptions, DataShard, GatherStandardisation } from './rbm/dataset';
 export type { FitOptions, FitResult, TrainingRun, TrainingProgress, EpochStats, Schedule } from './rbm/fit';
 export { GibbsChains } from './rbm/sampler';
 export type { ChainOptions, SampleOptions, SampleResult } from './rbm/sampler';
@@ -21,6 +23,18 @@ export {
 export type { VisibleType, ModelStandardisation, ImageShape, RbmFile, RbmParameters } from './rbm/model-file';
 export { IdxFormatError, readIdx, parseIdx, idxImagesToDataset, idxDeclaredSize, isGzip, IDX_MAX_BYTES } from './data/idx';
 export type { ImageDataset, IdxData, IdxReadOptions } from './data/idx';
+export { readIdxStream, idxToByteImages } from './data/idx';
+export type { IdxStreamOptions } from './data/idx';
+export { readNpy, readNpyStream, parseNpyHeader, npyDeclaredSize, isNpy, NpyFormatError, NPY_MAX_BYTES } from './data/npy';
+export type { NpyData, NpyHeader, NpyDtype, NpyReadOptions } from './data/npy';
+export { readDataStream } from './data/read-data';
+export type { DataFile, DataReadOptions } from './data/read-data';
+export { ByteReader, gunzipChunks } from './data/chunks';
+export type { ByteChunks } from './data/chunks';
+export {
+  sourceRows, sourceHead, sourceSubset, sourceLength, sourceFormat, sourceColumnMeans, imageRows, byteColumnStats, U8_VALUES,
+} from './data/source';
+export type { DataSource, DataFormat, ImageBytes, BinaryBytes, ByteImages } from './data/source';
 export { loadBundledMnist, MNIST_IMAGES_ASSET, MNIST_LABELS_ASSET } from './data/mnist';
 export type { LabeledImages } from './data/mnist';
 export { binarizeThreshold, binarizeStochastic } from './data/binarize';
@@ -34,6 +48,9 @@ export type { AISOptions, AISResult } from './rbm/ais';
 export { freeEnergyGap, meanFreeEnergy, pseudoLogLikelihood } from './rbm/monitors';
 export type { PseudoLikelihood, PseudoLikelihoodOptions } from './rbm/monitors';
 export { DeviceLostError } from './gpu/lost';
+export { GpuContext, GpuScopeError } from './gpu/context';
+export type { CacheKey, ContextInfo, DeviceLike, PromiseCache } from './gpu/context';
+export { WgslCompileError } from './gpu/kernels';
 export { standardize, applyStandardize, unstandardize } from './data/standardize';
 export type { TileChoice } from './gpu/tune';
 export { parallelTempering, TemperedChains, linearBetas, DEFAULT_REPLICAS } from './rbm/tempering';
@@ -43,6 +60,10 @@ export type { PTFitOptions, PTFitResult, PTTrainingRun, PTEpochStats } from './r
 export { DivergenceError } from './rbm/divergence';
 export type { ParamSnapshot, NonFiniteCounts, DivergenceInfo } from './rbm/divergence';
 export { ModelBusyError } from './rbm/model';
-export { GpuContext, GpuScopeError } from './gpu/context';
-export type { CacheKey, ContextInfo, DeviceLike, PromiseCache } from './gpu/context';
-export { WgslCompileError } from './gpu/kernels';
+export {
+  checkpointToSafetensors, checkpointFromSafetensors, checkTrainingState, isCheckpoint,
+  CHECKPOINT_KEYS, CHECKPOINT_TENSORS, CHECKPOINT_VERSION,
+} from './rbm/checkpoint';
+export type { TrainingState, TrainingSettings, TrainingMethod, TemperingCheckpoint, LoadedCheckpoint } from './rbm/checkpoint';
+export type { TrainerState } from './rbm/trainer';
+export type { TemperingState } from './rbm/tempering';

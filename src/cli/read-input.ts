@@ -1,4 +1,4 @@
-// Reading the CLI's input files (model files, IDX data) with bounded memory.
+// Reading the CLI's input files (model files, IDX and .npy data) with bounded memory.
 //
 // A regular file is stat'ed first: a directory, or a file larger than the cap
 // for its kind, fails at once with one line. Anything else (a FIFO, a character
@@ -56,8 +56,8 @@ function readError(o: ReadInputOptions, e: unknown): CliError {
   return new CliError(`${o.label}: cannot read it (${why}); ${o.hint}`);
 }
 
-/** Reads a whole input file within its cap; see the file comment. Errors are one-line CliErrors (or what declaredSize throws). */
-export async function readInput(path: string, o: ReadInputOptions): Promise<Uint8Array> {
+// Stats and opens an input: a directory, a missing file or a regular file over the cap fails here.
+async function openChecked(path: string, o: Omit<ReadInputOptions, 'declaredSize'>): Promise<{ st: Stats; fh: FileHandle; max: number }> {
   const max = Math.min(o.maxBytes, MAX_READ_BYTES);
   let st: Stats;
   try {
@@ -71,12 +71,62 @@ export async function readInput(path: string, o: ReadInputOptions): Promise<Uint
     const [size, cap] = formatBytes(st.size) === formatBytes(max) ? [`${st.size} bytes`, `${max} bytes`] : [formatBytes(st.size), formatBytes(max)];
     throw new CliError(`${o.label}: the file is ${size}, more than the ${cap} ${o.kind} can be; ${o.hint}`);
   }
-  let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    return { st, fh: await open(path, 'r'), max };
   } catch (e) {
     throw readError(o, e);
   }
+}
+
+/** An input opened for incremental reading (see openInput). */
+export interface InputChunks {
+  /** The file's blocks in order; the file is closed when they end or the consumer stops early. */
+  chunks: AsyncGenerator<Uint8Array>;
+  /** The size of a regular file (undefined for pipes and devices). */
+  size?: number;
+}
+
+/**
+ * Opens an input for incremental reading, with readInput's checks (a
+ * directory, a missing file, a regular file over the cap fail at once). The
+ * blocks are read as the consumer asks for them, so its parser can stop at a
+ * bad header or at the size the header declares; a non-regular input is
+ * stopped past the cap. Read errors become one-line CliErrors.
+ */
+export async function openInput(path: string, o: Omit<ReadInputOptions, 'declaredSize'>): Promise<InputChunks> {
+  const { st, fh, max } = await openChecked(path, o);
+  const what = st.isFile() ? 'the file' : describeKind(st);
+  async function* blocks(): AsyncGenerator<Uint8Array> {
+    let total = 0;
+    try {
+      for (;;) {
+        // A fresh block each time: the consumer may hold on to the previous one.
+        const block = new Uint8Array(STREAM_CHUNK);
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await fh.read(block, 0, STREAM_CHUNK, null));
+        } catch (e) {
+          throw readError(o, e);
+        }
+        if (bytesRead === 0) return;
+        total += bytesRead;
+        if (total > max) {
+          throw new CliError(
+            `${o.label}: read more than ${formatBytes(max)} from ${what} without reaching its end, more than ${o.kind} can be; pass a regular file (${o.hint})`,
+          );
+        }
+        yield block.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+  return { chunks: blocks(), size: st.isFile() ? st.size : undefined };
+}
+
+/** Reads a whole input file within its cap; see the file comment. Errors are one-line CliErrors (or what declaredSize throws). */
+export async function readInput(path: string, o: ReadInputOptions): Promise<Uint8Array> {
+  const { st, fh, max } = await openChecked(path, o);
   try {
     return st.isFile() ? await readRegular(fh, st.size, max, o) : await readStream(fh, describeKind(st), max, o);
   } catch (e) {

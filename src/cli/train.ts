@@ -1,17 +1,22 @@
 // `webgpu-rbm train`: CD-k / PCD-k on the bundled digits or an IDX file, with a
 // progress bar, a line per epoch (reconstruction error, speed, free-energy
 // gap), the model as safetensors, and optional filter and sample PNGs.
+// --checkpoint writes the whole training state every few epochs; --resume
+// continues such a run bit-identically (see readResume).
+import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import {
-  columnMeans, DEFAULT_REPLICAS, DeviceLostError, DivergenceError, fitPT, freeEnergyGap, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS,
+  checkpointFromSafetensors, checkpointToSafetensors, sourceColumnMeans, sourceHead, sourceRows, DEFAULT_REPLICAS, DeviceLostError, DivergenceError, fitPT, freeEnergyGap, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS,
   meanFreeEnergy, RBM, rbmToSafetensors, standardisationMetadata, standardize, unstandardize,
 } from '../index';
-import type { EpochStats, FitOptions, FitResult, ImageShape, PTEpochStats, PTFitOptions, PTFitResult } from '../index';
+import type { EpochStats, FitOptions, FitResult, ImageShape, PTEpochStats, PTFitOptions, PTFitResult, TrainingState } from '../index';
 import {
   choiceOption, flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, stringOption, withFlagNames,
 } from './args';
 import type { OptionSpec, Values } from './args';
 import { loadData, MNIST_TEST_COUNT } from './data-node';
-import { CliError, UsageError } from './errors';
+import { CliError, messageOf, UsageError } from './errors';
+import { MAX_READ_BYTES, readInput } from './read-input';
 import { writeFileAtomic } from './atomic-write';
 import { checkOutputPaths } from './output-paths';
 import type { InputPath } from './output-paths';
@@ -71,6 +76,8 @@ Model and training
   --pcd                    persistent chains (PCD-k) instead of CD-k
   --pt                     parallel tempering for the negative phase (one
                            tempered sweep per update; not with --k or --pcd)
+  --chains N               persistent chains for --pcd or --pt; the negative
+                           statistics average over them        [the batch size]
   --replicas M             temperatures for --pt                        [${DEFAULT_REPLICAS}]
   --beta-min X             hottest β of --pt's evenly spaced ladder     [0]
   --lr X                   learning rate    [${DEFAULTS.lr}; ${DEFAULT_GAUSSIAN_LEARNING_RATE} for --visible gaussian]
@@ -95,6 +102,18 @@ Output
   --log FILE               one JSON line per epoch (.jsonl): epoch, updates,
                            seconds, samples/s, reconstruction error, free-energy
                            gap, log-likelihood when evaluated
+  --checkpoint FILE        the model and the whole training state (velocities,
+                           chains, sparsity estimates, RNG position, epoch,
+                           settings) as one .safetensors file, written after
+                           every --checkpoint-every epochs and after the last
+  --checkpoint-every E     epochs between two checkpoints               [1]
+  --resume FILE            continue the run a --checkpoint FILE holds, with its
+                           settings, to --epochs in total (default: the run's
+                           own); the result is bit-identical to a run that
+                           never stopped. Only --epochs, --out, --checkpoint
+                           (default: FILE itself), --checkpoint-every, --log,
+                           --data, --test (where the files are now), --filters,
+                           --samples, --sample-steps and --json may be given
   --json                   print one JSON object on the last line of stdout
                            (lines and progress go to stderr); its seconds and
                            samples_per_second cover the training loop only,
@@ -126,6 +145,7 @@ const OPTIONS = {
   k: { type: 'string' },
   pcd: { type: 'boolean' },
   pt: { type: 'boolean' },
+  chains: { type: 'string' },
   replicas: { type: 'string' },
   'beta-min': { type: 'string' },
   visible: { type: 'string' },
@@ -144,7 +164,15 @@ const OPTIONS = {
   samples: { type: 'string' },
   'sample-steps': { type: 'string' },
   log: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
 } as const satisfies OptionSpec;
+
+/** The flags a resumed run may give: where things are and what it writes, never how it trains. */
+export const RESUME_FLAGS = [
+  'epochs', 'out', 'checkpoint', 'checkpoint-every', 'log', 'data', 'test', 'filters', 'samples', 'sample-steps',
+] as const;
 
 export interface TrainSettings {
   data: string;
@@ -158,6 +186,8 @@ export interface TrainSettings {
   k: number;
   pcd: boolean;
   pt: boolean;
+  /** Persistent chains (--pcd, --pt); undefined: as many as the batch. */
+  chains?: number;
   replicas?: number;
   betaMin?: number;
   evalEvery?: number;
@@ -175,6 +205,8 @@ export interface TrainSettings {
   samples?: string;
   sampleSteps: number;
   log?: string;
+  checkpoint?: string;
+  checkpointEvery: number;
 }
 
 /** Every flag checked before any file or GPU work. */
@@ -193,6 +225,12 @@ export function readTrainSettings(v: Values): TrainSettings {
     const stray = ['replicas', 'beta-min'].find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} only applies to --pt; add --pt`);
   }
+  if (v.chains !== undefined && !pt && !flag(v, 'pcd')) {
+    throw new UsageError('--chains only applies to --pcd or --pt (CD-k starts its chains from the batch); add --pcd or --pt');
+  }
+  if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined) {
+    throw new UsageError('--checkpoint-every only applies to --checkpoint; add e.g. --checkpoint run.ckpt.safetensors');
+  }
   if (v['eval-every'] === undefined) {
     const stray = ['ais-betas', 'ais-runs'].find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} only applies to --eval-every; add e.g. --eval-every 1`);
@@ -209,6 +247,7 @@ export function readTrainSettings(v: Values): TrainSettings {
     k: intOption(v, 'k', DEFAULTS.k, 1, 10_000),
     pcd: flag(v, 'pcd'),
     pt,
+    chains: v.chains === undefined ? undefined : intOption(v, 'chains', 1),
     replicas: pt ? intOption(v, 'replicas', DEFAULT_REPLICAS, 2, 1000) : undefined,
     betaMin: v['beta-min'] === undefined ? undefined : numberOption(v, 'beta-min', 0, { min: 0, max: 1, below: true }),
     evalEvery: v['eval-every'] === undefined ? undefined : intOption(v, 'eval-every', 1),
@@ -226,6 +265,8 @@ export function readTrainSettings(v: Values): TrainSettings {
     samples: stringOption(v, 'samples'),
     sampleSteps: intOption(v, 'sample-steps', DEFAULTS.sampleSteps),
     log: stringOption(v, 'log'),
+    checkpoint: stringOption(v, 'checkpoint'),
+    checkpointEvery: intOption(v, 'checkpoint-every', 1),
   };
   if (settings.sparsityTarget !== undefined && settings.sparsityCost === undefined) {
     throw new UsageError('--sparsity-target has no effect without --sparsity-cost; add e.g. --sparsity-cost 0.01');
@@ -280,6 +321,7 @@ function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunR
     batch: String(s.batch),
     k: s.pt ? '1' : String(s.k),
     pcd: String(s.pcd),
+    ...(s.chains !== undefined ? { chains: String(s.chains) } : {}),
     lr: String(s.lr),
     momentum: momentumLabel(s.momentum),
     weight_decay: String(s.weightDecay),
@@ -326,9 +368,113 @@ async function prepareOutputs(s: TrainSettings): Promise<void> {
       ...(s.filters !== undefined ? [{ flag: '--filters', path: s.filters, extension: '.png' }] : []),
       ...(s.samples !== undefined ? [{ flag: '--samples', path: s.samples, extension: '.png' }] : []),
       ...(s.log !== undefined ? [{ flag: '--log', path: s.log, extension: '.jsonl' }] : []),
+      ...(s.checkpoint !== undefined ? [{ flag: '--checkpoint', path: s.checkpoint, extension: '.safetensors' }] : []),
     ],
     inputs,
   );
+}
+
+/** The metadata keys a --checkpoint file adds for the command: its flags and the run's history so far. */
+export const TRAIN_FLAGS_KEY = 'train_flags';
+export const TRAIN_HISTORY_KEY = 'train_history';
+
+/** What the command keeps of the epochs done, so that a resumed run's outputs continue them. */
+interface TrainHistory {
+  recon_error: number[];
+  gaps: number[];
+  evals: EvalRecord[];
+  epoch_acceptance: number[][];
+  /** The --log lines of the epochs done (kept whether or not --log was given). */
+  log: string[];
+}
+
+/** A run continued from a checkpoint. */
+interface Resumed {
+  path: string;
+  state: TrainingState;
+  history: TrainHistory;
+  /** The checkpoint's flags with the ones given now (RESUME_FLAGS) over them. */
+  values: Values;
+}
+
+/**
+ * Reads --resume FILE: the training state, the flags of the run it holds and
+ * its history. Flags given now replace the checkpoint's only where they say
+ * where files are or what is written (RESUME_FLAGS); any other flag must not
+ * change the settings (a UsageError names it). --checkpoint defaults to FILE,
+ * --epochs to the run's own total.
+ */
+async function readResume(given: Values): Promise<Resumed> {
+  const path = stringOption(given, 'resume') ?? '';
+  if (path === '') throw new UsageError('--resume needs a checkpoint file written by train --checkpoint');
+  const fail = (why: string): never => {
+    throw new CliError(`--resume ${path}: ${why.replace(/\.$/, '')}`);
+  };
+  const bytes = await readInput(path, {
+    label: `--resume ${path}`,
+    hint: 'pass a checkpoint written by "webgpu-rbm train --checkpoint"',
+    maxBytes: MAX_READ_BYTES,
+    kind: 'a checkpoint',
+  });
+  let loaded: ReturnType<typeof checkpointFromSafetensors> | undefined;
+  try {
+    loaded = checkpointFromSafetensors(bytes);
+  } catch (e) {
+    fail(messageOf(e));
+  }
+  const { state, metadata } = loaded!;
+  const parse = (key: string): unknown => {
+    if (!Object.hasOwn(metadata, key)) fail(`the checkpoint has no "${key}" metadata: it was not written by train --checkpoint (resume it with the library's fit(…, { resume }))`);
+    try {
+      return JSON.parse(metadata[key]);
+    } catch {
+      return fail(`the checkpoint's "${key}" metadata is not JSON; the file is corrupt`);
+    }
+  };
+  const flags = parse(TRAIN_FLAGS_KEY);
+  if (flags === null || typeof flags !== 'object' || Array.isArray(flags) ||
+    !Object.values(flags).every((x) => typeof x === 'string' || typeof x === 'boolean')) {
+    fail(`the checkpoint's "${TRAIN_FLAGS_KEY}" metadata must be an object of flag values; the file is corrupt`);
+  }
+  const history = parse(TRAIN_HISTORY_KEY) as TrainHistory;
+  const lists = ['recon_error', 'gaps', 'evals', 'epoch_acceptance', 'log'] as const;
+  if (history === null || typeof history !== 'object' || !lists.every((k) => Array.isArray(history[k])) || history.recon_error.length !== state.epoch) {
+    fail(`the checkpoint's "${TRAIN_HISTORY_KEY}" metadata does not hold the ${state.epoch} epochs done; the file is corrupt`);
+  }
+  const stored = flags as Record<string, string | boolean>;
+  const values: Record<string, string | boolean | undefined> = { ...stored, checkpoint: path };
+  for (const f of RESUME_FLAGS) if (given[f] !== undefined) values[f] = given[f];
+  const settings = readTrainSettings(values);
+  for (const [f, v] of Object.entries(given)) {
+    if (v === undefined || f === 'resume' || f === 'json' || f === 'help' || (RESUME_FLAGS as readonly string[]).includes(f)) continue;
+    if (!isDeepStrictEqual(readTrainSettings({ ...values, [f]: v }), settings)) {
+      const was = stored[f] === undefined ? 'its default' : stored[f] === true ? `--${f}` : `--${f} ${stored[f]}`;
+      throw new UsageError(
+        `--${f}${v === true ? '' : ` ${v}`} conflicts with the checkpoint's settings (${was}): a resumed run keeps them. ` +
+          `With --resume give only ${RESUME_FLAGS.map((x) => `--${x}`).join(', ')} (and --json)`,
+      );
+    }
+  }
+  if (settings.epochs <= state.epoch) {
+    throw new UsageError(
+      `--resume ${path} has ${state.epoch} epoch(s) done already; --epochs is the total to reach, so give more than ${state.epoch}` +
+        (given.epochs === undefined ? ` (the run was for ${settings.epochs})` : ''),
+    );
+  }
+  return { path, state, history, values };
+}
+
+/** The flags a checkpoint records: every flag of the run (data paths made absolute), none of resume, json, help. */
+function flagsToStore(values: Values, s: TrainSettings): Record<string, string | boolean> {
+  const stored: Record<string, string | boolean> = {};
+  for (const [f, v] of Object.entries(values)) {
+    if (v === undefined || f === 'resume' || f === 'json' || f === 'help') continue;
+    stored[f] = v;
+  }
+  if (s.data !== 'mnist') stored.data = resolve(s.data);
+  if (s.test !== undefined) stored.test = resolve(s.test);
+  stored.epochs = String(s.epochs);
+  return stored;
 }
 
 /** A diverged run as one line: where, what, the fix, and that --out was left alone. */
@@ -348,7 +494,9 @@ function allFinite(...arrays: Float32Array[]): boolean {
 export async function runTrain(args: string[]): Promise<number> {
   const parsed = parseCommand('train', args, OPTIONS);
   positionals(parsed, 'train', []);
-  const s = readTrainSettings(parsed.values);
+  const resumed = parsed.values.resume !== undefined ? await readResume(parsed.values) : undefined;
+  const values = resumed?.values ?? parsed.values;
+  const s = readTrainSettings(values);
   const out = new Reporter(flag(parsed.values, 'json'));
   await prepareOutputs(s);
 
@@ -356,6 +504,15 @@ export async function runTrain(args: string[]): Promise<number> {
   const { train, test } = data;
   const V = train.width * train.height;
   const shape = { width: train.width, height: train.height };
+  if (resumed) {
+    const r = resumed.state;
+    if (r.visible !== V || r.settings.dataRows !== train.count) {
+      throw new CliError(
+        `--resume ${resumed.path}: the checkpoint was trained on ${formatCount(r.settings.dataRows)} images of ${r.visible} values, ` +
+          `but ${s.data === 'mnist' ? 'the bundled digits give' : `--data ${s.data} gives`} ${formatCount(train.count)} of ${V}; resume on the run's own data`,
+      );
+    }
+  }
   if (train.count < s.batch) {
     throw new UsageError(
       `--batch ${s.batch} is larger than the ${train.count} training images; lower --batch${s.limit !== undefined ? ' or raise --limit' : ''}`,
@@ -369,7 +526,7 @@ export async function runTrain(args: string[]): Promise<number> {
   const gaussian = s.visible === 'gaussian';
   // Gaussian units see standardised pixels (the training set's per-pixel mean and std, applied to the test set too).
   const standardisation = gaussian ? standardize(train.pixels, V) : undefined;
-  const trainValues = standardisation ? standardisation.data : train.pixels;
+  const trainValues = standardisation ? standardisation.data : train.data;
   const asModelSees = (pixels: Float32Array): Float32Array =>
     standardisation ? standardiseWith(pixels, standardisation) : thresholded(pixels);
 
@@ -383,21 +540,26 @@ export async function runTrain(args: string[]): Promise<number> {
       `training a ${V}-${s.hidden}${gaussian ? ' Gaussian–Bernoulli' : ''} RBM on ${formatCount(train.count)} ${shape.width}×${shape.height} images from ${data.source}` +
         `${test ? ` (${formatCount(test.count)} held out)` : ''}, ${method}, lr ${s.lr}, on ${gpu.adapterName}`,
     );
+    if (resumed) out.line(`resuming ${resumed.path} after epoch ${resumed.state.epoch} of ${s.epochs}`);
     model = RBM.create(gpu.device, {
       visible: V,
       hidden: s.hidden,
       seed: s.seed,
       visibleType: s.visible,
-      visibleMarginals: columnMeans(trainValues, train.count, V),
+      // A resumed run starts from the checkpoint's parameters (fit puts them, and the rest of the state, back).
+      ...(resumed ? { params: resumed.state.params } : { visibleMarginals: sourceColumnMeans(trainValues, V) }),
     });
     const trained = model;
     // Equally many rows of each set (thresholded, or standardised), made once for every epoch's gap.
     const gapRows = test ? Math.min(train.count, test.count) : 0;
-    const trainBinary = test ? asModelSees(train.pixels.subarray(0, gapRows * V)) : undefined;
+    const trainBinary = test ? asModelSees(sourceRows(sourceHead(train.data, V, gapRows), V)) : undefined;
     const testBinary = test ? asModelSees(test.pixels.subarray(0, gapRows * V)) : undefined;
-    const gaps: number[] = [];
-    const evals: EvalRecord[] = [];
-    const epochAcceptance: number[][] = [];
+    // The history of the epochs done: a resumed run continues the checkpoint's.
+    const earlier = resumed?.history;
+    const gaps: number[] = [...(earlier?.gaps ?? [])];
+    const evals: EvalRecord[] = [...(earlier?.evals ?? [])];
+    const epochAcceptance: number[][] = [...(earlier?.epoch_acceptance ?? [])];
+    const logLines: string[] = [...(earlier?.log ?? [])];
     // For --eval-every: every training and test row, as the model sees them.
     const evalTrain = s.evalEvery !== undefined ? asModelSees(train.pixels) : undefined;
     const evalTest = s.evalEvery !== undefined && test ? asModelSees(test.pixels) : undefined;
@@ -425,11 +587,43 @@ export async function runTrain(args: string[]): Promise<number> {
     /** Writes parameters read back from the GPU (or a snapshot) to --out, atomically. */
     const saveModel = (p: { W: Float32Array; b: Float32Array; c: Float32Array }, metadata: Record<string, string>): Promise<void> =>
       writeFileAtomic(s.out, rbmToSafetensors({ visible: V, hidden: s.hidden, W: p.W, b: p.b, c: p.c, metadata, visibleType: s.visible }), `--out ${s.out}`);
-    const epochRecon: number[] = [];
-    const log = s.log !== undefined ? new EpochLog(s.log, (line) => out.warn(line)) : undefined;
+    const epochRecon: number[] = [...(earlier?.recon_error ?? [])];
+    const log = s.log !== undefined ? new EpochLog(s.log, (line) => out.warn(line), logLines) : undefined;
     const updatesPerEpoch = Math.floor(train.count / s.batch);
-    // Time spent in onEpoch (gaps, log-likelihoods, the log): not training, so not in the training rate.
+    // Time spent in onEpoch (gaps, log-likelihoods, the log) and checkpoints: not training, so not in the training rate.
     let callbackSeconds = 0;
+    let checkpointSeconds = 0;
+    let epochCallbackEnd = 0;
+    let lastCheckpoint: number | undefined;
+    let checkpointFailed = false;
+    const storedFlags = flagsToStore(values, s);
+    /** Writes the whole state after an epoch (its readback counted from the end of onEpoch), atomically; a failure warns. */
+    const onCheckpoint = async (state: TrainingState): Promise<void> => {
+      const path = s.checkpoint!;
+      const run: RunRecord = {
+        reconError: epochRecon.slice(0, state.epoch), gaps: gaps.slice(0, state.epoch), cancelled: false, epochsDone: state.epoch,
+        evals: evals.filter((x) => x.epoch <= state.epoch), standardisation,
+      };
+      const history: TrainHistory = {
+        recon_error: run.reconError, gaps: run.gaps, evals: run.evals,
+        epoch_acceptance: epochAcceptance.slice(0, state.epoch), log: logLines.slice(0, state.epoch),
+      };
+      try {
+        const meta = {
+          ...modelMetadata(s, shape, V, run, data.source),
+          [TRAIN_FLAGS_KEY]: JSON.stringify(storedFlags),
+          [TRAIN_HISTORY_KEY]: JSON.stringify(history),
+        };
+        await writeFileAtomic(path, checkpointToSafetensors(state, meta), `--checkpoint ${path}`);
+        lastCheckpoint = state.epoch;
+      } catch (e) {
+        if (!checkpointFailed) out.warn(`warning: ${messageOf(e)}; training goes on (the last checkpoint written stays)`);
+        checkpointFailed = true;
+      }
+      const seconds = (performance.now() - epochCallbackEnd) / 1000;
+      checkpointSeconds += seconds;
+      callbackSeconds += seconds;
+    };
     let evalSeconds = 0;
     const onEpoch = async (e: EpochStats | PTEpochStats): Promise<void> => {
       const callbackStart = performance.now();
@@ -469,8 +663,10 @@ export async function runTrain(args: string[]): Promise<number> {
           log_z: ev.z.logZ, log_z_method: ev.z.method, train_log_likelihood: ev.train, test_log_likelihood: ev.test,
         });
       }
+      logLines.push(JSON.stringify(record));
       await log?.append(record);
       callbackSeconds += (performance.now() - callbackStart) / 1000;
+      epochCallbackEnd = performance.now();
       out.line(
         `epoch ${n}/${s.epochs}  recon ${fmt(e.reconError)}  ${formatCount(e.samplesPerSecond)} samples/s  ${fmt(e.seconds, 3)} s${gapText}${swapText}${llText}`,
       );
@@ -487,6 +683,9 @@ export async function runTrain(args: string[]): Promise<number> {
       binarize: s.binarize,
       seed: s.seed,
       signal: guard.signal,
+      ...(s.chains !== undefined ? { chains: s.chains } : {}),
+      ...(s.checkpoint !== undefined ? { onCheckpoint, checkpointEvery: s.checkpointEvery } : {}),
+      ...(resumed ? { resume: resumed.state } : {}),
       onProgress: (p: { batchesPerEpoch: number; epoch: number; epochStep: number; step: number; seconds: number }) => {
         bar ??= out.bar(p.batchesPerEpoch, `epoch ${p.epoch + 1}/${s.epochs}`);
         // The current rate, not the average since the start (which includes the evaluations between epochs).
@@ -500,10 +699,10 @@ export async function runTrain(args: string[]): Promise<number> {
     try {
       if (s.pt) {
         const options: PTFitOptions = { ...common, replicas: s.replicas, betaMin: s.betaMin };
-        result = await withFlagNames({ chains: '--batch', replicas: '--replicas' }, () => fitPT(trained, trainValues, options));
+        result = await withFlagNames({ chains: s.chains !== undefined ? '--chains' : '--batch', replicas: '--replicas' }, () => fitPT(trained, trainValues, options));
       } else {
         const options: FitOptions = { ...common, k: s.k, persistent: s.pcd };
-        result = await model.train(trainValues, options).result;
+        result = await withFlagNames({ chains: '--chains' }, () => trained.train(trainValues, options).result);
       }
     } catch (e) {
       if (e instanceof DivergenceError) throw divergedError(e, s);
@@ -515,7 +714,10 @@ export async function runTrain(args: string[]): Promise<number> {
           evals: evals.filter((x) => x.epoch <= done), standardisation,
         };
         await saveModel(e.snapshot, { ...modelMetadata(s, shape, V, run, data.source), device_lost: 'true' });
-        throw new CliError(`${e.message.replace(/\. Its buffers are gone.*$/, '')}; saved the model after epoch ${done} to ${s.out}; continue from it with a new run`);
+        const how = lastCheckpoint !== undefined
+          ? `continue with --resume ${s.checkpoint} (epoch ${lastCheckpoint})`
+          : 'continue from it with a new run';
+        throw new CliError(`${e.message.replace(/\. Its buffers are gone.*$/, '')}; saved the model after epoch ${done} to ${s.out}; ${how}`);
       }
       throw e;
     }
@@ -524,7 +726,12 @@ export async function runTrain(args: string[]): Promise<number> {
     const trainingSeconds = Math.max(result.seconds - callbackSeconds, 1e-9);
     const setupSeconds = Math.max((performance.now() - fitStart) / 1000 - result.seconds, 0);
     const samplesPerSecond = (result.updates * s.batch) / trainingSeconds;
-    if (result.cancelled) out.line(`stopped after ${result.epochs.length} complete epoch(s) and ${result.updates} updates`);
+    if (result.cancelled) {
+      out.line(
+        `stopped after ${result.epochs.length} complete epoch(s) and ${result.updates} updates` +
+          (lastCheckpoint !== undefined ? `; continue with --resume ${s.checkpoint} (epoch ${lastCheckpoint})` : ''),
+      );
+    }
     if (result.updates === 0) {
       // Nothing was learned: an untrained model must not replace a file the user already has.
       out.line(`nothing written: no update had finished (${s.out} is unchanged)`);
@@ -535,11 +742,13 @@ export async function runTrain(args: string[]): Promise<number> {
       out.line(`swap acceptance per pair (β ${(result as PTFitResult).betas.map((b) => fmt(b, 3)).join(', ')}): ${swapAcceptance.map((a) => fmt(a, 3)).join(' ')}`);
     }
 
+    const epochsBefore = resumed?.state.epoch ?? 0;
     const run: RunRecord = {
-      reconError: result.reconError,
+      // The whole run's, a resumed one's earlier epochs included.
+      reconError: epochRecon,
       gaps,
       cancelled: result.cancelled,
-      epochsDone: result.epochs.length,
+      epochsDone: epochsBefore + result.epochs.length,
       evals,
       swapAcceptance,
       standardisation,
@@ -557,6 +766,7 @@ export async function runTrain(args: string[]): Promise<number> {
       `wrote ${s.out} (${V}×${s.hidden}, ${fmt(trainingSeconds, 3)} s of training at ${formatCount(samplesPerSecond)} samples/s; ` +
         `set-up ${fmt(setupSeconds, 3)} s${evalSeconds > 0 ? `, evaluation ${fmt(evalSeconds, 3)} s` : ''})`,
     );
+    if (lastCheckpoint !== undefined) out.line(`wrote ${s.checkpoint} (the training state after epoch ${lastCheckpoint}; continue with --resume)`);
     if (s.filters) {
       const n = await writeFiltersPng(s.filters, model, shape);
       out.line(`wrote ${s.filters} (${n} filters)`);
@@ -577,8 +787,11 @@ export async function runTrain(args: string[]): Promise<number> {
       visible_type: s.visible,
       width: shape.width,
       height: shape.height,
-      epochs: result.epochs.length,
+      epochs: epochsBefore + result.epochs.length,
+      resumed_from: resumed?.path,
+      resumed_epochs: resumed ? epochsBefore : undefined,
       batch: s.batch,
+      chains: s.chains ?? (s.pcd || s.pt ? s.batch : undefined),
       method: s.pt ? 'pt' : s.pcd ? 'pcd' : 'cd',
       k: s.pt ? 1 : s.k,
       pcd: s.pcd,
@@ -601,8 +814,11 @@ export async function runTrain(args: string[]): Promise<number> {
       setup_seconds: setupSeconds,
       eval_seconds: evalSeconds,
       log: s.log,
-      recon_error: result.reconError,
+      recon_error: epochRecon,
       epoch_seconds: result.epochs.map((e) => e.seconds),
+      checkpoint: s.checkpoint,
+      checkpoint_epoch: lastCheckpoint,
+      checkpoint_seconds: s.checkpoint !== undefined ? checkpointSeconds : undefined,
       free_energy_gap: test ? gaps : undefined,
       cancelled: result.cancelled,
       out: s.out,

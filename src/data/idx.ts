@@ -1,6 +1,14 @@
 // IDX reader: the format MNIST-family data sets ship in (optionally gzipped).
 // Layout: 0x00 0x00 <type> <ndims>, ndims big-endian uint32 sizes, then the
 // elements big-endian, row-major. Environment-neutral: no Node built-ins.
+//
+// Two forms: readIdx/parseIdx take the whole file in memory; readIdxStream
+// reads it incrementally (a file in blocks, gzip inflating as it goes), checks
+// the header first, allocates the exact data size it declares and copies the
+// rest straight in: u8 images end up in one Uint8Array, with no other copy of
+// the file (compressed or not) held at any time.
+import { withInput, type ByteChunks, type ByteReader } from './chunks';
+import type { ByteImages } from './source';
 
 /** Thrown for any IDX input that is not a well-formed, supported IDX file. */
 export class IdxFormatError extends Error {
@@ -254,15 +262,82 @@ export async function gunzip(bytes: Uint8Array, limit: (head: Uint8Array) => num
   return out;
 }
 
-/** Maps u8 images [n, rows, cols] to a [0,1] float dataset (pixel / 255). */
-export function idxImagesToDataset(idx: IdxData): ImageDataset {
+function checkImages(idx: IdxData): asserts idx is Extract<IdxData, { type: 'u8' }> {
   if (idx.type !== 'u8' || idx.dims.length !== 3) {
     throw new IdxFormatError(
       `expected u8 images with dims [count, rows, cols], got ${idx.type} [${idx.dims.join(', ')}]; pass an *-images-idx3-ubyte file, not labels.`,
     );
   }
+}
+
+/** u8 images [n, rows, cols] as bytes (no copy): value = byte / 255. */
+export function idxToByteImages(idx: IdxData): ByteImages {
+  checkImages(idx);
+  const [count, height, width] = idx.dims;
+  return { count, width, height, bytes: idx.data };
+}
+
+/** Maps u8 images [n, rows, cols] to a [0,1] float dataset (pixel / 255). */
+export function idxImagesToDataset(idx: IdxData): ImageDataset {
+  checkImages(idx);
   const [count, height, width] = idx.dims;
   const pixels = new Float32Array(idx.data.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = idx.data[i] / 255;
   return { count, width, height, pixels };
+}
+
+/** Options of readIdxStream. */
+export interface IdxStreamOptions extends IdxReadOptions {
+  /**
+   * The input's total size in bytes when known (a regular file): for plain
+   * IDX, a data size that disagrees with the header fails before any data is
+   * read or allocated.
+   */
+  size?: number;
+}
+
+/** How many trailing bytes a plain stream is read on to name their count. */
+const TRAILING_PROBE = 2 ** 20;
+
+/**
+ * Reads an IDX file (plain or gzipped) incrementally from byte chunks: the
+ * header is checked (against maxBytes too) before anything is allocated, the
+ * data goes straight into one array of the declared size, and reading stops as
+ * soon as the input runs past it (a gzip bomb inflates at most one chunk past
+ * the declared size). Errors are IdxFormatErrors with readIdx's messages; the
+ * source is closed on every path.
+ */
+export async function readIdxStream(source: ByteChunks, o: IdxStreamOptions = {}): Promise<IdxData> {
+  return withInput(source, (input, gz) => readIdxFrom(input, gz, o), (m) => new IdxFormatError(m));
+}
+
+/** readIdxStream's work on an opened input (`gz`: the bytes were inflated from gzip). */
+export async function readIdxFrom(input: ByteReader, gz: boolean, o: IdxStreamOptions = {}): Promise<IdxData> {
+  const head = await input.peek(HEAD_BYTES);
+  const h = readHeader(head, true, o) ?? (readHeader(head, false, o) as IdxHeader);
+  if (!gz && o.size !== undefined) {
+    const actual = o.size - h.headerLen;
+    if (actual !== h.expected) throw sizeMismatch(h, actual, actual < h.expected);
+  }
+  await input.skip(h.headerLen);
+  // The declared size, checked against maxBytes above; pages are committed only as data arrives.
+  const payload = new Uint8Array(h.expected);
+  const got = await input.readInto(payload);
+  if (got < h.expected) throw sizeMismatch(h, got, true);
+  if (!(await input.atEnd())) {
+    const total = h.headerLen + h.expected;
+    if (gz) {
+      throw new IdxFormatError(
+        `gzipped data inflates past ${total} bytes, more than its IDX header declares; the file has trailing bytes or the header is wrong.`,
+      );
+    }
+    const extra = await input.skip(TRAILING_PROBE + 1);
+    if (extra <= TRAILING_PROBE) throw sizeMismatch(h, h.expected + extra, false);
+    throw new IdxFormatError(
+      `IDX data size mismatch: dims [${h.dims.join(', ')}] of ${h.type} need ${h.expected} bytes but more than ` +
+        `${h.expected + TRAILING_PROBE} follow the header; the file has trailing bytes or the header is wrong.`,
+    );
+  }
+  if (h.type === 'u8') return { type: 'u8', dims: h.dims, data: payload };
+  return { ...readElements(h.type, h.size, payload, h.expected / h.size), dims: h.dims } as IdxData;
 }

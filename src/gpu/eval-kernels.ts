@@ -3,7 +3,7 @@
 import logzChunkWGSL from '../../shaders/logz_chunk.wgsl?raw';
 import logzCombineWGSL from '../../shaders/logz_combine.wgsl?raw';
 import aisWeightWGSL from '../../shaders/ais_weight.wgsl?raw';
-import { KERNELS, linked, SHADERS, type KernelSpec, type UniformFields } from './kernels';
+import { DEFAULT_UNIT, KERNELS, linked, SHADERS, unitModules, type KernelSpec, type UniformFields, type UnitModule } from './kernels';
 import { wgslModule } from './wgsl-link';
 
 /** The shader files of the evaluation kernels, as named linker modules. */
@@ -25,7 +25,7 @@ export const LOGZ_CHUNK_DIMS = {
 /** logz_combine.wgsl's Dims. */
 export const LOGZ_COMBINE_DIMS = { groups: 'u32', _pad0: 'u32', _pad1: 'u32', _pad2: 'u32' } as const satisfies UniformFields;
 /** ais_weight.wgsl's Dims. */
-export const AIS_WEIGHT_DIMS = { rows: 'u32', n_vis: 'u32', n_hid: 'u32', gaussian: 'u32' } as const satisfies UniformFields;
+export const AIS_WEIGHT_DIMS = { rows: 'u32', n_vis: 'u32', n_hid: 'u32' } as const satisfies UniformFields;
 
 export const EVAL_KERNELS = {
   logzChunk: () => ({
@@ -42,14 +42,18 @@ export const EVAL_KERNELS = {
   }),
   /** tempered_hidden with dims.chains = 0: every run at β = betas[step]. */
   aisHidden: KERNELS.temperedHidden,
-  /** tempered_visible with dims.chains = 0: every run at β = betas[step], mixed with the base-rate biases. */
+  /**
+   * tempered_visible with dims.chains = 0: every run at β = betas[step], mixed with the
+   * base-rate biases; (tile?, unit?) for the layer whose unit module is `unit`.
+   */
   aisVisible: KERNELS.temperedVisible,
-  aisWeight: () => ({
+  /** One β step's log-weight increments, the visible bias terms from the layer's unit module `unit`. */
+  aisWeight: (unit: UnitModule = DEFAULT_UNIT) => ({
     name: 'ais_weight',
-    ...linked(SHADERS.math, EVAL_SHADERS.aisWeight),
+    ...linked(...unitModules(unit), EVAL_SHADERS.aisWeight),
     bindings: {
       dims: 'uniform', counter: 'read', betas: 'read', x: 'read', vis: 'read', b: 'read', b_base: 'read', logw: 'rw',
     } as const,
     uniforms: { dims: AIS_WEIGHT_DIMS },
   }),
-} as const satisfies Record<string, (t?: never) => KernelSpec>;
+} as const satisfies Record<string, (...args: never[]) => KernelSpec>;

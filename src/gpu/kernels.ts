@@ -20,6 +20,10 @@ import reconErrorWGSL from '../../shaders/recon_error.wgsl?raw';
 import clampWGSL from '../../shaders/clamp.wgsl?raw';
 import advanceWGSL from '../../shaders/advance.wgsl?raw';
 import finiteCheckWGSL from '../../shaders/finite_check.wgsl?raw';
+import bernoulliUnitWGSL from '../../shaders/units/bernoulli.wgsl?raw';
+import softmaxWGSL from '../../shaders/softmax.wgsl?raw';
+import softmaxForwardWGSL from '../../shaders/softmax_forward.wgsl?raw';
+import softmaxUpdateWGSL from '../../shaders/softmax_update.wgsl?raw';
 import { packUniform } from './buffers';
 import { CacheKey, contextOf, deviceOf, GpuScopeError, type DeviceLike } from './context';
 import { enableModule, formatMessage, linkWgsl, traceModules, wgslModule, type LinkedWgsl, type WgslModule } from './wgsl-link';
@@ -45,7 +49,29 @@ export const SHADERS = {
   clamp: wgslModule('clamp.wgsl', clampWGSL),
   advance: wgslModule('advance.wgsl', advanceWGSL),
   finiteCheck: wgslModule('finite_check.wgsl', finiteCheckWGSL),
+  softmax: wgslModule('softmax.wgsl', softmaxWGSL),
+  softmaxForward: wgslModule('softmax_forward.wgsl', softmaxForwardWGSL),
+  softmaxUpdate: wgslModule('softmax_update.wgsl', softmaxUpdateWGSL),
 } as const satisfies Record<string, WgslModule>;
+
+/**
+ * A visible layer's unit module: a file of shaders/units/ defining unit_mean,
+ * unit_sample, unit_free_energy_term and unit_add_bias_difference (see
+ * shaders/units/bernoulli.wgsl). src/units/ gives each unit type's module with
+ * its TS descriptor; the kernels below that take a `unit` link the one they are given.
+ */
+export type UnitModule = WgslModule;
+
+/**
+ * The unit module the visible kernels link when none is named (tile tuning,
+ * kernel tests): Bernoulli units, the same file src/units/bernoulli.ts gives.
+ */
+export const DEFAULT_UNIT: UnitModule = wgslModule('units/bernoulli.wgsl', bernoulliUnitWGSL);
+
+/** What a kernel linked with a unit module needs before its own file: the unit's functions and theirs (rng, math). */
+export function unitModules(unit: UnitModule): WgslModule[] {
+  return [SHADERS.rng, SHADERS.math, unit];
+}
 
 /** A spec's `code` and `source` from modules linked in order. */
 export function linked(...modules: readonly WgslModule[]): { code: string; source: LinkedWgsl } {
@@ -144,8 +170,8 @@ export const HIDDEN_DIMS = {
 export const VISIBLE_DIMS = {
   rows: 'u32', in_offset: 'u32', out_offset: 'u32', n_in: 'u32', n_out: 'u32', phase: 'u32', seed: 'u32', flags: 'u32',
 } as const satisfies UniformFields;
-/** visible.wgsl's flag bits (its WRITE_PROB, WRITE_SAMPLE, GAUSSIAN constants). */
-export const VISIBLE_FLAGS = { WRITE_PROB: 1, WRITE_SAMPLE: 2, GAUSSIAN: 4 } as const;
+/** visible.wgsl's flag bits (its WRITE_PROB, WRITE_SAMPLE constants); the unit type is its linked module, not a flag. */
+export const VISIBLE_FLAGS = { WRITE_PROB: 1, WRITE_SAMPLE: 2 } as const;
 /** Dims of update.wgsl and bias_update.wgsl. */
 export const UPDATE_DIMS = { n_vis: 'u32', n_hid: 'u32', n_rows: 'u32', neg_start: 'u32' } as const satisfies UniformFields;
 /** hyper.wgsl's Hyper (update and bias_update). */
@@ -163,16 +189,20 @@ export const RECON_DIMS = { batch: 'u32', n_vis: 'u32', capacity: 'u32', _pad: '
 export const CLAMP_DIMS = { count: 'u32', _pad0: 'u32', _pad1: 'u32', _pad2: 'u32' } as const satisfies UniformFields;
 /** finite_check.wgsl's Dims. */
 export const FINITE_CHECK_DIMS = { n_w: 'u32', n_b: 'u32', n_c: 'u32', n_metrics: 'u32' } as const satisfies UniformFields;
-/** tempered.wgsl's Dims (tempered_hidden, tempered_visible; `gaussian` is 0 in the hidden pass). */
+/** tempered.wgsl's Dims (tempered_hidden, tempered_visible). */
 export const TEMPERED_DIMS = {
-  rows: 'u32', chains: 'u32', n_in: 'u32', n_out: 'u32', seed: 'u32', phase: 'u32', gaussian: 'u32', _pad: 'u32',
+  rows: 'u32', chains: 'u32', n_in: 'u32', n_out: 'u32', seed: 'u32', phase: 'u32',
 } as const satisfies UniformFields;
 /** softplus_terms.wgsl's Dims. */
 export const SOFTPLUS_TERMS_DIMS = { rows: 'u32', row_offset: 'u32', n_vis: 'u32', n_hid: 'u32' } as const satisfies UniformFields;
 /** free_energy.wgsl's Dims. */
-export const FREE_ENERGY_DIMS = {
-  rows: 'u32', row_offset: 'u32', n_vis: 'u32', n_hid: 'u32', gaussian: 'u32',
+export const FREE_ENERGY_DIMS = { rows: 'u32', row_offset: 'u32', n_vis: 'u32', n_hid: 'u32' } as const satisfies UniformFields;
+/** softmax.wgsl's Dims (softmax_forward, softmax_update). */
+export const SOFTMAX_DIMS = {
+  rows: 'u32', n_in: 'u32', classes: 'u32', batch: 'u32', batches: 'u32', _pad0: 'u32', _pad1: 'u32', _pad2: 'u32',
 } as const satisfies UniformFields;
+/** softmax.wgsl's Optim (softmax_update). */
+export const SOFTMAX_OPTIM = { learning_rate: 'f32', momentum: 'f32', weight_decay: 'f32', _pad: 'f32' } as const satisfies UniformFields;
 
 /**
  * How the GEMM kernels (gemm.wgsl) are shaped: a workgroup of wgCols × wgRows
@@ -269,10 +299,11 @@ export const KERNELS = {
       { dims: HIDDEN_DIMS },
       t,
     ),
-  visible: (t: TileShape = DEFAULT_TILE) =>
+  /** The visible pass of the layer whose unit module is `unit` (src/units: `unitType(name).wgsl`). */
+  visible: (t: TileShape = DEFAULT_TILE, unit: UnitModule = DEFAULT_UNIT) =>
     gemmSpec(
       'visible',
-      [SHADERS.rng, SHADERS.math, SHADERS.visible],
+      [...unitModules(unit), SHADERS.visible],
       { dims: 'uniform', counter: 'read', hid_sample: 'read', W: 'read', b: 'read', vis_prob: 'rw', vis: 'rw' } as const,
       { dims: VISIBLE_DIMS },
       t,
@@ -336,11 +367,11 @@ export const KERNELS = {
       { dims: TEMPERED_DIMS },
       t,
     ),
-  /** PT (β per replica, b_base = 0) and AIS (β per step). */
-  temperedVisible: (t: TileShape = DEFAULT_TILE) =>
+  /** PT (β per replica, b_base = 0) and AIS (β per step), for the layer whose unit module is `unit`. */
+  temperedVisible: (t: TileShape = DEFAULT_TILE, unit: UnitModule = DEFAULT_UNIT) =>
     gemmSpec(
       'tempered_visible',
-      [SHADERS.rng, SHADERS.math, SHADERS.tempered, SHADERS.temperedVisible],
+      [...unitModules(unit), SHADERS.tempered, SHADERS.temperedVisible],
       {
         dims: 'uniform', counter: 'read', betas: 'read', hid: 'read', W: 'read', b: 'read', b_base: 'read', vis_prob: 'rw', vis: 'rw',
       } as const,
@@ -355,13 +386,37 @@ export const KERNELS = {
       { dims: SOFTPLUS_TERMS_DIMS },
       t,
     ),
-  freeEnergy: () => ({
+  /** F(v) from the softplus terms, with the visible bias terms of the layer whose unit module is `unit`. */
+  freeEnergy: (unit: UnitModule = DEFAULT_UNIT) => ({
     name: 'free_energy',
-    ...linked(SHADERS.freeEnergy),
+    ...linked(...unitModules(unit), SHADERS.freeEnergy),
     bindings: { dims: 'uniform', data: 'read', terms: 'read', b: 'read', out: 'rw' } as const,
     uniforms: { dims: FREE_ENERGY_DIMS },
   }),
-} as const satisfies Record<string, (t?: TileShape) => KernelSpec>;
+  /** Softmax regression (src/rbm/classifier.ts): class probabilities of a mini-batch, one workgroup per row. */
+  softmaxForward: () => ({
+    name: 'softmax_forward',
+    ...linked(SHADERS.softmax, SHADERS.softmaxForward),
+    bindings: { dims: 'uniform', state: 'read', perm: 'read', x: 'read', W: 'read', b: 'read', prob: 'rw' } as const,
+    uniforms: { dims: SOFTMAX_DIMS },
+  }),
+  /** Softmax regression: one momentum step on W and b from softmaxForward's probabilities. */
+  softmaxUpdate: () => ({
+    name: 'softmax_update',
+    ...linked(SHADERS.softmax, SHADERS.softmaxUpdate),
+    bindings: {
+      dims: 'uniform', optim: 'uniform', state: 'read', perm: 'read', x: 'read', labels: 'read', prob: 'read',
+      W: 'rw', b: 'rw', w_vel: 'rw', b_vel: 'rw',
+    } as const,
+    uniforms: { dims: SOFTMAX_DIMS, optim: SOFTMAX_OPTIM },
+  }),
+  // Factories take (tile?) — GEMM kernels — or nothing; those linked with a visible
+  // layer also take its unit module: (tile?, unit?) or, freeEnergy, (unit?).
+} as const satisfies Record<string, (...args: never[]) => KernelSpec>;
+
+/** softmax_forward.wgsl's workgroup size (one workgroup per row) and the most classes it takes. */
+export const SOFTMAX_FORWARD_WORKGROUP_SIZE = 64;
+export const SOFTMAX_MAX_CLASSES = 256;
 
 export const BIAS_WORKGROUP_SIZE = 64;
 /** finite_check.wgsl's workgroup size, and the most workgroups one scan uses (it strides beyond). */

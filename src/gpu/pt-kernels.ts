@@ -25,7 +25,7 @@ export const PT_SWAP_DIMS = {
 export const PT_KERNELS = {
   /** tempered_hidden; dims.chains > 0 picks β per replica. */
   hidden: KERNELS.temperedHidden,
-  /** tempered_visible with dims.chains > 0 and b_base = 0: β per replica. */
+  /** tempered_visible with dims.chains > 0 and b_base = 0: β per replica; (tile?, unit?) as KERNELS.temperedVisible. */
   visible: KERNELS.temperedVisible,
   swap: () => ({
     name: 'pt_swap',
@@ -35,4 +35,4 @@ export const PT_KERNELS = {
     } as const,
     uniforms: { dims: PT_SWAP_DIMS },
   }),
-} as const satisfies Record<string, (t?: never) => KernelSpec>;
+} as const satisfies Record<string, (...args: never[]) => KernelSpec>;

@@ -7,7 +7,9 @@
 //   every step:   advance (counter[0] = k, the β index and RNG step, on the GPU)
 // Many steps go in one command buffer; only the R log-weights are read back.
 // reverseAis runs the same kernels from given start states down a reversed schedule.
-// Gaussian visible units: the base model is N(b_A, I); the kernels take a gaussian flag.
+// The visible layer's unit type (src/units) supplies the base model (Bernoulli
+// units: base rates σ(b_A); Gaussian ones: N(b_A, I)) and log Z_0, and its WGSL
+// module is linked into the visible pass and the weight kernel.
 import { BufferOwner, checkHostFactors, checkStorageFactors, readFloat32, type SizeFactor } from '../gpu/buffers';
 import { getKernel, KERNELS, type TileShape } from '../gpu/kernels';
 import { DispatchPlan } from '../gpu/plan';
@@ -18,19 +20,16 @@ import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE } from '../host/rng-streams';
 import {
   aisEstimate,
   aisSchedule,
-  baseRateBiases,
-  biasesFromMarginals,
   checkSchedule,
   DEFAULT_AIS_RUNS,
   DEFAULT_AIS_STEPS,
-  gaussianBaseMeans,
-  logZBase,
   reverseAISEstimate,
   type AISEstimate,
 } from '../host/ais-math';
+import { unitType } from '../units';
 import type { ModelParams } from './params';
 import { resolveTiles } from './trainer';
-import { checkBinary, checkFiniteArray, checkSize } from './validate';
+import { checkSize } from './validate';
 
 export interface AISOptions {
   /**
@@ -76,7 +75,7 @@ export async function ais(model: ModelParams, options: AISOptions): Promise<AISR
   const betas = scheduleOf(options.betas);
   const { logWeights, seconds } = await anneal(model, { ...settings, bA, betas });
   const K = betas.length - 1;
-  const logZ0 = logZBase(bA, model.hidden, model.visibleType === 'gaussian');
+  const logZ0 = unitType(model.visibleType).baseLogZ(bA, model.hidden);
   return { ...aisEstimate(logWeights, logZ0), logWeights, runs: logWeights.length, betas: K, seconds };
 }
 
@@ -102,7 +101,7 @@ export interface ReverseAISOptions extends AISOptions {
 export async function reverseAis(model: ModelParams, options: ReverseAISOptions): Promise<AISResult> {
   model.assertLive();
   const V = model.visible;
-  const gaussian = model.visibleType === 'gaussian';
+  const unit = unitType(model.visibleType);
   const bA = Float32Array.from(baseBiasesOf(options, model));
   const startRows = options.start ?? options.data;
   if (startRows === undefined) {
@@ -111,8 +110,7 @@ export async function reverseAis(model: ModelParams, options: ReverseAISOptions)
   if (!(startRows instanceof Float32Array) || startRows.length === 0 || startRows.length % V !== 0) {
     throw new RangeError(`reverseAis: start states must be a Float32Array of rows × visible=${V} values, got ${startRows?.length}`);
   }
-  if (gaussian) checkFiniteArray('reverseAis start states', startRows);
-  else checkBinary('reverseAis start states', startRows, V);
+  unit.checkStates('reverseAis start states', startRows, V);
   const burnIn = options.burnIn ?? 100;
   if (!Number.isInteger(burnIn) || burnIn < 0) throw new RangeError(`burnIn must be a non-negative integer, got ${burnIn}`);
   const settings = common(options);
@@ -128,7 +126,7 @@ export async function reverseAis(model: ModelParams, options: ReverseAISOptions)
   const n = startRows.length / V;
   for (let r = 0; r < runs; r++) start.set(startRows.subarray((r % n) * V, (r % n + 1) * V), r * V);
   const { logWeights, seconds } = await anneal(model, { ...settings, bA, betas, start });
-  return { ...reverseAISEstimate(logWeights, logZBase(bA, model.hidden, gaussian)), logWeights, runs, betas: K, seconds };
+  return { ...reverseAISEstimate(logWeights, unit.baseLogZ(bA, model.hidden)), logWeights, runs, betas: K, seconds };
 }
 
 interface Annealing {
@@ -163,10 +161,11 @@ async function anneal(model: ModelParams, a: Annealing): Promise<{ logWeights: F
   const K = betas.length - 1;
   // The AIS passes have the shapes of the sampler's: runs play the batch.
   const tiles = await resolveTiles(device, tile, { visible: V, hidden: H, batch: runs });
+  const unit = unitType(model.visibleType);
   const [hidden, visible, weight, advance] = await Promise.all([
     getKernel(device, EVAL_KERNELS.aisHidden(tiles.hidden)),
-    getKernel(device, EVAL_KERNELS.aisVisible(tiles.visible)),
-    getKernel(device, EVAL_KERNELS.aisWeight()),
+    getKernel(device, EVAL_KERNELS.aisVisible(tiles.visible, unit.wgsl)),
+    getKernel(device, EVAL_KERNELS.aisWeight(unit.wgsl)),
     getKernel(device, KERNELS.advance()),
   ]);
   const scratch = new BufferOwner(device, `AIS ${runs} runs × ${K} βs`);
@@ -182,15 +181,14 @@ async function anneal(model: ModelParams, a: Annealing): Promise<{ logWeights: F
 
     const hidDims = scratch.uniform(
       'hidden dims',
-      hidden.pack('dims', { rows: runs, chains: 0, n_in: V, n_out: H, seed, phase: AIS_HIDDEN_PHASE, gaussian: 0 }),
+      hidden.pack('dims', { rows: runs, chains: 0, n_in: V, n_out: H, seed, phase: AIS_HIDDEN_PHASE }),
     );
-    const gaussian = model.visibleType === 'gaussian' ? 1 : 0;
     const visDims = scratch.uniform(
       'visible dims',
-      visible.pack('dims', { rows: runs, chains: 0, n_in: H, n_out: V, seed, phase: AIS_VISIBLE_PHASE, gaussian }),
+      visible.pack('dims', { rows: runs, chains: 0, n_in: H, n_out: V, seed, phase: AIS_VISIBLE_PHASE }),
     );
     const visProb = scratch.storage('vis_prob', runs * V * 4);
-    const weightDims = scratch.uniform('weight dims', weight.pack('dims', { rows: runs, n_vis: V, n_hid: H, gaussian }));
+    const weightDims = scratch.uniform('weight dims', weight.pack('dims', { rows: runs, n_vis: V, n_hid: H }));
     // One β step k ≥ 1: hidden, weight, [visible], advance; step 0 only samples v (or not, from given states).
     const plan = new DispatchPlan(device, { hint: 'use fewer runs' });
     const hidStep = plan.add(
@@ -271,20 +269,15 @@ function checkAnnealSizes(model: ModelParams, runs: number, schedule: SizeFactor
   }
 }
 
-/** The base-rate model's visible biases (Gaussian: means) from `data` or `marginals` (exactly one). */
+/** The base-rate model's visible biases (Gaussian: means) from `data` or `marginals` (exactly one), as the unit type makes them. */
 function baseBiasesOf(o: AISOptions, model: ModelParams): Float64Array {
   const V = model.visible;
-  const gaussian = model.visibleType === 'gaussian';
+  const unit = unitType(model.visibleType);
   if (o.data !== undefined && o.marginals !== undefined) {
     throw new RangeError('ais: give either data or marginals for the base-rate model, not both');
   }
-  if (o.data !== undefined) return gaussian ? gaussianBaseMeans(o.data, V) : baseRateBiases(o.data, V, o.smoothing ?? 1);
-  if (o.marginals !== undefined) {
-    if (!gaussian) return biasesFromMarginals(o.marginals, V);
-    if (o.marginals.length !== V) throw new RangeError(`means has ${o.marginals.length} values, the model ${V} visible units`);
-    checkFiniteArray('base-model means', o.marginals);
-    return Float64Array.from(o.marginals);
-  }
+  if (o.data !== undefined) return unit.baseBiases(o.data, V, o.smoothing ?? 1);
+  if (o.marginals !== undefined) return unit.baseBiasesFromMeans(o.marginals, V);
   throw new RangeError(
     'ais: the base-rate model needs the training data (options.data) or its visible marginals (options.marginals)',
   );

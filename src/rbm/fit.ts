@@ -3,11 +3,14 @@
 // chunk is queued before the previous one is awaited) and a page keeps
 // repainting. Metrics are reduced on the GPU and read back once per epoch.
 import { shuffledPermutation } from '../data/split';
+import { isByteSource, sourceLength, type DataSource } from '../data/source';
 import { BINARIZE_MODES, GpuDataset, type BinarizeMode } from './dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
 import { SubmitRunner } from '../gpu/runner';
+import { readFloat32, writeArray } from '../gpu/buffers';
 import type { TrainableModel } from './params';
 import { CDTrainer, type Hyperparameters } from './trainer';
+import { checkTrainingState, type TrainingSettings, type TrainingState } from './checkpoint';
 import {
   checkBelow, checkBoolean, checkEnum, checkFiniteNumber, checkFunction, checkSeed, checkSize, showValue,
 } from './validate';
@@ -28,6 +31,12 @@ export interface FitOptions {
   k?: number;
   /** PCD-k instead of CD-k (default false). */
   persistent?: boolean;
+  /**
+   * Persistent chains N (PCD and parallel tempering; default batchSize). The
+   * negative statistics average over the N chains (weight 1/N), the positive
+   * over the batch (1/B). They start at the first N rows of epoch 0's shuffle.
+   */
+  chains?: number;
   /** Learning rate, or a function of the epoch (default 0.05). */
   learningRate?: Schedule;
   /** Momentum, a function of the epoch, or 'hinton': 0.5 for 5 epochs, then 0.9 (default). */
@@ -57,6 +66,27 @@ export interface FitOptions {
    * divergence restores those.
    */
   snapshots?: boolean;
+  /**
+   * Called with the run's whole state (TrainingState: parameters, velocities,
+   * chains, sparsity estimates, update counter, epoch, settings) after every
+   * `checkpointEvery`-th whole epoch (counted from the first epoch of the
+   * original run) and after the last; may be async, e.g. to write it with
+   * checkpointToSafetensors. Training waits for it. A cancelled run's partial
+   * epoch is never checkpointed.
+   */
+  onCheckpoint?: (state: TrainingState) => void | Promise<void>;
+  /** Epochs between two checkpoints (default 1). */
+  checkpointEvery?: number;
+  /**
+   * Continues a checkpointed run: the model gets the state's parameters and
+   * velocities, the trainer its update counter, sparsity estimates and
+   * chains, and training goes on from epoch `resume.epoch` to `epochs` (the
+   * total, as in the original run), bit-identical to a run that never
+   * stopped. The options must agree with the checkpoint's settings (a
+   * RangeError names the first that differs), and the model with its sizes,
+   * unit type and seed; the data set must have as many rows.
+   */
+  resume?: TrainingState;
 }
 
 /** counter[0], the update step keying the GPU's RNG, is a u32: a run may not take more steps than this. */
@@ -64,7 +94,7 @@ export const MAX_RNG_STEPS = 0xffffffff;
 
 export interface TrainingProgress {
   epoch: number;
-  /** Updates finished in this epoch and in all. */
+  /** Updates finished in this epoch and in all (in this run: a resumed run counts from 0). */
   epochStep: number;
   step: number;
   batchesPerEpoch: number;
@@ -99,12 +129,12 @@ export type TrainingRun = RunControl<FitResult>;
  * if the model is already training, and DivergenceError if the parameters or
  * metrics stop being finite (the model back on the last finite snapshot).
  */
-export function train(model: TrainableModel, data: Float32Array, options: FitOptions): TrainingRun {
+export function train(model: TrainableModel, data: DataSource, options: FitOptions): TrainingRun {
   const phase: NegativePhase<EpochStats> = {
     k: options?.k ?? 1,
     persistent: options?.persistent ?? false,
     start: async (trainer, first) => {
-      if (trainer.persistent) trainer.initChains(first());
+      if (trainer.persistent) trainer.initChains(first(trainer.chains));
     },
     encode: (encoder, trainer, n) => trainer.encodeUpdates(encoder, n),
     epochStats: async (stats) => stats,
@@ -117,7 +147,16 @@ export function train(model: TrainableModel, data: Float32Array, options: FitOpt
       if (options.k > MAX_CD_K) throw new RangeError(`k must be at most ${MAX_CD_K}, got ${options.k}`);
     }
     if (options.persistent !== undefined) checkBoolean('persistent', options.persistent);
-    return runEpochs(model, data, options, gate, isCancelled, () => Promise.resolve(phase));
+    if (options.chains !== undefined && !phase.persistent && options.chains !== options.batchSize) {
+      throw new RangeError(
+        `chains (${options.chains}) only applies to persistent training: CD-k starts its chains from the batch; ` +
+          'use persistent: true (PCD) or trainPT, or leave chains out',
+      );
+    }
+    return runEpochs(model, data, options, gate, isCancelled, {
+      settings: { method: phase.persistent ? 'pcd' : 'cd', k: phase.k },
+      make: () => Promise.resolve(phase),
+    });
   });
 }
 
@@ -150,6 +189,10 @@ export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
   if (o.onProgress !== undefined) checkFunction('onProgress', o.onProgress);
   if (o.onEpoch !== undefined) checkFunction('onEpoch', o.onEpoch);
   if (o.snapshots !== undefined) checkBoolean('snapshots', o.snapshots);
+  if (o.chains !== undefined) checkSize('chains', o.chains);
+  if (o.onCheckpoint !== undefined) checkFunction('onCheckpoint', o.onCheckpoint);
+  if (o.checkpointEvery !== undefined) checkSize('checkpointEvery', o.checkpointEvery);
+  if (o.resume !== undefined) checkTrainingState(o.resume, 'resume');
 }
 
 /**
@@ -160,13 +203,40 @@ export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
 export interface NegativePhase<E extends EpochStats> {
   k: number;
   persistent: boolean;
-  /** Before the first update; `first()` is epoch 0's first batch, binarized as the GPU will. */
-  start(trainer: CDTrainer, first: () => Float32Array): Promise<void>;
+  /** Before the first update of a fresh run; `first(n)` is epoch 0's first n shuffled rows, binarized as the GPU will. */
+  start(trainer: CDTrainer, first: (rows: number) => Float32Array): Promise<void>;
   /** Encodes n whole updates. */
   encode(encoder: GPUCommandEncoder, trainer: CDTrainer, n: number): void;
   /** The epoch's statistics, with whatever this phase adds (read after the epoch). */
   epochStats(stats: EpochStats): Promise<E>;
+  /**
+   * Instead of start() in a resumed run, after the trainer has its state back
+   * (its chains included): puts the phase's own state back (parallel tempering's replicas).
+   */
+  resume?(trainer: CDTrainer, state: TrainingState): Promise<void>;
+  /** The phase's own part of a checkpoint, read after the epoch's updates. */
+  checkpoint?(): Promise<Pick<TrainingState, 'tempering'>>;
   dispose?(): void;
+}
+
+/** What a checkpoint records of a negative phase: its method, k and (parallel tempering) the ladder and its options. */
+export type PhaseSettings = Pick<TrainingSettings, 'method' | 'k'> &
+  Partial<Pick<TrainingSettings, 'betas' | 'sweepsPerUpdate' | 'swapEvery' | 'chainSeed'>>;
+
+/** The negative phase a loop runs: its settings, how far its RNG moves per update, and how to make it. */
+export interface PhaseSpec<E extends EpochStats> {
+  settings: PhaseSettings;
+  /**
+   * How far the phase's own RNG step counter (a u32 on the GPU) moves per
+   * update (parallel tempering: its sweeps per update; default 1).
+   */
+  rngStepsPerUpdate?: number;
+  /**
+   * Runs after the input checks, so a bad option changes nothing. `first(n)`:
+   * the first n rows of epoch 0's shuffle, binarized as the GPU will (where
+   * chains start); `resume`: the state a resumed run continues.
+   */
+  make(first: (rows: number) => Float32Array, seed: number, resume?: TrainingState): Promise<NegativePhase<E>>;
 }
 
 /** Options every training loop shares (FitOptions minus how the negative phase is sampled). */
@@ -176,33 +246,39 @@ export type EpochLoopOptions<E extends EpochStats> = Omit<FitOptions, 'k' | 'per
 
 /**
  * The epoch loop: checks, GPU data set, trainer, chunked submits with one
- * chunk queued ahead, progress, pause/cancel, per-epoch metrics and snapshots.
- * `makePhase` runs after the input checks, so a bad option changes nothing.
- * `rngStepsPerUpdate`: how far the phase's own RNG step counter (a u32 on the
- * GPU) moves per update (parallel tempering: its sweeps per update).
+ * chunk queued ahead, progress, pause/cancel, per-epoch metrics, snapshots
+ * and checkpoints. `spec.make` runs after the input checks, so a bad option
+ * changes nothing.
  *
  * The run holds the model (ModelBusyError for a second run) until it ends.
  * After every submitted chunk the GPU counts non-finite values of W, b, c,
  * their velocities and the metrics (finite_check.wgsl, read back when the
  * chunk has run); the epoch's mean error and each snapshot are checked on the
  * CPU. On any of them the run stops, the model gets back the last finite
- * snapshot (epoch −1: the parameters it started from) and the promise rejects
- * with a DivergenceError.
+ * snapshot (epoch −1: the parameters it started from; a resumed run: the
+ * checkpoint's) and the promise rejects with a DivergenceError.
+ *
+ * A resumed run (o.resume) checks the checkpoint against the options, the
+ * model and the data set before anything changes, then puts every part of
+ * the state back and runs epochs [resume.epoch, epochs): the shuffle and
+ * binarization of each epoch, the schedules and the RNG steps are those of
+ * the absolute epoch and update, so the result is bit-identical to a run
+ * that never stopped. Its result counts this run's epochs and updates.
  */
 export async function runEpochs<E extends EpochStats>(
   model: TrainableModel,
-  data: Float32Array,
+  data: DataSource,
   o: EpochLoopOptions<E>,
   gate: () => Promise<void>,
   isCancelled: () => boolean,
-  makePhase: (first: () => Float32Array, seed: number) => Promise<NegativePhase<E>>,
-  rngStepsPerUpdate = 1,
+  spec: PhaseSpec<E>,
 ): Promise<Omit<FitResult, 'epochs'> & { epochs: E[] }> {
   model.assertLive();
   checkLoopOptions(o as EpochLoopOptions<EpochStats>);
   const chunk = o.updatesPerSubmit ?? 32;
   const V = model.visible;
   const B = o.batchSize;
+  const chainCount = o.chains ?? B;
   const gaussian = model.visibleType === 'gaussian';
   const binarize = o.binarize ?? (gaussian ? 'none' : 'stochastic');
   if (gaussian && binarize !== 'none') {
@@ -212,12 +288,16 @@ export async function runEpochs<E extends EpochStats>(
   const threshold = o.threshold ?? 0.5;
   const learningRate = o.learningRate ?? 0.05;
   const momentum = o.momentum ?? 'hinton';
+  const resume = o.resume;
+  const startEpoch = resume?.epoch ?? 0;
+  const every = o.checkpointEvery ?? 1;
   // (checkLoopOptions checked constant schedules and the first epochs of function ones.)
-  if (data instanceof Float32Array && data.length > 0 && data.length % V === 0) {
-    const rows = data.length / V;
+  const n = data instanceof Float32Array || isByteSource(data) ? sourceLength(data) : 0;
+  if (n > 0 && n % V === 0) {
+    const rows = n / V;
     const perEpoch = Math.floor(rows / B);
     if (perEpoch < 1) throw new RangeError(`the data set has ${rows} rows, fewer than one batch of ${B}`);
-    checkRngSteps(o.epochs, perEpoch, rngStepsPerUpdate);
+    checkRngSteps(o.epochs, perEpoch, spec.rngStepsPerUpdate ?? 1);
   }
   const release = model.lockForTraining();
   let dataset: GpuDataset | undefined;
@@ -232,19 +312,41 @@ export async function runEpochs<E extends EpochStats>(
     const N = dataset.count;
     const batches = Math.floor(N / B);
     if (batches < 1) throw new RangeError(`the data set has ${N} rows, fewer than one batch of ${B}`);
-    // The parameters training starts from: where a divergence in the first epoch goes back to.
-    const initial = await model.readParams();
-    for (const [name, a] of Object.entries(initial)) {
-      if (countNonFinite(a) > 0) {
-        throw new RangeError(`the model's parameter ${name} is not finite before training; load or create a finite model`);
+    const settings: TrainingSettings = {
+      ...spec.settings,
+      batchSize: B,
+      chains: chainCount,
+      seed,
+      binarize,
+      threshold,
+      learningRate: typeof learningRate === 'function' ? null : learningRate,
+      momentum: typeof momentum === 'function' ? null : momentum,
+      // The values the GPU applies (src/gpu/hyper.ts defaults).
+      weightDecay: o.weightDecay ?? 1e-4,
+      sparsityTarget: o.sparsityTarget ?? 0.1,
+      sparsityCost: o.sparsityCost ?? 0,
+      sparsityDecay: o.sparsityDecay ?? 0.9,
+      dataRows: N,
+    };
+    if (resume) {
+      checkResume(resume, model, settings, o.epochs, batches, spec.rngStepsPerUpdate ?? 1);
+      snapshot = { epoch: resume.epoch - 1, W: resume.params.W.slice(), b: resume.params.b.slice(), c: resume.params.c.slice() };
+    } else {
+      // The parameters training starts from: where a divergence in the first epoch goes back to.
+      const initial = await model.readParams();
+      for (const [name, a] of Object.entries(initial)) {
+        if (countNonFinite(a) > 0) {
+          throw new RangeError(`the model's parameter ${name} is not finite before training; load or create a finite model`);
+        }
       }
+      snapshot = { epoch: -1, ...initial };
     }
-    snapshot = { epoch: -1, ...initial };
-    const first = (): Float32Array => firstBatch(data, V, B, shuffledPermutation(N, seed, 0), binarize, threshold, seed);
-    phase = await makePhase(first, seed);
+    const first = (rows: number): Float32Array => firstBatch(data, V, rows, shuffledPermutation(N, seed, 0), binarize, threshold, seed);
+    phase = await spec.make(first, seed, resume);
     model.assertLive();
     trainer = await CDTrainer.create(model, {
       batchSize: B,
+      chains: chainCount,
       k: phase.k,
       persistent: phase.persistent,
       metricsCapacity: batches,
@@ -257,13 +359,21 @@ export async function runEpochs<E extends EpochStats>(
       sparsityCost: o.sparsityCost,
       sparsityDecay: o.sparsityDecay,
     };
-    trainer.setHyperparameters({ ...base, learningRate: scheduleAt(learningRate, 0, 'learningRate') });
-    await phase.start(trainer, first);
+    trainer.setHyperparameters({ ...base, learningRate: scheduleAt(learningRate, startEpoch, 'learningRate') });
+    if (resume) {
+      // Parameters, then their velocities (restoreParams clears them), then the trainer's and the phase's state.
+      model.restoreParams(resume.params);
+      writeVelocities(model, resume.velocities);
+      trainer.restoreState({ step: resume.updates, hiddenMean: resume.hiddenMean, ...(resume.chains ? { chains: resume.chains } : {}) });
+      await phase.resume?.(trainer, resume);
+    } else {
+      await phase.start(trainer, first);
+    }
 
     const device = model.device;
     const start = now();
     const epochs: E[] = [];
-    let done = 0; // updates known to have finished on the GPU
+    let done = 0; // updates of this run known to have finished on the GPU
     const diverged = (
       epoch: number, update: number, lr: number, nonFinite: 'parameters' | 'metric', counts: NonFiniteCounts,
     ): DivergenceError => new DivergenceError({ snapshot: snapshot!, epoch, update, nonFinite, counts, learningRate: lr });
@@ -287,16 +397,37 @@ export async function runEpochs<E extends EpochStats>(
       },
     });
 
+    const t = trainer;
+    const p = phase;
+    /** The whole state after `epochsDone` epochs (read after every update submitted so far). */
+    const capture = async (epochsDone: number): Promise<TrainingState> => {
+      const H = model.hidden;
+      const [params, W, b, c, state, own] = await Promise.all([
+        model.readParams(),
+        readFloat32(device, model.optimiser.W, V * H),
+        readFloat32(device, model.optimiser.b, V),
+        readFloat32(device, model.optimiser.c, H),
+        t.readState(),
+        p.checkpoint?.(),
+      ]);
+      return {
+        visible: V, hidden: H, visibleType: model.visibleType, modelSeed: model.seed,
+        epoch: epochsDone, updates: state.step,
+        params, velocities: { W, b, c }, hiddenMean: state.hiddenMean,
+        ...(settings.method === 'pcd' && state.chains ? { chains: state.chains } : {}),
+        ...(own?.tempering ? { tempering: own.tempering } : {}),
+        settings: structuredClone(settings),
+      };
+    };
+
     let stopped = false;
-    for (let epoch = 0; epoch < o.epochs && !stopped; epoch++) {
+    for (let epoch = startEpoch; epoch < o.epochs && !stopped; epoch++) {
       const epochStart = now();
       const lr = scheduleAt(learningRate, epoch, 'learningRate');
       const mom = momentumAt(momentum, epoch);
       trainer.setHyperparameters({ ...base, learningRate: lr, momentum: mom });
       trainer.startEpoch(epoch, shuffledPermutation(N, seed, epoch));
-      const t = trainer;
       const m = monitor;
-      const p = phase;
       const chunks = await runner.steps({
         total: batches,
         chunk,
@@ -340,6 +471,11 @@ export async function runEpochs<E extends EpochStats>(
         snapshot = { epoch, ...p };
       }
       await o.onEpoch?.(stats);
+      // Whole epochs only: a cancelled run's partial epoch cannot be resumed from.
+      const complete = epochUpdates === batches;
+      if (o.onCheckpoint && complete && ((epoch + 1) % every === 0 || epoch + 1 === o.epochs)) {
+        await o.onCheckpoint(await capture(epoch + 1));
+      }
     }
     await runner.drain();
     const seconds = (now() - start) / 1000;
@@ -365,6 +501,55 @@ export async function runEpochs<E extends EpochStats>(
     monitor?.dispose();
     dataset?.dispose();
     release();
+  }
+}
+
+/** Writes the momentum buffers of W, b, c (after restoreParams, which zeroes them). */
+function writeVelocities(model: TrainableModel, v: TrainingState['velocities']): void {
+  const d = model.device;
+  writeArray(d, model.optimiser.W, 0, v.W);
+  writeArray(d, model.optimiser.b, 0, v.b);
+  writeArray(d, model.optimiser.c, 0, v.c);
+}
+
+/**
+ * Checks that a resumed run continues the checkpoint's: the model's sizes,
+ * unit type and seed, every setting, the data set's rows and the counters.
+ * Throws a RangeError naming the first difference.
+ */
+function checkResume(
+  r: TrainingState, model: TrainableModel, settings: TrainingSettings, epochs: number, batches: number, stepsPerUpdate: number,
+): void {
+  const shape = (v: number, h: number, type: string, seed: number): string => `a ${v}-${h} ${type} model with seed ${seed}`;
+  if (r.visible !== model.visible || r.hidden !== model.hidden || r.visibleType !== model.visibleType || r.modelSeed !== model.seed) {
+    throw new RangeError(
+      `resume: the checkpoint is of ${shape(r.visible, r.hidden, r.visibleType, r.modelSeed)}, ` +
+        `this model is ${shape(model.visible, model.hidden, model.visibleType, model.seed)}`,
+    );
+  }
+  const s = r.settings;
+  if (s.dataRows !== settings.dataRows) {
+    throw new RangeError(`resume: the checkpoint was trained on ${s.dataRows} rows, this data set has ${settings.dataRows}`);
+  }
+  const show = (x: unknown): string => (x === null ? 'a function of the epoch' : JSON.stringify(x));
+  const keys = new Set([...Object.keys(s), ...Object.keys(settings)] as (keyof TrainingSettings)[]);
+  for (const key of keys) {
+    if (JSON.stringify(s[key]) !== JSON.stringify(settings[key])) {
+      throw new RangeError(`resume: the checkpoint was trained with ${key} = ${show(s[key])}, these options give ${show(settings[key])}`);
+    }
+  }
+  if (epochs < r.epoch) {
+    throw new RangeError(`resume: the checkpoint has ${r.epoch} epochs done, more than epochs = ${epochs} (the total to reach)`);
+  }
+  if (r.updates !== r.epoch * batches) {
+    throw new RangeError(
+      `resume: the checkpoint's update counter is ${r.updates}, but ${r.epoch} epochs of ${batches} updates make ${r.epoch * batches}; the checkpoint is inconsistent`,
+    );
+  }
+  if (r.tempering && r.tempering.steps !== r.updates * stepsPerUpdate) {
+    throw new RangeError(
+      `resume: the checkpoint's tempered chains ran ${r.tempering.steps} sweeps, but ${r.updates} updates of ${stepsPerUpdate} make ${r.updates * stepsPerUpdate}; the checkpoint is inconsistent`,
+    );
   }
 }
 

@@ -1,9 +1,11 @@
-// F(v) = −bᵀv − Σ_j softplus(vᵀw_j + c_j) on the GPU, for RBM.freeEnergy and
-// the monitors and evaluation that need it without the RBM class.
+// F(v) = Σ_i t(v_i, b_i) − Σ_j softplus(vᵀw_j + c_j) on the GPU, t the visible
+// unit type's bias term (−b_i·v_i Bernoulli, (v_i − b_i)²/2 Gaussian: src/units),
+// for RBM.freeEnergy and the monitors and evaluation that need it without the RBM class.
 import { BufferOwner, readFloat32 } from '../gpu/buffers';
 import { getKernel, KERNELS } from '../gpu/kernels';
 import { DispatchPlan } from '../gpu/plan';
 import { chooseTiles } from '../gpu/tune';
+import { unitType } from '../units';
 import type { ModelParams } from './params';
 import { checkFiniteArray } from './validate';
 
@@ -24,7 +26,7 @@ export async function freeEnergy(model: ModelParams, data: Float32Array): Promis
   const tiles = await chooseTiles(device, { visible: V, hidden: H, batch: Math.min(rows, FREE_ENERGY_BLOCK) });
   const [terms, reduce] = await Promise.all([
     getKernel(device, KERNELS.softplusTerms(tiles.hidden)),
-    getKernel(device, KERNELS.freeEnergy()),
+    getKernel(device, KERNELS.freeEnergy(unitType(model.visibleType).wgsl)),
   ]);
   const scratch = new BufferOwner(device, 'freeEnergy');
   try {
@@ -32,13 +34,12 @@ export async function freeEnergy(model: ModelParams, data: Float32Array): Promis
     const out = scratch.storage('F', rows * 4);
     const block = Math.min(rows, FREE_ENERGY_BLOCK);
     const termBuffer = scratch.storage('softplus terms', block * H * 4);
-    const gaussian = model.visibleType === 'gaussian' ? 1 : 0;
     const encoder = device.createCommandEncoder({ label: 'freeEnergy' });
     // Blocks bound the scratch memory; each is a GEMM then a row reduction, in a pass of its own.
     for (let start = 0; start < rows; start += block) {
       const n = Math.min(block, rows - start);
       const tDims = scratch.uniform('terms dims', terms.pack('dims', { rows: n, row_offset: start, n_vis: V, n_hid: H }));
-      const rDims = scratch.uniform('reduce dims', reduce.pack('dims', { rows: n, row_offset: start, n_vis: V, n_hid: H, gaussian }));
+      const rDims = scratch.uniform('reduce dims', reduce.pack('dims', { rows: n, row_offset: start, n_vis: V, n_hid: H }));
       const plan = new DispatchPlan(device, { hint: 'use a model with fewer hidden units' });
       plan.add(terms, { dims: tDims, data: input, W: model.W, c: model.c, terms: termBuffer }, { rows: n, cols: H });
       plan.add(reduce, { dims: rDims, data: input, terms: termBuffer, b: model.b, out }, { elements: n, workgroupSize: 1 });

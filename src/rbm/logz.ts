@@ -6,6 +6,8 @@ import { getKernel } from '../gpu/kernels';
 import { DispatchPlan } from '../gpu/plan';
 import { SubmitRunner } from '../gpu/runner';
 import { EVAL_KERNELS, LOGZ_STATES_PER_GROUP } from '../gpu/eval-kernels';
+import { unitType } from '../units';
+import type { VisibleType } from './model-file';
 import type { ModelParams } from './params';
 import { freeEnergy } from './free-energy';
 import { checkFiniteNumber } from './validate';
@@ -23,10 +25,11 @@ export interface ExactLogZOptions {
 
 /**
  * Which layer exactLogZ enumerates: the smaller one (hidden on a tie, like
- * logZExact); always the hidden one for Gaussian visible units.
+ * logZExact); always the hidden one when the visible units cannot be enumerated
+ * (Gaussian ones). `visibleType` defaults to Bernoulli.
  */
-export function enumeratedLayer(model: Pick<ModelParams, 'visible' | 'hidden' | 'visibleType'>): 'hidden' | 'visible' {
-  return model.visibleType === 'gaussian' || model.hidden <= model.visible ? 'hidden' : 'visible';
+export function enumeratedLayer(model: Pick<ModelParams, 'visible' | 'hidden'> & { visibleType?: VisibleType }): 'hidden' | 'visible' {
+  return !unitType(model.visibleType ?? 'bernoulli').exactLogZ.enumerable || model.hidden <= model.visible ? 'hidden' : 'visible';
 }
 
 /**
@@ -38,11 +41,11 @@ export function enumeratedLayer(model: Pick<ModelParams, 'visible' | 'hidden' | 
 export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = {}): Promise<number> {
   model.assertLive();
   const { visible: V, hidden: H, device } = model;
-  const gaussian = model.visibleType === 'gaussian';
+  const unit = unitType(model.visibleType);
   const hiddenSide = enumeratedLayer(model) === 'hidden';
   const n = hiddenSide ? H : V;
   if (n > MAX_EXACT_LOGZ_UNITS) {
-    const which = gaussian ? 'hidden layer (Gaussian visible units are integrated, not enumerated)' : 'smaller layer';
+    const which = unit.exactLogZ.enumerable ? 'smaller layer' : `hidden layer (${unit.label} visible units are integrated, not enumerated)`;
     throw new RangeError(
       `exactLogZ: the ${which} has ${n} units (visible=${V}, hidden=${H}), but exact enumeration ` +
         `is limited to ${MAX_EXACT_LOGZ_UNITS} units (2^${MAX_EXACT_LOGZ_UNITS} states); use ais() for larger models.`,
@@ -65,7 +68,7 @@ export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = 
     const dims = scratch.uniform(
       'dims',
       chunk.pack('dims', {
-        n_enum: n, n_other: L, stride_l: strides[0], stride_k: strides[1], chunk_states: chunkStates, gaussian: gaussian ? 1 : 0,
+        n_enum: n, n_other: L, stride_l: strides[0], stride_k: strides[1], chunk_states: chunkStates, gaussian: unit.exactLogZ.chunkMode,
       }),
     );
     const combineDims = scratch.uniform('combine dims', combine.pack('dims', { groups }));
@@ -90,7 +93,7 @@ export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = 
       },
     });
     const logSum = mergeLogSumExp(await readFloat32(device, results, chunks * 2));
-    return gaussian ? logSum + (V / 2) * Math.log(2 * Math.PI) : logSum;
+    return logSum + unit.exactLogZ.logConstant(V);
   } finally {
     scratch.dispose();
   }

@@ -8,14 +8,14 @@ import { OptimiserState, type RBMParamsF32, type TrainableModel } from './params
 import { freeEnergy } from './free-energy';
 import { CDTrainer, type TrainerOptions } from './trainer';
 import { train, type FitOptions, type FitResult, type TrainingRun } from './fit';
+import type { DataSource } from '../data/source';
 import { GibbsChains, reconstruct, sample, transform, type ChainOptions, type SampleOptions, type SampleResult } from './sampler';
 import { rbmFromSafetensors, rbmToSafetensors, type ImageShape, type ModelStandardisation, type VisibleType } from './model-file';
 import { safetensorsShapes } from './safetensors';
 import { checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue } from './validate';
+import { UNIT_NAMES, unitType, type UnitType } from '../units';
 
 export type { RBMParamsF32 };
-
-const VISIBLE_TYPES: readonly VisibleType[] = ['bernoulli', 'gaussian'];
 
 /**
  * A second train / fit / trainPT / fitPT on a model whose first run has not
@@ -105,18 +105,19 @@ export class RBM implements TrainableModel {
     const { visible, hidden } = options;
     checkSize('visible', visible);
     checkSize('hidden', hidden);
-    const visibleType = options.visibleType ?? 'bernoulli';
-    checkEnum('visibleType', visibleType, VISIBLE_TYPES);
+    const visibleType: VisibleType = options.visibleType ?? 'bernoulli';
+    checkEnum('visibleType', visibleType, UNIT_NAMES);
+    const unit = unitType(visibleType);
     if (options.seed !== undefined) checkSeed('seed', options.seed);
     if (options.weightScale !== undefined) checkFiniteNumber('weightScale', options.weightScale, 0);
-    if (options.visibleMarginals !== undefined) checkMarginals(options.visibleMarginals, visible, visibleType);
+    if (options.visibleMarginals !== undefined) checkMarginals(options.visibleMarginals, visible, unit);
     if (options.params !== undefined && (options.params === null || typeof options.params !== 'object')) {
       throw new RangeError(`params must be { W, b, c } (Float32Arrays), got ${showValue(options.params)}`);
     }
     // Before generating V·H random numbers for a model that cannot exist.
     checkStorageSize(device, `RBM ${visible}x${hidden} weights W`, visible * hidden * 4);
     const seed = options.seed ?? 1;
-    const params = options.params ?? initialParams({ ...options, seed, gaussian: visibleType === 'gaussian' });
+    const params = options.params ?? initialModelParams(options, seed, unit);
     checkParams(params, visible, hidden);
     return new RBM(device, visible, hidden, seed, params, visibleType);
   }
@@ -206,13 +207,13 @@ export class RBM implements TrainableModel {
    * One run at a time: a second one (train, fit, trainPT, fitPT) rejects with ModelBusyError until
    * the first ends; a diverging run rejects with DivergenceError (see fit.ts).
    */
-  train(data: Float32Array, options: FitOptions): TrainingRun {
+  train(data: DataSource, options: FitOptions): TrainingRun {
     this.owner.assertLive();
     return train(this, data, options);
   }
 
   /** Trains to the end: `train(...).result`. */
-  fit(data: Float32Array, options: FitOptions): Promise<FitResult> {
+  fit(data: DataSource, options: FitOptions): Promise<FitResult> {
     return this.train(data, options).result;
   }
 
@@ -295,16 +296,24 @@ export class RBM implements TrainableModel {
   }
 }
 
-function checkMarginals(m: ArrayLike<number>, V: number, type: VisibleType): void {
+function checkMarginals(m: ArrayLike<number>, V: number, unit: UnitType): void {
   if (m === null || typeof m !== 'object' || typeof m.length !== 'number' || m.length !== V) {
     throw new RangeError(`visibleMarginals must hold one value per visible unit (${V}), got ${typeof m?.length === 'number' ? `${m.length} values` : showValue(m)}`);
   }
   checkFiniteArray('visibleMarginals', m);
-  if (type === 'bernoulli') {
-    for (let i = 0; i < V; i++) {
-      if (m[i] < 0 || m[i] > 1) throw new RangeError(`visibleMarginals[${i}] is ${m[i]}: Bernoulli marginals lie in [0, 1]`);
-    }
-  }
+  unit.checkMeans('visibleMarginals', m);
+}
+
+/**
+ * Random W (initialParams), c = 0, and b from the data means when given: the
+ * bias at which each unit of the layer has that mean (logit for Bernoulli units,
+ * the mean itself for Gaussian ones), else 0.
+ */
+function initialModelParams(o: RBMOptions, seed: number, unit: UnitType): RBMParamsF32 {
+  const { W, c } = initialParams({ visible: o.visible, hidden: o.hidden, seed, weightScale: o.weightScale });
+  const m = o.visibleMarginals;
+  const b = m ? Float32Array.from(m, (x) => unit.biasFromMean(x)) : new Float32Array(o.visible);
+  return { W, b, c };
 }
 
 function checkParams(p: RBMParamsF32, V: number, H: number): void {

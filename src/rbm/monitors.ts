@@ -4,6 +4,7 @@ import { uniform01 } from '../host/philox';
 import { softplus } from '../host/math';
 import { PLL_FLIP_PHASE } from '../host/rng-streams';
 import { checkHostFactors } from '../gpu/buffers';
+import { unitType } from '../units';
 import type { ModelParams } from './params';
 import { freeEnergy } from './free-energy';
 import { checkBinary } from './validate';
@@ -97,8 +98,9 @@ export async function pseudoLogLikelihood(
   options: PseudoLikelihoodOptions = {},
 ): Promise<PseudoLikelihood> {
   model.assertLive();
-  if (model.visibleType === 'gaussian') {
-    throw new RangeError('pseudoLogLikelihood flips binary units; this model has Gaussian visible units (use freeEnergyGap or exactLogZ/ais)');
+  const unit = unitType(model.visibleType);
+  if (!unit.binary) {
+    throw new RangeError(`pseudoLogLikelihood flips binary units; this model has ${unit.label} visible units (use freeEnergyGap or exactLogZ/ais)`);
   }
   const V = model.visible;
   if (!(data instanceof Float32Array) || data.length === 0 || data.length % V !== 0) {

@@ -17,6 +17,7 @@ export interface ModelParams {
   readonly device: GPUDevice;
   readonly visible: number;
   readonly hidden: number;
+  /** The visible layer's unit type: the engines ask its descriptor, `unitType(visibleType)` (src/units). */
   readonly visibleType: VisibleType;
   /** Seeds initialisation and, by default, every sampling kernel. */
   readonly seed: number;

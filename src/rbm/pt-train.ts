@@ -7,15 +7,17 @@
 //   1. TemperedChains.encode: `sweepsPerUpdate` tempered sweeps of B chains at
 //      each of M temperatures, with their swap rounds, on the current W, b, c
 //      (the PT kernels read the model's own buffers: nothing to rescale);
-//   2. copy the β = 1 replica's B states into the trainer's negative-phase
-//      rows vis[B, 2B) (byte offset B·V·4);
+//   2. copy the β = 1 replica's N states (N = chains, default B) into the
+//      trainer's negative-phase rows vis[B, B + N) (byte offset B·V·4);
 //   3. trainer.encodeUpdates(encoder, 1): gather the data rows, hidden pass
 //      over data and negative rows, reconstruction metric, W/b/c update.
 //
 // Swap acceptance is read with the metrics after each epoch (one small
 // readback) and the GPU counters are reset, so they never wrap.
 import type { ModelParams, TrainableModel } from './params';
-import { runEpochs, type EpochStats, type FitOptions, type FitResult } from './fit';
+import { runEpochs, type EpochStats, type FitOptions, type FitResult, type NegativePhase, type PhaseSettings } from './fit';
+import type { TrainingState } from './checkpoint';
+import type { DataSource } from '../data/source';
 import { controlledRun, type RunControl } from './training-common';
 import { PT_SEED_SALT } from '../host/rng-streams';
 import { resolveBetas, TemperedChains } from './tempering';
@@ -61,18 +63,18 @@ export function ptChainSeed(model: Pick<ModelParams, 'seed'>, o: Pick<PTFitOptio
 }
 
 /** Starts training `model` on `data` ([N, V] intensities in [0, 1]) with a parallel-tempering negative phase. */
-export function trainPT(model: TrainableModel, data: Float32Array, options: PTFitOptions): PTTrainingRun {
+export function trainPT(model: TrainableModel, data: DataSource, options: PTFitOptions): PTTrainingRun {
   return controlledRun(options?.signal, (gate, isCancelled) => runPT(model, data, options, gate, isCancelled));
 }
 
 /** Trains to the end: `trainPT(...).result`. */
-export function fitPT(model: TrainableModel, data: Float32Array, options: PTFitOptions): Promise<PTFitResult> {
+export function fitPT(model: TrainableModel, data: DataSource, options: PTFitOptions): Promise<PTFitResult> {
   return trainPT(model, data, options).result;
 }
 
 async function runPT(
   model: TrainableModel,
-  data: Float32Array,
+  data: DataSource,
   o: PTFitOptions,
   gate: () => Promise<void>,
   isCancelled: () => boolean,
@@ -89,15 +91,28 @@ async function runPT(
   if (o.swapEvery !== undefined) checkSize('swapEvery', o.swapEvery);
   if (o.chainSeed !== undefined) checkSeed('chainSeed', o.chainSeed);
   const B = o.batchSize;
-  const negBytes = B * model.visible * 4;
+  const N = o.chains ?? B;
+  const negOffset = B * model.visible * 4;
+  const negBytes = N * model.visible * 4;
   let pt: TemperedChains | undefined;
   let totalAccepted: number[] = [];
   let totalAttempted: number[] = [];
-  const result = await runEpochs<PTEpochStats>(model, data, o, gate, isCancelled, async (first) => {
-    const init = first();
+  const settings: PhaseSettings = {
+    method: 'pt',
+    k: 0,
+    // The ladder as the GPU holds it (float32), as TemperedChains reports it.
+    betas: Array.from(Float32Array.from(resolveBetas(o))),
+    sweepsPerUpdate: sweeps,
+    swapEvery: o.swapEvery ?? 1,
+    chainSeed: ptChainSeed(model, o),
+  };
+  const make = async (first: (rows: number) => Float32Array, _seed: number, resume?: TrainingState): Promise<NegativePhase<PTEpochStats>> => {
+    const t = resume?.tempering;
+    // A fresh run's chains start at epoch 0's first N rows (every replica); a resumed run's where they were.
+    const init = t ? t.states : first(N);
     // Tempered chains first: a bad ladder fails before the trainer is built.
     const chains = await TemperedChains.create(model, {
-      chains: B,
+      chains: N,
       replicas: o.replicas,
       betas: o.betas,
       betaMin: o.betaMin,
@@ -106,16 +121,26 @@ async function runPT(
       init,
     });
     pt = chains;
-    totalAccepted = new Array<number>(chains.replicas - 1).fill(0);
-    totalAttempted = new Array<number>(chains.replicas - 1).fill(0);
+    totalAccepted = t ? [...t.swapsAccepted] : new Array<number>(chains.replicas - 1).fill(0);
+    totalAttempted = t ? [...t.swapsAttempted] : new Array<number>(chains.replicas - 1).fill(0);
     return {
       k: 0,
       persistent: true,
       start: async (trainer) => trainer.initChains(init),
+      resume: async (trainer, state) => {
+        const s = state.tempering!;
+        chains.restoreState(s);
+        // The trainer's negative rows: the β = 1 replica, as the last update copied them.
+        trainer.initChains(s.states.slice(0, negBytes / 4));
+      },
+      checkpoint: async () => {
+        const s = await chains.readState();
+        return { tempering: { ...s, swapsAccepted: [...totalAccepted], swapsAttempted: [...totalAttempted] } };
+      },
       encode: (encoder, trainer, n) => {
         for (let u = 0; u < n; u++) {
           chains.encode(encoder, sweeps);
-          encoder.copyBufferToBuffer(chains.vis, 0, trainer.vis, negBytes, negBytes);
+          encoder.copyBufferToBuffer(chains.vis, 0, trainer.vis, negOffset, negBytes);
           trainer.encodeUpdates(encoder, 1);
         }
       },
@@ -130,7 +155,8 @@ async function runPT(
       },
       dispose: () => chains.dispose(),
     };
-  }, sweeps);
+  };
+  const result = await runEpochs<PTEpochStats>(model, data, o, gate, isCancelled, { settings, rngStepsPerUpdate: sweeps, make });
   return {
     ...result,
     betas: pt ? [...pt.betas] : [],

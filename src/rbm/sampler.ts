@@ -6,8 +6,8 @@ import { getKernel, KERNELS, VISIBLE_FLAGS, type KernelOf } from '../gpu/kernels
 import { DispatchPlan, kernelTile } from '../gpu/plan';
 import { SubmitRunner } from '../gpu/runner';
 import { chooseTiles } from '../gpu/tune';
-import { normal01, uniform01 } from '../host/philox';
 import { GIBBS_PHASE, SAMPLER_NOISE_PHASE as NOISE_PHASE, SAMPLER_SEED_SALT } from '../host/rng-streams';
+import { unitType } from '../units';
 import type { ModelParams } from './params';
 import { checkFiniteArray, checkSeed, checkSize, showValue } from './validate';
 
@@ -78,12 +78,11 @@ export class GibbsChains {
         'hidden dims',
         k.hidden.pack('dims', { rows: n, row_offset: 0, n_in: V, n_out: H, phase: GIBBS_PHASE.hidden, seed }),
       );
-      const gaussianFlag = model.visibleType === 'gaussian' ? VISIBLE_FLAGS.GAUSSIAN : 0;
       const vDims = owner.uniform(
         'visible dims',
         k.visible.pack('dims', {
           rows: n, in_offset: 0, out_offset: 0, n_in: H, n_out: V, phase: GIBBS_PHASE.visible, seed,
-          flags: VISIBLE_FLAGS.WRITE_PROB | VISIBLE_FLAGS.WRITE_SAMPLE | gaussianFlag,
+          flags: VISIBLE_FLAGS.WRITE_PROB | VISIBLE_FLAGS.WRITE_SAMPLE,
         }),
       );
       const sweep = new DispatchPlan(model.device, { hint: 'lower chains' });
@@ -114,13 +113,12 @@ export class GibbsChains {
     const n = o.chains;
     checkChainSizes(model, [{ value: n, option: 'chains' }], 'Gibbs chains');
     const seed = (o.seed ?? (model.seed ^ SAMPLER_SEED_SALT)) >>> 0;
+    const unit = unitType(model.visibleType);
     let init: Float32Array;
     if (o.init === undefined || o.init === 'noise') {
       init = new Float32Array(n * V);
-      // Noise of the model's own kind: fair coins, or standard normals.
-      for (let e = 0; e < init.length; e++) {
-        init[e] = model.visibleType === 'gaussian' ? normal01(seed, 0, e, NOISE_PHASE) : uniform01(seed, 0, e, NOISE_PHASE) < 0.5 ? 1 : 0;
-      }
+      // Noise of the layer's own kind: fair coins for Bernoulli units, standard normals for Gaussian ones.
+      for (let e = 0; e < init.length; e++) init[e] = unit.noise(seed, e, NOISE_PHASE);
     } else {
       init = checkStates('init', o.init, n, V);
     }
@@ -135,7 +133,7 @@ export class GibbsChains {
     const tiles = await chooseTiles(model.device, { visible: V, hidden: model.hidden, batch: n });
     const [hidden, visible, clampK, advance] = await Promise.all([
       getKernel(model.device, KERNELS.hidden(tiles.hidden)),
-      getKernel(model.device, KERNELS.visible(tiles.visible)),
+      getKernel(model.device, KERNELS.visible(tiles.visible, unit.wgsl)),
       getKernel(model.device, KERNELS.clamp()),
       getKernel(model.device, KERNELS.advance()),
     ]);
@@ -290,7 +288,7 @@ export async function transform(model: ModelParams, data: Float32Array): Promise
   return hidProb;
 }
 
-/** σ(σ(vW + c)Wᵀ + b) (Gaussian units: σ(vW + c)Wᵀ + b): the mean-field reconstruction of each row. */
+/** E[v | h = σ(vW + c)]: σ(σ(vW + c)Wᵀ + b) (Gaussian units: σ(vW + c)Wᵀ + b), the mean-field reconstruction of each row. */
 export async function reconstruct(model: ModelParams, data: Float32Array): Promise<Float32Array> {
   const { visProb } = await meanField(model, data, true);
   return visProb!;
@@ -317,7 +315,7 @@ async function meanField(
   const tiles = await chooseTiles(device, { visible: V, hidden: H, batch: n });
   const [hidden, visible] = await Promise.all([
     getKernel(device, KERNELS.hidden(tiles.hidden)),
-    getKernel(device, KERNELS.visible(tiles.visible)),
+    getKernel(device, KERNELS.visible(tiles.visible, unitType(model.visibleType).wgsl)),
   ]);
   const blockRows = device.limits.maxComputeWorkgroupsPerDimension * Math.min(kernelTile(hidden).rows, kernelTile(visible).rows);
   const plan = new DispatchPlan(device, { hint: `pass the data in blocks of at most ${blockRows} rows` });
@@ -333,10 +331,9 @@ async function meanField(
     plan.add(hidden, { dims: hDims, counter, vis, W: model.W, c: model.c, hid_prob: hidProb, hid_sample: hidSample }, { rows: n, cols: H });
     if (back) {
       // Feeding probabilities where the kernel expects samples gives the mean-field pass.
-      const flags = VISIBLE_FLAGS.WRITE_PROB | (model.visibleType === 'gaussian' ? VISIBLE_FLAGS.GAUSSIAN : 0);
       const vDims = o.uniform(
         'visible dims',
-        visible.pack('dims', { rows: n, in_offset: 0, out_offset: 0, n_in: H, n_out: V, phase: 0, seed: 0, flags }),
+        visible.pack('dims', { rows: n, in_offset: 0, out_offset: 0, n_in: H, n_out: V, phase: 0, seed: 0, flags: VISIBLE_FLAGS.WRITE_PROB }),
       );
       plan.add(
         visible,

@@ -29,6 +29,7 @@ import { checkChainSizes, checkKeepingSizes, runKeeping, type SampleResult } fro
 import type { SizeFactor } from '../gpu/buffers';
 import { resolveTiles } from './trainer';
 import { checkBinary, checkSize } from './validate';
+import { UNIT_NAMES, UNITS, unitType } from '../units';
 
 /** Replicas when neither `replicas` nor `betas` is given. */
 export const DEFAULT_REPLICAS = 10;
@@ -143,6 +144,8 @@ export class TemperedChains {
   readonly betas: readonly number[];
   private readonly owner: BufferOwner;
   private readonly acceptedBuffer: GPUBuffer;
+  /** counter[0]: the sweep step keying the RNG (advanced on the GPU, equal to `steps`). */
+  private readonly counter: GPUBuffer;
   // One sweep records hidden, [swap of this round's parity], visible, advance.
   private readonly hidden: PlannedDispatch;
   private readonly visible: PlannedDispatch;
@@ -186,14 +189,15 @@ export class TemperedChains {
       const x = owner.storage('x', R * H * 4);
       const hid = owner.storage('hid', R * H * 4);
       const counter = owner.storage('counter', new Uint32Array(4));
+      this.counter = counter;
       this.acceptedBuffer = owner.storage('accepted swaps', new Uint32Array(M - 1));
       const hDims = owner.uniform(
         'pt hidden dims',
-        k.hidden.pack('dims', { rows: R, chains: n, n_in: V, n_out: H, seed, phase: PT_PHASE.hidden, gaussian: 0 }),
+        k.hidden.pack('dims', { rows: R, chains: n, n_in: V, n_out: H, seed, phase: PT_PHASE.hidden }),
       );
       const vDims = owner.uniform(
         'pt visible dims',
-        k.visible.pack('dims', { rows: R, chains: n, n_in: H, n_out: V, seed, phase: PT_PHASE.visible, gaussian: 0 }),
+        k.visible.pack('dims', { rows: R, chains: n, n_in: H, n_out: V, seed, phase: PT_PHASE.visible }),
       );
       // tempered_visible's base-rate biases: zero, so replica r samples σ(β_r (hWᵀ + b)).
       const noBase = owner.storage('zero base biases', V * 4);
@@ -234,11 +238,10 @@ export class TemperedChains {
 
   static async create(model: ModelParams, o: TemperingOptions): Promise<TemperedChains> {
     model.assertLive();
-    if (model.visibleType !== 'bernoulli') {
-      throw new RangeError(
-        'parallel tempering supports Bernoulli visible units only: a Gaussian visible layer at inverse ' +
-          'temperature β has variance 1/β, unbounded as β → 0',
-      );
+    const unit = unitType(model.visibleType);
+    if (!unit.tempering.supported) {
+      const supported = UNIT_NAMES.filter((name) => UNITS[name].tempering.supported).map((name) => UNITS[name].label);
+      throw new RangeError(`parallel tempering supports ${supported.join(', ')} visible units only: ${unit.tempering.reason}`);
     }
     checkSize('chains', o.chains);
     const swapEvery = o.swapEvery ?? 1;
@@ -254,7 +257,7 @@ export class TemperedChains {
     const tiles = await resolveTiles(model.device, o.tile ?? 'auto', { visible: V, hidden: model.hidden, batch: M * n });
     const [hidden, visible, swap, advance] = await Promise.all([
       getKernel(model.device, PT_KERNELS.hidden(tiles.hidden)),
-      getKernel(model.device, PT_KERNELS.visible(tiles.visible)),
+      getKernel(model.device, PT_KERNELS.visible(tiles.visible, unit.wgsl)),
       getKernel(model.device, PT_KERNELS.swap()),
       getKernel(model.device, KERNELS.advance()),
     ]);
@@ -325,6 +328,35 @@ export class TemperedChains {
     writeArray(this.model.device, this.visProb, 0, all);
   }
 
+  /**
+   * Everything the chains carry from one sweep to the next, for a checkpoint:
+   * every replica's states [replicas · chains, V], the sweeps run (the RNG
+   * position) and the swap rounds run (which pairs the next round tries).
+   * Read after every sweep submitted so far.
+   */
+  async readState(): Promise<TemperingState> {
+    return { states: await this.readAll(), steps: this.steps, swapRounds: this.swapRounds };
+  }
+
+  /** Puts a readState() back: states, RNG position and swap parity continue where they were. */
+  restoreState(state: TemperingState): void {
+    this.assertLive();
+    for (const key of ['steps', 'swapRounds'] as const) {
+      const x = state?.[key];
+      if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new RangeError(`tempering state ${key} must be an integer in [0, 2^32), got ${x}`);
+    }
+    const all = this.replicas * this.chains * this.model.visible;
+    if (!(state.states instanceof Float32Array) || state.states.length !== all) {
+      throw new RangeError(
+        `tempering state states must be a Float32Array of replicas × chains × visible = ${this.replicas} × ${this.chains} × ${this.model.visible} = ${all} values, got ${state.states?.length}`,
+      );
+    }
+    this.setStates(state.states);
+    writeArray(this.model.device, this.counter, 0, new Uint32Array([state.steps]));
+    this.steps = state.steps;
+    this.swapRounds = state.swapRounds;
+  }
+
   /** One replica's current binary states, [chains, V] (replica 0 is β = 1). */
   read(replica = 0): Promise<Float32Array> {
     this.assertLive();
@@ -353,6 +385,16 @@ export class TemperedChains {
   dispose(): void {
     this.owner.dispose();
   }
+}
+
+/** TemperedChains.readState(): what a resumed run needs to continue the same chains. */
+export interface TemperingState {
+  /** [replicas · chains, V], replica by replica (β = 1 first). */
+  states: Float32Array;
+  /** Sweeps run: the RNG step. */
+  steps: number;
+  /** Swap rounds run. */
+  swapRounds: number;
 }
 
 /** The factors of the M·n stacked rows, each named by the option that sets it. */

@@ -1,19 +1,20 @@
 // CD-k / PCD-k updates on the GPU. One update is one run of dispatches with
 // no CPU readback: [gather], hidden, (visible, hidden) × k, [recon_error],
 // update (W), bias_update (b, c, counters). See schedule.ts for the order.
-import { BufferOwner, readFloat32, writeArray } from '../gpu/buffers';
+import { BufferOwner, readBuffer, readFloat32, writeArray } from '../gpu/buffers';
 import { BIAS_WORKGROUP_SIZE, getKernel, KERNELS, tileConstants, VISIBLE_FLAGS, type KernelOf, type TileShape } from '../gpu/kernels';
 import { raceLoss } from '../gpu/lost';
 import { DispatchPlan } from '../gpu/plan';
 import { chooseTiles, type TileChoice, type TuneProblem } from '../gpu/tune';
 import { BINARIZE_MODES, type GpuDataset, type BinarizeMode } from './dataset';
 import type { TrainableModel } from './params';
-import { updateSchedule } from './schedule';
+import { updateSchedule, type Pass } from './schedule';
 import {
   checkBinary, checkBoolean, checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue,
 } from './validate';
 import { packHyper, type Hyperparameters } from './hyper';
 import { MAX_CD_K } from '../host/rng-streams';
+import { unitType } from '../units';
 
 export { packHyper, type Hyperparameters };
 
@@ -27,6 +28,12 @@ export interface TrainerOptions {
   k?: number;
   /** Persistent chains (PCD) instead of restarting from the data (CD). */
   persistent?: boolean;
+  /**
+   * Persistent chains N (default batchSize; persistent only): the negative
+   * phase runs N chains in vis rows [B, B + N) and the update weighs their
+   * statistics 1/N, the batch's 1/B.
+   */
+  chains?: number;
   /** Compute the reconstruction error of every batch on the GPU (default true). */
   metrics?: boolean;
   /** Slots in the on-GPU metrics ring (default 4096): updates between two readMetrics. */
@@ -51,12 +58,15 @@ export class CDTrainer {
   readonly batchSize: number;
   readonly k: number;
   readonly persistent: boolean;
+  /** Negative-phase rows N: the persistent chains (batchSize for CD). */
+  readonly chains: number;
   readonly metrics: boolean;
   readonly metricsCapacity: number;
-  /** Stacked [2B, V]: data rows then negative-phase rows (samples). */
+  /** Stacked [B + N, V]: data rows then negative-phase rows (samples); N = chains. */
   readonly vis: GPUBuffer;
+  /** [B + max(B, N), V]: rows [B, 2B) end each update holding the data's one-step reconstruction. */
   readonly visProb: GPUBuffer;
-  /** Stacked [2B, H]. */
+  /** Stacked [B + N, H]. */
   readonly hidProb: GPUBuffer;
   readonly hidSample: GPUBuffer;
   /** counter[0] = the update step keying the RNG; counter[1] = the batch cursor. */
@@ -64,6 +74,8 @@ export class CDTrainer {
   /** Reconstruction error (per-pixel mean squared error) of update u in slot u mod capacity. */
   readonly metricsBuffer: GPUBuffer;
   private readonly hyper: GPUBuffer;
+  /** q [H]: the decaying mean of the data-driven hidden probabilities (sparsity). */
+  private readonly hiddenMean: GPUBuffer;
   private readonly owner: BufferOwner;
   /** One update: hidden, (visible, hidden) × k, [recon_error], update, bias_update. */
   private readonly plan: DispatchPlan;
@@ -86,30 +98,32 @@ export class CDTrainer {
       gather: KernelOf<typeof KERNELS.gather>;
     },
   ) {
-    const { batchSize: B, k, persistent, metrics, metricsCapacity } = options;
-    Object.assign(this, { batchSize: B, k, persistent, metrics, metricsCapacity });
+    const { batchSize: B, k, persistent, chains: N, metrics, metricsCapacity } = options;
+    Object.assign(this, { batchSize: B, k, persistent, chains: N, metrics, metricsCapacity });
     this.batchSize = B;
     this.k = k;
     this.persistent = persistent;
+    this.chains = N;
     this.metrics = metrics;
     this.metricsCapacity = metricsCapacity;
     const V = model.visible;
     const H = model.hidden;
-    const owner = new BufferOwner(model.device, `trainer B=${B} k=${k}${persistent ? ' PCD' : ''}`);
+    const owner = new BufferOwner(model.device, `trainer B=${B} k=${k}${persistent ? ' PCD' : ''}${N !== B ? ` N=${N}` : ''}`);
     this.owner = owner;
     try {
-      this.vis = owner.storage('vis', 2 * B * V * 4);
-      this.visProb = owner.storage('vis_prob', 2 * B * V * 4);
-      this.hidProb = owner.storage('hid_prob', 2 * B * H * 4);
-      this.hidSample = owner.storage('hid_sample', 2 * B * H * 4);
+      this.vis = owner.storage('vis', (B + N) * V * 4);
+      this.visProb = owner.storage('vis_prob', (B + Math.max(B, N)) * V * 4);
+      this.hidProb = owner.storage('hid_prob', (B + N) * H * 4);
+      this.hidSample = owner.storage('hid_sample', (B + N) * H * 4);
       this.counter = owner.storage('counter', new Uint32Array(4));
       this.metricsBuffer = owner.storage('metrics', metricsCapacity * 4);
       this.hyper = owner.uniform('hyper', packHyper({ learningRate: 0 }, B));
       const q = owner.storage('hidden mean', new Float32Array(H).fill(INITIAL_HIDDEN_MEAN));
+      this.hiddenMean = q;
 
       const seed = model.seed;
       const plan = new DispatchPlan(model.device, { hint: 'use a smaller batch or model' });
-      for (const [i, p] of updateSchedule(B, k, persistent, metrics).entries()) {
+      for (const [i, p] of chainSchedule(updateSchedule(B, k, persistent, metrics), B, N).entries()) {
         if (p.kind === 'hidden') {
           const dims = owner.uniform(
             `hidden dims ${i}`,
@@ -123,9 +137,7 @@ export class CDTrainer {
           continue;
         }
         const flags =
-          (p.writeProb ? VISIBLE_FLAGS.WRITE_PROB : 0) |
-          (p.writeSample ? VISIBLE_FLAGS.WRITE_SAMPLE : 0) |
-          (model.visibleType === 'gaussian' ? VISIBLE_FLAGS.GAUSSIAN : 0);
+          (p.writeProb ? VISIBLE_FLAGS.WRITE_PROB : 0) | (p.writeSample ? VISIBLE_FLAGS.WRITE_SAMPLE : 0);
         const dims = owner.uniform(
           `visible dims ${i}`,
           kernels.visible.pack('dims', {
@@ -138,7 +150,7 @@ export class CDTrainer {
           { rows: p.rows, cols: V },
         );
       }
-      const updateDims = owner.uniform('update dims', kernels.update.pack('dims', { n_vis: V, n_hid: H, n_rows: 2 * B, neg_start: B }));
+      const updateDims = owner.uniform('update dims', kernels.update.pack('dims', { n_vis: V, n_hid: H, n_rows: B + N, neg_start: B }));
       if (metrics) {
         const reconDims = owner.uniform('recon dims', kernels.recon.pack('dims', { batch: B, n_vis: V, capacity: metricsCapacity }));
         plan.add(
@@ -175,6 +187,14 @@ export class CDTrainer {
     checkSize('batchSize', options.batchSize);
     if (options.persistent !== undefined) checkBoolean('persistent', options.persistent);
     if (options.metrics !== undefined) checkBoolean('metrics', options.metrics);
+    const chains = options.chains ?? options.batchSize;
+    checkSize('chains', chains);
+    if (!options.persistent && chains !== options.batchSize) {
+      throw new RangeError(
+        `chains (${chains}) differs from batchSize (${options.batchSize}), which needs persistent chains: ` +
+          'CD-k starts its chains from the batch; use persistent: true (PCD) or leave chains out',
+      );
+    }
     const k = options.k ?? 1;
     if (!(options.persistent && k === 0)) checkSize('k', k);
     // Past this the Gibbs phases would run into other random streams (src/host/rng-streams.ts).
@@ -190,7 +210,7 @@ export class CDTrainer {
     });
     const [hidden, visible, update, bias, recon, gather] = await Promise.all([
       getKernel(device, KERNELS.hidden(tiles.hidden)),
-      getKernel(device, KERNELS.visible(tiles.visible)),
+      getKernel(device, KERNELS.visible(tiles.visible, unitType(model.visibleType).wgsl)),
       getKernel(device, KERNELS.update(tiles.update)),
       getKernel(device, KERNELS.biasUpdate()),
       getKernel(device, KERNELS.reconError()),
@@ -202,6 +222,7 @@ export class CDTrainer {
         batchSize: options.batchSize,
         k,
         persistent: options.persistent ?? false,
+        chains,
         metrics: options.metrics ?? true,
         metricsCapacity,
       },
@@ -218,13 +239,14 @@ export class CDTrainer {
     this.model.device.queue.writeBuffer(this.hyper, 0, data);
   }
 
-  /** Sets the persistent chains' visible states ([B, V] binary rows), e.g. to the first batch. */
+  /** Sets the persistent chains' visible states ([chains, V] binary rows), e.g. to the first batch. */
   initChains(states: Float32Array): void {
     this.assertLive();
     const B = this.batchSize;
+    const N = this.chains;
     const V = this.model.visible;
-    if (!(states instanceof Float32Array) || states.length !== B * V) {
-      throw new RangeError(`initChains: expected ${B} × ${V} = ${B * V} values, got ${states?.length}`);
+    if (!(states instanceof Float32Array) || states.length !== N * V) {
+      throw new RangeError(`initChains: expected chains × visible = ${N} × ${V} = ${N * V} values, got ${states?.length}`);
     }
     if (this.model.visibleType === 'bernoulli') checkBinary('initChains states', states, V);
     else checkFiniteArray('initChains states', states);
@@ -250,11 +272,14 @@ export class CDTrainer {
     checkFiniteNumber('threshold', threshold);
     const dims = this.gather?.dims ?? this.owner.uniform('gather dims', new ArrayBuffer(32));
     const plan = new DispatchPlan(this.model.device, { hint: 'use a smaller batch' });
-    plan.add(
-      this.kernels.gather,
-      { dims, counter: this.counter, perm: dataset.perm, data: dataset.data, vis: this.vis },
-      { elements: this.batchSize * this.model.visible },
-    );
+    // One gather per shard of the data set (each writes the batch rows whose data it holds).
+    for (const data of dataset.gatherData()) {
+      plan.add(
+        this.kernels.gather,
+        { dims, counter: this.counter, perm: dataset.perm, data, vis: this.vis },
+        { elements: this.batchSize * this.model.visible },
+      );
+    }
     this.gather = { plan, dims, dataset, options: { ...options, threshold } };
   }
 
@@ -308,7 +333,8 @@ export class CDTrainer {
     if (this.gather) throw new Error('update(batch) cannot be mixed with a bound data set; use encodeUpdates()');
     const device = this.model.device;
     writeArray(device, this.vis, 0, batch);
-    if (this.persistent && !this.chainsReady) this.initChains(batch);
+    // With as many chains as rows, PCD's chains start at the first batch (otherwise: initChains first).
+    if (this.persistent && !this.chainsReady && this.chains === B) this.initChains(batch);
     const encoder = device.createCommandEncoder({ label: 'CD update' });
     this.encodeUpdates(encoder, 1);
     device.queue.submit([encoder.finish()]);
@@ -320,6 +346,43 @@ export class CDTrainer {
     if (!this.metrics) throw new Error('this trainer was created with metrics: false');
     if (count > this.metricsCapacity) throw new RangeError(`at most ${this.metricsCapacity} metrics can be read at once`);
     return readFloat32(this.model.device, this.metricsBuffer, count, fromSlot);
+  }
+
+  /**
+   * The state this trainer carries from one update to the next, besides the
+   * model's parameters and velocities: the update step (counter[0], the RNG
+   * position), the sparsity estimates q and the persistent chains. Read after
+   * every update submitted so far.
+   */
+  async readState(): Promise<TrainerState> {
+    this.assertLive();
+    const d = this.model.device;
+    const V = this.model.visible;
+    const [counter, hiddenMean, chains] = await Promise.all([
+      readBuffer(d, this.counter, 4),
+      readFloat32(d, this.hiddenMean, this.model.hidden),
+      this.persistent && this.chainsReady ? readFloat32(d, this.vis, this.chains * V, this.batchSize * V) : undefined,
+    ]);
+    const step = new Uint32Array(counter)[0];
+    return { step, hiddenMean, ...(chains ? { chains } : {}) };
+  }
+
+  /** Puts a state from readState() back (a resumed run): the step, q and (PCD) the chains. */
+  restoreState(state: TrainerState): void {
+    this.assertLive();
+    const H = this.model.hidden;
+    if (!Number.isInteger(state?.step) || state.step < 0 || state.step > 0xffffffff) {
+      throw new RangeError(`restoreState: step must be an integer in [0, 2^32), got ${showValue(state?.step)}`);
+    }
+    if (!(state.hiddenMean instanceof Float32Array) || state.hiddenMean.length !== H) {
+      throw new RangeError(`restoreState: hiddenMean must be a Float32Array of ${H} values, got ${state.hiddenMean?.length}`);
+    }
+    checkFiniteArray('restoreState hiddenMean', state.hiddenMean);
+    if (state.chains !== undefined) this.initChains(state.chains);
+    const d = this.model.device;
+    writeArray(d, this.hiddenMean, 0, state.hiddenMean);
+    writeArray(d, this.counter, 0, new Uint32Array([state.step]));
+    this.step = state.step;
   }
 
   /** Waits until every update submitted so far has run (a DeviceLostError if the device is lost first). */
@@ -340,6 +403,29 @@ export class CDTrainer {
   dispose(): void {
     this.owner.dispose();
   }
+}
+
+/** What a trainer carries between updates besides W, b, c and their velocities (readState / restoreState). */
+export interface TrainerState {
+  /** counter[0]: updates run so far, the step keying the RNG. */
+  step: number;
+  /** q [H], the sparsity estimates. */
+  hiddenMean: Float32Array;
+  /** The persistent chains' visible states [chains, V] (PCD; absent for CD). */
+  chains?: Float32Array;
+}
+
+/**
+ * updateSchedule with N persistent chains in rows [B, B + N) instead of B:
+ * passes over the chains get N rows; the metric's reconstruction of the data
+ * keeps B. With N = B the schedule is unchanged.
+ */
+function chainSchedule(passes: Pass[], B: number, N: number): Pass[] {
+  if (N === B) return passes;
+  return passes.map((p) => {
+    if (p.kind === 'hidden') return { ...p, rows: p.rowOffset === 0 ? p.rows - B + N : N };
+    return p.inOffset === B ? { ...p, rows: N } : p;
+  });
 }
 
 const GEMM_KERNELS = ['hidden', 'visible', 'update'] as const;

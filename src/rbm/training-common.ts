@@ -3,6 +3,7 @@
 import { BINARIZE_PHASE } from '../host/rng-streams';
 import { uniform01 } from '../host/philox';
 import type { BinarizeMode } from './dataset';
+import { sourceRows, type DataSource } from '../data/source';
 import { checkFiniteNumber, showValue } from './validate';
 
 export type Schedule = number | ((epoch: number) => number);
@@ -56,16 +57,24 @@ export function checkScheduleOption(name: 'learningRate' | 'momentum', s: unknow
   }
 }
 
-/** The first batch of epoch 0, binarized exactly as gather.wgsl will: where persistent chains start. */
+/**
+ * The first `rows` rows of epoch 0's permutation, binarized exactly as
+ * gather.wgsl will: where persistent chains start (with as many chains as the
+ * batch has rows, the first batch). More rows than the data set has wrap
+ * around the permutation.
+ */
 export function firstBatch(
-  data: Float32Array, V: number, B: number, perm: Uint32Array,
+  data: DataSource, V: number, rows: number, perm: Uint32Array,
   mode: BinarizeMode, threshold: number, seed: number,
 ): Float32Array {
-  const out = new Float32Array(B * V);
-  for (let r = 0; r < B; r++) {
-    const src = perm[r];
+  const out = new Float32Array(rows * V);
+  // The rows as float32 (byte data: exactly as the gather reads them).
+  const picked = Uint32Array.from({ length: rows }, (_, r) => perm[r % perm.length]);
+  const values = sourceRows(data, V, picked);
+  for (let r = 0; r < rows; r++) {
+    const src = picked[r];
     for (let i = 0; i < V; i++) {
-      const x = data[src * V + i];
+      const x = values[r * V + i];
       out[r * V + i] =
         mode === 'none' ? x
         : mode === 'threshold' ? (x > threshold ? 1 : 0)

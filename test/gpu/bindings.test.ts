@@ -1,35 +1,66 @@
 // Every kernel descriptor against its linked WGSL: binding names, order and
 // kinds from the `@group(0) @binding(N) var<…> name` lines, the fields of each
-// uniform binding's struct, and the flag constants the host sets. Plus the
-// named bind/pack checks: missing or unknown names throw, bytes as packUniform.
+// uniform binding's struct, and the flag constants the host sets — the kernels
+// linked with a visible layer once per unit type. Plus the named bind/pack
+// checks: missing or unknown names throw, bytes as packUniform.
 import { describe, expect, it } from 'vitest';
 import { packUniform } from '../../src/gpu/buffers';
 import {
   DEFAULT_TILE, FINITE_FLAG, getKernel, HIDDEN_DIMS, HYPER, KERNELS, packFields, VISIBLE_FLAGS,
-  type BindingKind, type KernelSpec, type TileShape,
+  type BindingKind, type KernelSpec, type TileShape, type UnitModule,
 } from '../../src/gpu/kernels';
 import { EVAL_KERNELS } from '../../src/gpu/eval-kernels';
 import { PT_KERNELS } from '../../src/gpu/pt-kernels';
 import { packHyper } from '../../src/rbm/hyper';
+import { UNITS } from '../../src/units';
 import { testDevice } from '../helpers/device';
 
 const SUBGROUP_TILE: TileShape = { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true };
 
-type Factory = (t?: TileShape) => KernelSpec;
+type Factory = (t?: TileShape, unit?: UnitModule) => KernelSpec;
 const FAMILIES: Record<string, Record<string, Factory>> = {
   KERNELS: KERNELS as unknown as Record<string, Factory>,
   EVAL_KERNELS: EVAL_KERNELS as unknown as Record<string, Factory>,
   PT_KERNELS: PT_KERNELS as unknown as Record<string, Factory>,
 };
 
-/** Every spec, with the default tile and a subgroup tile (the GEMM kernels link different code for it). */
+/**
+ * The factories whose kernels link a visible layer's unit module, with how each
+ * takes it: (tile, unit) for the GEMM kernels, (unit) for the others.
+ */
+const WITH_UNIT: Record<string, 'tile, unit' | 'unit'> = {
+  'KERNELS.visible': 'tile, unit',
+  'KERNELS.temperedVisible': 'tile, unit',
+  'KERNELS.freeEnergy': 'unit',
+  'EVAL_KERNELS.aisVisible': 'tile, unit',
+  'EVAL_KERNELS.aisWeight': 'unit',
+  'PT_KERNELS.visible': 'tile, unit',
+};
+
+/** A factory's spec for a tile (ignored by non-GEMM kernels) and, where it takes one, a unit module. */
+function make(id: string, factory: Factory, t: TileShape, unit?: UnitModule): KernelSpec {
+  const how = WITH_UNIT[id];
+  if (how === 'unit') return (factory as unknown as (u?: UnitModule) => KernelSpec)(unit);
+  return how === 'tile, unit' ? factory(t, unit) : factory(t);
+}
+
+/**
+ * Every spec, with the default tile and a subgroup tile (the GEMM kernels link
+ * different code for it); those linked with a unit module once per unit type.
+ */
 const SPECS: [string, KernelSpec][] = Object.entries(FAMILIES).flatMap(([family, kernels]) =>
-  Object.entries(kernels).flatMap(([key, make]) => {
-    const plain = make(DEFAULT_TILE);
-    const sub = make(SUBGROUP_TILE);
-    const out: [string, KernelSpec][] = [[`${family}.${key}`, plain]];
-    if (sub.code !== plain.code) out.push([`${family}.${key} (subgroups)`, sub]);
-    return out;
+  Object.entries(kernels).flatMap(([key, factory]) => {
+    const id = `${family}.${key}`;
+    const units: [string, UnitModule | undefined][] = WITH_UNIT[id]
+      ? Object.values(UNITS).map((u): [string, UnitModule] => [` [${u.name}]`, u.wgsl])
+      : [['', undefined]];
+    return units.flatMap(([label, unit]) => {
+      const plain = make(id, factory, DEFAULT_TILE, unit);
+      const sub = make(id, factory, SUBGROUP_TILE, unit);
+      const out: [string, KernelSpec][] = [[`${id}${label}`, plain]];
+      if (sub.code !== plain.code) out.push([`${id}${label} (subgroups)`, sub]);
+      return out;
+    });
   }),
 );
 
@@ -103,6 +134,21 @@ function mismatches(spec: KernelSpec): string[] {
 describe('kernel descriptors match their WGSL', () => {
   it('covers every kernel family', () => {
     expect(SPECS.length).toBeGreaterThanOrEqual(Object.values(FAMILIES).reduce((n, f) => n + Object.keys(f).length, 0));
+  });
+
+  it('knows every kernel that links a unit module, and each links the one it is given', () => {
+    for (const [family, kernels] of Object.entries(FAMILIES)) {
+      for (const [key, factory] of Object.entries(kernels)) {
+        const id = `${family}.${key}`;
+        const linksUnit = (make(id, factory, DEFAULT_TILE).source?.spans ?? []).some((s) => s.module.startsWith('units/'));
+        expect(linksUnit, `${id} links a unit module: list it in WITH_UNIT`).toBe(id in WITH_UNIT);
+        if (!linksUnit) continue;
+        for (const unit of Object.values(UNITS)) {
+          const modules = make(id, factory, DEFAULT_TILE, unit.wgsl).source!.spans.map((s) => s.module);
+          expect(modules.filter((m) => m.startsWith('units/')), id).toEqual([`units/${unit.name}.wgsl`]);
+        }
+      }
+    }
   });
 
   it.each(SPECS)('%s: binding names, order, kinds and uniform struct fields', (_, spec) => {

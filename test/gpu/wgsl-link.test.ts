@@ -1,26 +1,41 @@
 // The WGSL linker: named modules concatenated with a line map, so compile
 // errors name the shader file and line, not a line of the concatenation.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TILE, getKernel, KERNELS, linked, SHADERS, specSource, WgslCompileError, type KernelSpec, type TileShape } from '../../src/gpu/kernels';
+import {
+  DEFAULT_TILE, getKernel, KERNELS, linked, SHADERS, specSource, WgslCompileError, type KernelSpec, type TileShape, type UnitModule,
+} from '../../src/gpu/kernels';
 import { EVAL_KERNELS } from '../../src/gpu/eval-kernels';
 import { PT_KERNELS } from '../../src/gpu/pt-kernels';
 import { enableModule, formatMessage, linkWgsl, locate, traceModules, wgslModule } from '../../src/gpu/wgsl-link';
+import { UNITS } from '../../src/units';
 import { testDevice } from '../helpers/device';
 
-/** Every shader file's text, by name under shaders/ (Vite's glob, so it also runs in the browser project). */
+/** Every shader file's text, by path under shaders/ (`rng.wgsl`, `units/gaussian.wgsl`; Vite's glob, so it also runs in the browser project). */
+const SHADER_DIR = '../../shaders/';
 const SHADER_FILES: Record<string, string> = Object.fromEntries(
-  Object.entries(import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>).map(
-    ([path, code]) => [path.slice(path.lastIndexOf('/') + 1), code],
+  Object.entries(import.meta.glob('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>).map(
+    ([path, code]) => [path.slice(SHADER_DIR.length), code],
   ),
 );
 
 const SUBGROUP_TILE: TileShape = { wgCols: 16, wgRows: 4, threadRows: 8, vecCols: 2, tileK: 16, shared: false, subgroups: true };
-type Factory = (t?: TileShape) => KernelSpec;
+type Factory = (t?: TileShape, unit?: UnitModule) => KernelSpec;
+/** The factories that take only a unit module (no tile); the other kernels linked with one take (tile, unit). */
+const UNIT_ONLY = new Set<unknown>([KERNELS.freeEnergy, EVAL_KERNELS.aisWeight]);
+/** Every kernel with the default and a subgroup tile; those linked with a visible layer once per unit type. */
 const SPECS: [string, KernelSpec][] = [KERNELS, EVAL_KERNELS, PT_KERNELS].flatMap((family) =>
-  Object.entries(family as unknown as Record<string, Factory>).flatMap(([key, make]): [string, KernelSpec][] => [
-    [key, make(DEFAULT_TILE)],
-    [`${key} (subgroups)`, make(SUBGROUP_TILE)],
-  ]),
+  Object.entries(family as unknown as Record<string, Factory>).flatMap(([key, make]): [string, KernelSpec][] => {
+    if (UNIT_ONLY.has(make)) {
+      const byUnit = make as unknown as (u: UnitModule) => KernelSpec;
+      return Object.values(UNITS).map((u): [string, KernelSpec] => [`${key} [${u.name}]`, byUnit(u.wgsl)]);
+    }
+    const linksUnit = make(DEFAULT_TILE).source?.spans.some((s) => s.module.startsWith('units/')) ?? false;
+    const units = linksUnit ? Object.values(UNITS).map((u): [string, UnitModule | undefined] => [` [${u.name}]`, u.wgsl]) : [['', undefined] as const];
+    return units.flatMap(([label, unit]): [string, KernelSpec][] => [
+      [`${key}${label}`, make(DEFAULT_TILE, unit)],
+      [`${key}${label} (subgroups)`, make(SUBGROUP_TILE, unit)],
+    ]);
+  }),
 );
 
 // A kernel whose own module fails on its line 5 (after rng.wgsl and math.wgsl, dozens of lines in).

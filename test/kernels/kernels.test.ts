@@ -237,7 +237,7 @@ describe.each(CASES)('kernels at V=%i H=%i B=%i, tile %o', (V, H, B, tile) => {
       }
     }
     expect(maxRelError(terms, refTerms, 1e-3)).toBeLessThan(1e-5);
-    const rDims = owner.uniform('reduce dims', packFields(FREE_ENERGY_DIMS, { rows: B, row_offset: B, n_vis: V, n_hid: H, gaussian: 0 }));
+    const rDims = owner.uniform('reduce dims', packFields(FREE_ENERGY_DIMS, { rows: B, row_offset: B, n_vis: V, n_hid: H }));
     await run(KERNELS.freeEnergy(), { dims: rDims, data: bufs.data, terms: bufs.terms, b: bufs.b, out: bufs.out }, B, 1);
     const F = await readFloat32(device, bufs.out, 2 * B);
     const ref = freeEnergyBatch({ visible: V, hidden: H, ...p }, data.subarray(B * V), B);
