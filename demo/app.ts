@@ -4,6 +4,7 @@
 import GUI, { type Controller } from 'lil-gui';
 import { parallelTempering, type GibbsChains, type RBM, type RBMParamsF32 } from '../src/index';
 import { LiveChart } from './charts';
+import { reconstructOnCpu } from './cpu-model';
 import { limitTrain, loadBundled, loadIdxFile, rows, threshold, type DemoData } from './data';
 import { lostProblem, type GpuProblem } from './gpu';
 import { Inpainter, OCCLUSIONS, type Occlusion } from './inpaint';
@@ -11,7 +12,7 @@ import { MainThreadMonitor, ViewLoop } from './loop';
 import { DrawPad } from './pad';
 import { DEFAULTS, GAUSSIAN_LEARNING_RATE, type DemoParams } from './params';
 import { drawFilters, drawHeatStrip, drawImages, drawRateBars } from './render';
-import { Session, type Hyper } from './session';
+import { Session, startTile, type Hyper } from './session';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -22,10 +23,14 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 /** Filters shown at most (the first units). */
 const MAX_FILTERS = 100;
 const RECON_SHOWN = 32;
-const RECON_ROWS = 100;
+/** Test digits reconstructed (128 or more share the free-energy view's tuned tile shapes). */
+const RECON_ROWS = 128;
 const FE_ROWS = 256;
 const INPAINT_CHAINS = 8;
 const TOP_FILTERS = 8;
+/** The views with GPU kernels of their own, in the order they start (see App.viewStage). */
+const GPU_VIEWS = ['reconstruction', 'free energy', 'fantasy', 'inpainting', 'pad'] as const;
+type GpuView = (typeof GPU_VIEWS)[number];
 
 /** Columns for n tiles: the smallest divisor of n at or above √n (a full rectangle), unless that is too wide. */
 function gridCols(n: number): number {
@@ -58,7 +63,60 @@ export interface DemoState {
   pad: { evaluations: number; meanActivation: number };
   errors: string[];
   perf: Record<string, unknown>;
+  /** When the page reached its milestones (see DemoTimings). */
+  timings: DemoTimings;
+  /** Each change of the status line's phase: when (ms since navigation start), the phase and its first text. */
+  statusLog: Array<{ ms: number; phase: StatusPhase; text: string }>;
   loseDevice?: () => void;
+}
+
+/**
+ * Milestones of the page's start, in milliseconds since navigation start
+ * (performance.now()), each recorded once; also performance marks "demo:<name>".
+ */
+export interface DemoTimings {
+  /** main.ts started running (the modules are loaded). */
+  scriptMs?: number;
+  deviceMs?: number;
+  /** The bundled digits are loaded and split. */
+  dataMs?: number;
+  /** The App is built and the CPU-drawn part of the first frame is on the canvases. */
+  appMs?: number;
+  /** Data digits, the initial model's reconstructions (on the CPU) and its filters are drawn. */
+  firstFrameMs?: number;
+  /** Training was started (on load unless ?autostart=0). */
+  trainStartMs?: number;
+  /** The first chunk of training updates is back from the GPU. */
+  firstUpdateMs?: number;
+  /** The sampling views were let onto the GPU (after the first update, or when training is not running). */
+  viewsOpenMs?: number;
+  /** The first reconstruction by the GPU (the first frame's are the CPU's). */
+  firstReconMs?: number;
+  firstFreeEnergyMs?: number;
+  firstFantasyMs?: number;
+  firstInpaintMs?: number;
+  firstPadMs?: number;
+}
+
+export type StatusPhase = 'loading' | 'compiling' | 'training' | 'paused' | 'idle' | 'unavailable' | 'lost';
+
+/** Records a milestone once. */
+export function markTiming(state: DemoState, name: keyof DemoTimings): void {
+  if (state.timings[name] !== undefined) return;
+  state.timings[name] = Math.round(performance.now());
+  performance.mark(`demo:${name}`);
+}
+
+/** The status line under the header: what the page is doing, in words. */
+export function setStatus(state: DemoState, phase: StatusPhase, text: string): void {
+  const line = document.getElementById('status-line');
+  const el = document.getElementById('status-text');
+  if (!line || !el) return;
+  if (el.textContent !== text) el.textContent = text;
+  if (line.dataset.phase !== phase || state.statusLog.length === 0) {
+    line.dataset.phase = phase;
+    state.statusLog.push({ ms: Math.round(performance.now()), phase, text });
+  }
 }
 
 export function showProblem(problem: GpuProblem, state: DemoState): void {
@@ -82,6 +140,23 @@ export function showProblem(problem: GpuProblem, state: DemoState): void {
   if (problem.kind !== 'lost') $('stat-adapter').textContent = 'none';
   state.state = s;
   state.problem = problem.kind;
+  $<HTMLButtonElement>('run-toggle').disabled = true;
+  setStatus(state, s, problem.kind === 'lost' ? 'the GPU device was lost: training and sampling have stopped' : `no WebGPU: ${problem.title.toLowerCase()}`);
+}
+
+/**
+ * The held-out digits, and the same digits faded where their reconstructions will be
+ * (until the weights are read back): drawn as soon as the data are loaded, before any GPU work.
+ */
+export function drawData(d: DemoData): void {
+  const V = d.width * d.height;
+  const shown = Math.min(RECON_SHOWN, d.nTest);
+  const data = d.test.subarray(0, shown * V);
+  drawImages($<HTMLCanvasElement>('cv-data'), data, shown, d.width, d.height, { cols: 8 });
+  const recon = $<HTMLCanvasElement>('cv-recon');
+  drawImages(recon, data, shown, d.width, d.height, { cols: 8 });
+  recon.classList.add('placeholder');
+  $('recon-meta').textContent = 'reading the weights…';
 }
 
 let toastTimer: ReturnType<typeof setTimeout> | undefined;
@@ -99,8 +174,7 @@ const VISIBLE_CHOICES = { binary: 'bernoulli', Gaussian: 'gaussian' };
 /** Controls shown before (or without) a GPU: the same panel, disabled. */
 export function buildDisabledGui(params: DemoParams): GUI {
   const gui = new GUI({ container: $('gui'), title: 'Training', width: 258 });
-  const h = { start: () => {}, reset: () => {}, hidden: params.hidden, k: params.k, algorithm: params.algorithm, visible: params.visible, learningRate: params.learningRate };
-  gui.add(h, 'start').name('▶ Start training').disable();
+  const h = { reset: () => {}, hidden: params.hidden, k: params.k, algorithm: params.algorithm, visible: params.visible, learningRate: params.learningRate };
   gui.add(h, 'reset').name('↺ Reset').disable();
   gui.add(h, 'visible', VISIBLE_CHOICES).name('visible units').disable();
   gui.add(h, 'hidden', 16, 1024, 16).name('hidden units').disable();
@@ -115,7 +189,24 @@ export class App {
   readonly monitor: MainThreadMonitor;
   private readonly loops: ViewLoop[] = [];
   private gui!: GUI;
-  private startCtrl!: Controller;
+  /** The Start / Pause / Resume button in the run bar (outside the controls, always in view). */
+  private readonly runToggle: HTMLButtonElement;
+  /**
+   * Whether the views that need GPU kernels of their own (GPU_VIEWS) may run. Closed from load
+   * until the first training update is back, so their pipeline compiles and tile tuning do not
+   * queue ahead of training's on a slow adapter; open at once when the page does not train on load.
+   */
+  private viewsOpen = false;
+  /**
+   * Once open, the GPU views start one after another (GPU_VIEWS order): each compiles its kernels
+   * and tunes its tile shapes on first use, and on a software adapter one at a time gets the
+   * first of them on screen sooner than all at once. Views before this index have started.
+   */
+  private viewStage = 0;
+  /** Training starts on load, right after the first frame (see the constructor). */
+  private autostartPending = false;
+  /** A weights readback for the filters is in flight (the constructor starts the first). */
+  private filtersBusy = false;
   private kCtrl!: Controller;
   private replicasCtrl!: Controller;
   private betaMinCtrl!: Controller;
@@ -171,7 +262,7 @@ export class App {
       state: () => this.onState(),
       model: () => this.onModelChanged(),
       error: (_s, e) => this.reportError('training', e),
-    });
+    }, startTile(adapterName));
     this.charts = {
       recon: new LiveChart($('chart-recon'), {
         xLabel: 'updates',
@@ -206,10 +297,52 @@ export class App {
     });
     this.state.loseDevice = () => device.destroy();
     this.describeModel();
-    this.pad.setImage(this.testDigit(0));
+    this.runToggle = $<HTMLButtonElement>('run-toggle');
+    this.runToggle.addEventListener('click', () => {
+      this.autostartPending = false;
+      this.session.toggle();
+    });
+    this.runToggle.disabled = false;
+    this.drawFirstFrame();
+    markTiming(state, 'appMs');
+    // Training starts once the initial weights are read back and drawn: its data upload and
+    // pipeline compiles would otherwise queue ahead of that readback (on a software adapter
+    // compiles hold up everything else in the GPU process), and the first frame would wait.
+    this.autostartPending = opts.autostart;
+    void this.refreshFilters()
+      .catch((e: unknown) => this.reportError('filters view', e))
+      .finally(() => {
+        if (!this.autostartPending || this.dead) return;
+        this.autostartPending = false;
+        this.session.start();
+      });
     this.startLoops();
     this.onState();
     this.state.ready = true;
+  }
+
+  /**
+   * What needs no GPU, drawn at once: the test digits, the same digits faded where their
+   * reconstructions will be, the drawing pad and the inpainting digit with its hole.
+   * The initial filters follow as soon as the weights are read back (no kernel needed).
+   */
+  private drawFirstFrame(): void {
+    drawData(this.session.data);
+    $('fantasy-meta').textContent = 'chains start after the first update';
+    this.pad.setImage(this.testDigit(0));
+    this.inpaint.prepare(this.testDigit(this.inpaint.digit));
+    this.inpaint.drawOriginal($<HTMLCanvasElement>('cv-inpaint-orig'));
+    this.inpaint.drawInput($<HTMLCanvasElement>('cv-inpaint-input'));
+    this.inpaint.drawCompletions($<HTMLCanvasElement>('cv-inpaint-out'), 4);
+    this.inpaint.drawMean($<HTMLCanvasElement>('cv-inpaint-mean'));
+  }
+
+  /** Lets the GPU views run (once; see viewsOpen). */
+  private openViews(): void {
+    if (this.viewsOpen) return;
+    this.viewsOpen = true;
+    markTiming(this.state, 'viewsOpenMs');
+    for (const l of this.loops) l.poke();
   }
 
   // ---------------------------------------------------------------- controls
@@ -218,7 +351,6 @@ export class App {
     const gui = new GUI({ container: $('gui'), title: 'Training', width: 258 });
     this.gui = gui;
     const actions = {
-      toggle: () => this.session.toggle(),
       reset: () => this.swap(async () => {
         await this.session.reset();
         toast('Model reset: new random weights.', true);
@@ -239,8 +371,6 @@ export class App {
         this.ptSample = true;
       },
     };
-    this.startCtrl = gui.add(actions, 'toggle').name('▶ Start training');
-    this.startCtrl.domElement.classList.add('primary');
     gui.add(actions, 'reset').name('↺ Reset model');
     const h = this.hyperUI;
     const apply = (): void => this.applyHyper();
@@ -590,6 +720,11 @@ export class App {
     this.state.steps = s.steps;
     this.state.epochs = s.epochs;
     this.state.samplesPerSecond = s.samplesPerSecond;
+    if (s.steps > 0 && s.state === 'training' && this.state.timings.firstUpdateMs === undefined) {
+      markTiming(this.state, 'firstUpdateMs');
+      this.showStatus();
+      this.openViews();
+    }
   }
 
   private onState(): void {
@@ -601,8 +736,54 @@ export class App {
     el.dataset.state = s;
     document.body.dataset.state = s;
     this.state.state = s;
-    this.startCtrl.name(s === 'training' ? '❚❚ Pause training' : s === 'paused' ? '▶ Resume training' : '▶ Start training');
+    this.runToggle.textContent = s === 'training' ? '❚❚ Pause training' : s === 'paused' ? '▶ Resume training' : '▶ Start training';
+    if (s === 'training') markTiming(this.state, 'trainStartMs');
+    // Not training (and not about to): nothing to wait for, the views may compile.
+    else if (!this.autostartPending) this.openViews();
     if (s === 'training' && this.monitor.trainingSince < 0) this.monitor.trainingSince = performance.now();
+    this.showStatus();
+  }
+
+  /** The status line: compiling, training (epoch, updates, rate), paused or ready. */
+  private showStatus(): void {
+    if (this.dead) return;
+    const s = this.session;
+    const epoch = `epoch ${Math.floor(s.epochs) + 1} (${s.epochs.toFixed(2)} done)`;
+    const updates = `${s.steps.toLocaleString('en-US')} updates`;
+    if (this.autostartPending) {
+      setStatus(this.state, 'loading', 'reading the initial weights…');
+    } else if (s.state === 'training' && s.steps === 0) {
+      // The run's first chunk is not back: on the first run that is pipeline compilation and the
+      // choice of GEMM tile shapes for this adapter; later (a reset, new settings) only dispatches.
+      setStatus(
+        this.state,
+        'compiling',
+        this.state.timings.firstUpdateMs === undefined
+          ? `compiling GPU kernels and choosing tile shapes for ${this.adapterName || 'this adapter'}… (once per page; seconds on a GPU, longer on a software adapter)`
+          : 'starting training…',
+      );
+    } else if (s.state === 'training') {
+      const rate = s.samplesPerSecond > 0 ? ` · ${Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s` : '';
+      const views = this.viewsPending();
+      setStatus(this.state, 'training', `training: ${epoch} · ${updates}${rate}${views ? ` · compiling the ${views} view${views.includes(',') || views.includes(' and ') ? 's' : ''}…` : ''}`);
+    } else if (s.state === 'paused') {
+      setStatus(this.state, 'paused', `paused at ${updates}, ${epoch}`);
+    } else {
+      setStatus(this.state, 'idle', s.steps > 0 ? `stopped at ${updates}` : 'ready: the button on the left starts training');
+    }
+  }
+
+  /** The GPU views still waiting for their first result, in words ('' when all have drawn). */
+  private viewsPending(): string {
+    const t = this.state.timings;
+    const names = [
+      t.firstReconMs === undefined ? 'reconstruction' : '',
+      t.firstFantasyMs === undefined ? 'fantasy' : '',
+      t.firstInpaintMs === undefined ? 'inpainting' : '',
+      t.firstPadMs === undefined ? 'drawing-pad' : '',
+    ].filter(Boolean);
+    if (names.length <= 1) return names.join('');
+    return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
   }
 
   private onDeviceLost(info: GPUDeviceLostInfo): void {
@@ -635,8 +816,24 @@ export class App {
 
   // ---------------------------------------------------------------- views
 
+  /** Whether view `name` may use the GPU now (see viewsOpen, viewStage). */
+  private mayRun(name: GpuView): boolean {
+    return this.viewsOpen && GPU_VIEWS.indexOf(name) <= this.viewStage;
+  }
+
+  /** View `name` has run once (or failed): the next one may start. */
+  private viewStarted(name: string): void {
+    const i = GPU_VIEWS.indexOf(name as GpuView);
+    if (i >= 0 && this.viewStage <= i) {
+      this.viewStage = i + 1;
+      for (const l of this.loops) l.poke();
+    }
+  }
+
   private startLoops(): void {
     const err = (name: string, e: unknown): void => {
+      // A failed view must not hold back the ones after it.
+      this.viewStarted(name);
       if (this.dead) return;
       // A view that raced a model swap just tries again next time.
       if (e instanceof Error && e.name === 'DisposedError') return;
@@ -657,6 +854,16 @@ export class App {
   }
 
   private async refreshFilters(): Promise<void> {
+    if (this.filtersBusy) return;
+    this.filtersBusy = true;
+    try {
+      await this.readAndDrawFilters();
+    } finally {
+      this.filtersBusy = false;
+    }
+  }
+
+  private async readAndDrawFilters(): Promise<void> {
     const s = this.session;
     if (this.lastParamsRead.gen === s.generation && this.lastParamsRead.steps === s.steps) return;
     const model = s.model;
@@ -673,20 +880,51 @@ export class App {
       drawFilters($<HTMLCanvasElement>('cv-filters'), p.W, H, units, s.data.width, s.data.height, gridCols(n)),
     );
     $('filters-meta').textContent = n < H ? `first ${n} of ${H} units` : `${H} units`;
+    if (this.lastRecon.gen !== gen) {
+      // This model's first reconstructions, from the weights just read, on the CPU: on screen
+      // at once, while the GPU's reconstruction kernels may still be compiling.
+      const { data, input } = this.reconInput();
+      const out = this.monitor.timed('reconstruct on the CPU', () => reconstructOnCpu(p, input, model.visible, H, s.gaussian));
+      this.showRecon(gen, steps, data, input, out);
+    }
+    // With the data drawn (main.ts) and the reconstructions and filters here, the first frame is complete.
+    markTiming(this.state, 'firstFrameMs');
   }
 
   private async refreshRecon(): Promise<void> {
+    if (!this.mayRun('reconstruction')) return;
     const s = this.session;
-    if (this.lastRecon.gen === s.generation && this.lastRecon.steps === s.steps) return;
+    if (this.lastRecon.gen === s.generation && this.lastRecon.steps === s.steps) {
+      // Up to date (the CPU's first reconstructions of an untrained model): nothing to wait for.
+      this.viewStarted('reconstruction');
+      return;
+    }
     const gen = s.generation;
     const steps = s.steps;
+    const { data, input } = this.reconInput();
+    const out = await s.model.reconstruct(input);
+    // (The CPU's reconstructions of a new model may have landed meanwhile, at the same step.)
+    if (gen !== s.generation || (this.lastRecon.gen === gen && this.lastRecon.steps === steps)) return;
+    this.showRecon(gen, steps, data, input, out);
+    markTiming(this.state, 'firstReconMs');
+    this.viewStarted('reconstruction');
+  }
+
+  /** The test digits the reconstruction view shows, and what the model reads of them. */
+  private reconInput(): { data: Float32Array; input: Float32Array } {
+    const s = this.session;
     const V = s.visible;
     const n = Math.min(RECON_ROWS, s.data.nTest);
     const data = s.data.test.subarray(0, n * V);
     // Gaussian units: the error is measured where the model lives (standardised units).
-    const input = s.toModel(data);
-    const out = await s.model.reconstruct(input);
-    if (gen !== s.generation) return;
+    return { data, input: s.toModel(data) };
+  }
+
+  /** Draws reconstructions `out` of `input` (model units) and adds their error to the chart. */
+  private showRecon(gen: number, steps: number, data: Float32Array, input: Float32Array, out: Float32Array): void {
+    const s = this.session;
+    const V = s.visible;
+    const n = data.length / V;
     this.lastRecon = { gen, steps };
     let se = 0;
     for (let i = 0; i < out.length; i++) {
@@ -704,12 +942,15 @@ export class App {
     const h = s.data.height;
     this.monitor.timed('draw reconstructions', () => {
       drawImages($<HTMLCanvasElement>('cv-data'), data, shown, w, h, { cols: 8 });
-      drawImages($<HTMLCanvasElement>('cv-recon'), recon, shown, w, h, { cols: 8 });
+      const canvas = $<HTMLCanvasElement>('cv-recon');
+      drawImages(canvas, recon, shown, w, h, { cols: 8 });
+      canvas.classList.remove('placeholder');
     });
     $('recon-meta').textContent = `MSE ${mse.toFixed(4)}`;
   }
 
   private async refreshFreeEnergy(): Promise<void> {
+    if (!this.mayRun('free energy')) return;
     const s = this.session;
     if (this.lastFe.gen === s.generation && this.lastFe.steps === s.steps) return;
     const gen = s.generation;
@@ -726,9 +967,12 @@ export class App {
     const gap = mean(ft) - mean(fr);
     this.charts.fgap.push(steps, [gap]);
     this.state.fgap.push([steps, gap]);
+    markTiming(this.state, 'firstFreeEnergyMs');
+    this.viewStarted('free energy');
   }
 
   private async stepFantasy(): Promise<void> {
+    if (!this.mayRun('fantasy')) return;
     const s = this.session;
     const model = s.model;
     if (this.ptSample) {
@@ -772,9 +1016,12 @@ export class App {
       drawImages($<HTMLCanvasElement>('cv-fantasy'), probabilities, n, s.data.width, s.data.height, { cols: gridCols(n) }),
     );
     $('fantasy-meta').textContent = `${n} chains · ${this.state.fantasySweeps.toLocaleString('en-US')} sweeps`;
+    markTiming(this.state, 'firstFantasyMs');
+    this.viewStarted('fantasy');
   }
 
   private async stepInpaint(): Promise<void> {
+    if (!this.mayRun('inpainting')) return;
     const s = this.session;
     const ip = this.inpaint;
     const outCanvas = $<HTMLCanvasElement>('cv-inpaint-out');
@@ -793,6 +1040,8 @@ export class App {
       });
     }
     this.state.inpaint = { sweeps: ip.sweeps, holeMean: ip.holeMean(), digit: ip.digit, mode: ip.mode };
+    markTiming(this.state, 'firstInpaintMs');
+    this.viewStarted('inpainting');
     $('inpaint-meta').textContent = `${ip.sweeps} sweeps${ip.sweeps >= ip.maxSweeps ? ' (done)' : ''}`;
     if (ip.sweeps >= ip.maxSweeps && ip.running) {
       ip.running = false;
@@ -801,6 +1050,7 @@ export class App {
   }
 
   private async refreshPad(): Promise<void> {
+    if (!this.mayRun('pad')) return;
     const s = this.session;
     const now = performance.now();
     const stale = this.lastPad.gen !== s.generation || (this.lastPad.steps !== s.steps && now - this.lastPad.t > 500);
@@ -831,6 +1081,8 @@ export class App {
       }
     });
     this.state.pad = { evaluations: this.state.pad.evaluations + 1, meanActivation: mean };
+    markTiming(this.state, 'firstPadMs');
+    this.viewStarted('pad');
     $('pad-meta').textContent = `${H} hidden units · mean P(h) ${mean.toFixed(2)}`;
   }
 
@@ -845,6 +1097,7 @@ export class App {
     this.state.hidden = s.model.hidden;
     this.state.batchSize = s.hyper.batchSize;
     this.state.perf = this.monitor.summary();
+    this.showStatus();
     const h = s.hyper;
     const algo = h.algorithm === 'PT' ? `PT-${h.replicas}` : `${h.algorithm}-${h.k}`;
     const units = s.gaussian ? ' · Gaussian visible' : '';

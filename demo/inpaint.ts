@@ -87,6 +87,17 @@ export class Inpainter {
   /** Builds the mask for `digit` and fresh clamped chains on `model`. */
   async setup(model: RBM, digit: Float32Array, xf?: PixelTransform): Promise<void> {
     this.dispose();
+    const { mask, values } = this.prepare(digit, xf);
+    this.chains = await model.createChains({ chains: this.count, init: values.slice(), clamp: { mask, values } });
+    this.chainsModel = model;
+    this.needsSetup = false;
+  }
+
+  /**
+   * The CPU half of setup: the mask, the original and the empty completions for `digit`
+   * (drawable before any GPU work), and the clamp for the chains.
+   */
+  prepare(digit: Float32Array, xf?: PixelTransform): { mask: Float32Array; values: Float32Array } {
     this.xf = xf;
     // Gaussian units clamp the standardised digit; the hole starts at the mean pixel (0).
     const known = xf ? xf.toModel(digit) : undefined;
@@ -112,9 +123,7 @@ export class Inpainter {
     this.completions = new Float32Array(n * V);
     for (let c = 0; c < n; c++) for (let i = 0; i < V; i++) this.completions[c * V + i] = this.mask[i] * digit[i];
     this.sweeps = 0;
-    this.chains = await model.createChains({ chains: n, init: values.slice(), clamp: { mask, values } });
-    this.chainsModel = model;
-    this.needsSetup = false;
+    return { mask, values };
   }
 
   /** Advances the chains by `sweeps` and takes their probabilities as the new completions. */

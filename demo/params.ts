@@ -1,5 +1,5 @@
 // Settings the page reads from its URL, so a link (or a test) can open it with
-// a small model and start training at once: ?hidden=64&batch=20&autostart=1.
+// a small model: ?hidden=64&batch=20. Training starts on load; ?autostart=0 waits for a click.
 
 export interface DemoParams {
   hidden: number;
@@ -28,6 +28,7 @@ export interface DemoParams {
   sweeps: number;
   /** Test digits held out of training (reconstruction error, free-energy gap). */
   testSize: number;
+  /** Start training on load (default; ?autostart=0 waits for the Start button). */
   autostart: boolean;
   /** Pretend navigator.gpu is missing (to see the no-WebGPU page). */
   nogpu: boolean;
@@ -53,7 +54,7 @@ export const DEFAULTS: DemoParams = {
   chains: 32,
   sweeps: 2,
   testSize: 1000,
-  autostart: false,
+  autostart: true,
   nogpu: false,
 };
 

@@ -60,6 +60,12 @@ export type { PTFitOptions, PTFitResult, PTTrainingRun, PTEpochStats } from './r
 export { DivergenceError } from './rbm/divergence';
 export type { ParamSnapshot, NonFiniteCounts, DivergenceInfo } from './rbm/divergence';
 export { ModelBusyError } from './rbm/model';
+export { SoftmaxClassifier, softmaxEpochBatches, softmaxLearningRate, SOFTMAX_DEFAULTS, SOFTMAX_MAX_CLASSES } from './rbm/classifier';
+export type {
+  SoftmaxClassifierOptions, SoftmaxFitOptions, SoftmaxFitResult, SoftmaxEvaluation, SoftmaxParams, SoftmaxSchedule,
+} from './rbm/classifier';
+export { npyBytes, npyHeader, npyDescr } from './data/npy-write';
+export type { NpyWritable } from './data/npy-write';
 export {
   checkpointToSafetensors, checkpointFromSafetensors, checkTrainingState, isCheckpoint,
   CHECKPOINT_KEYS, CHECKPOINT_TENSORS, CHECKPOINT_VERSION,

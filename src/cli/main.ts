@@ -1,14 +1,17 @@
-// The `webgpu-rbm` command: dispatch to train | sample | eval, turn known
-// failures into one-line messages with an exit code (2 usage, 1 runtime), and
-// make sure the process ends: Dawn can keep the event loop alive after the
-// device is gone, so we exit explicitly once the output is flushed.
+// The `webgpu-rbm` command: dispatch to train | sample | eval | transform |
+// classify, turn known failures into one-line messages with an exit code (2
+// usage, 1 runtime), and make sure the process ends: Dawn can keep the event
+// loop alive after the device is gone, so we exit explicitly once the output
+// is flushed.
 import { version } from '../../package.json';
 import { UsageError, CliError, messageOf } from './errors';
+import { runClassify, CLASSIFY_HELP } from './classify';
 import { runEval, EVAL_HELP } from './eval';
 import { flushOutput, guardStdio, writeStderr, writeStdout } from './output';
 import { runSample, SAMPLE_HELP } from './sample';
 import { runSupervised, startLifeline, wantsSupervisor } from './supervise';
 import { runTrain, TRAIN_HELP } from './train';
+import { runTransform, TRANSFORM_HELP } from './transform';
 
 interface Command {
   summary: string;
@@ -20,6 +23,12 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: 'train an RBM with CD-k / PCD-k / parallel tempering and save it as safetensors', help: TRAIN_HELP, run: runTrain },
   sample: { summary: 'run Gibbs (or tempered) chains on a saved model and write them as a PNG', help: SAMPLE_HELP, run: runSample },
   eval: { summary: 'free energy, reconstruction error, log-likelihood (exact or AIS) and PLL of a model', help: EVAL_HELP, run: runEval },
+  transform: { summary: "write a model's features P(h|v) of the images as a float32 .npy array", help: TRANSFORM_HELP, run: runTransform },
+  classify: {
+    summary: 'test accuracy of a softmax regression on the features vs on raw pixels (labelled data)',
+    help: CLASSIFY_HELP,
+    run: runClassify,
+  },
 };
 
 const MAIN_HELP = `webgpu-rbm ${version}: Restricted Boltzmann Machines on WebGPU (Node + Dawn)
@@ -28,7 +37,7 @@ Usage: webgpu-rbm <command> [options]
 
 Commands
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
   .join('\n')}
 
 Run "webgpu-rbm <command> --help" for its options. Every command takes --json

@@ -539,7 +539,8 @@ async function compile(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
     device.createShaderModule({ label: spec.name, code: spec.code }),
   );
   const module = created.value;
-  const info = await module.getCompilationInfo();
+  const context = contextOf(device);
+  const info = await context.raceLoss(module.getCompilationInfo());
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) {
     const source = specSource(spec);
@@ -554,10 +555,10 @@ async function compile(device: GPUDevice, spec: KernelSpec): Promise<Kernel> {
       buffer: { type: BUFFER_TYPE[kind] },
     })),
   });
-  const pipeline = await device.createComputePipelineAsync({
+  const pipeline = await context.raceLoss(device.createComputePipelineAsync({
     label: spec.name,
     layout: device.createPipelineLayout({ label: spec.name, bindGroupLayouts: [layout] }),
     compute: { module, entryPoint: spec.entryPoint ?? 'main', constants: spec.constants ?? {} },
-  });
+  }));
   return new Kernel(spec, pipeline, layout, device);
 }

@@ -354,7 +354,7 @@ function writeValues(device: GPUDevice, buffer: GPUBuffer, offset: number, sourc
   if (format === 'u8') {
     // Little-endian words: value l of the shard is bits 8·(l % 4) of word l / 4, i.e. the bytes in order.
     const bytes = (source as ImageBytes).bytes;
-    const whole = n & ~3;
+    const whole = n - (n % 4); // not n & ~3: a shard may hold 2^31 or more values
     write(offset, bytes, from, whole);
     if (whole < n) {
       const tail = new Uint8Array(4);

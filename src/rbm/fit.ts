@@ -10,6 +10,8 @@ import { SubmitRunner } from '../gpu/runner';
 import { readFloat32, writeArray } from '../gpu/buffers';
 import type { TrainableModel } from './params';
 import { CDTrainer, type Hyperparameters } from './trainer';
+import type { TileShape } from '../gpu/kernels';
+import type { TileChoice } from '../gpu/tune';
 import { checkTrainingState, type TrainingSettings, type TrainingState } from './checkpoint';
 import {
   checkBelow, checkBoolean, checkEnum, checkFiniteNumber, checkFunction, checkSeed, checkSize, showValue,
@@ -27,6 +29,12 @@ export type { Schedule };
 export interface FitOptions {
   epochs: number;
   batchSize: number;
+  /**
+   * GEMM tile shapes: 'auto' (default) times the candidates once per device
+   * and size before the first update; a shape (or one per kernel) starts at
+   * once. Results are bit-identical for every tile, so this only moves time.
+   */
+  tile?: 'auto' | TileShape | TileChoice;
   /** Gibbs steps per update (default 1). */
   k?: number;
   /** PCD-k instead of CD-k (default false). */
@@ -350,6 +358,7 @@ export async function runEpochs<E extends EpochStats>(
       k: phase.k,
       persistent: phase.persistent,
       metricsCapacity: batches,
+      tile: o.tile,
     });
     trainer.bindDataset(dataset, { binarize, threshold, seed });
     monitor = await FiniteMonitor.create(model, trainer.metricsBuffer, batches);

@@ -119,6 +119,7 @@ async function runPT(
       swapEvery: o.swapEvery,
       seed: ptChainSeed(model, o),
       init,
+      tile: o.tile,
     });
     pt = chains;
     totalAccepted = t ? [...t.swapsAccepted] : new Array<number>(chains.replicas - 1).fill(0);

@@ -77,7 +77,7 @@ export function firstBatch(
       const x = values[r * V + i];
       out[r * V + i] =
         mode === 'none' ? x
-        : mode === 'threshold' ? (x > threshold ? 1 : 0)
+        : mode === 'threshold' ? (x > Math.fround(threshold) ? 1 : 0) // the float32 threshold the gather compares with
         : uniform01(seed, 0, src * V + i, BINARIZE_PHASE) < x ? 1 : 0;
     }
   }

@@ -8,9 +8,10 @@
 // a ceiling (WAIT_MS) that only a page which has stopped making progress
 // reaches; vitest's per-test limits are hang ceilings above those. Workloads
 // are small (784×32, 8 fantasy chains, 100 test digits) and times are logged,
-// never asserted.
+// never asserted: the page's start-up milestones (first frame, first update, …)
+// go to the log and to out/demo/timings.json with the machine's load.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -26,13 +27,15 @@ import { testDevice } from '../helpers/device';
 
 const CONFIG = fileURLToPath(new URL('../../demo/vite.config.ts', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../demo/screenshots/', import.meta.url));
+/** Start-up timings of each page opened, reported (never asserted): out/ is not committed. */
+const TIMINGS_DIR = fileURLToPath(new URL('../../out/demo/', import.meta.url));
 /** Chromium's flags minus the ones that turn WebGPU on: the "no adapter" browser. */
 const NO_WEBGPU_ARGS = CHROMIUM_WEBGPU_ARGS.filter(
   (a) => !a.startsWith('--enable-unsafe-webgpu') && !a.startsWith('--use-webgpu-adapter') && !a.startsWith('--enable-features'),
 );
 const VIEWPORT = { width: 1440, height: 1000 };
-/** Small enough for SwiftShader (~0.25 GFLOP/s): 784×32, batch 20, 8 fantasy chains, 100 test digits. */
-const SMALL = '?hidden=32&batch=20&chains=8&test=100&autostart=1';
+/** Small enough for SwiftShader (~0.25 GFLOP/s): 784×32, batch 20, 8 fantasy chains, 100 test digits. Training starts on load. */
+const SMALL = '?hidden=32&batch=20&chains=8&test=100';
 /**
  * The model the saved-model test trains in Node first: CD-1, two epochs of 9,000 digits
  * (900 updates; test recon MSE ≈ 0.03). DEMO_PRETRAIN_* choose a prettier one for screenshots
@@ -68,7 +71,51 @@ interface PageState {
   pad: { evaluations: number };
   errors: string[];
   perf: Record<string, number | string | boolean>;
+  /** Start-up milestones, ms since navigation start (demo/app.ts DemoTimings). */
+  timings: Record<string, number>;
+  statusLog: Array<{ ms: number; phase: string; text: string }>;
 }
+
+/** What each test measured of the page's start, written to out/demo/timings.json as the tests go. */
+const startTimes: Record<string, unknown> = {};
+
+/** Logs the page's start-up milestones and the machine's load, and adds them to out/demo/timings.json. */
+async function reportTimings(page: Page, label: string): Promise<Record<string, number>> {
+  const s = await demoState(page);
+  const t = s.timings;
+  const entry = {
+    ...t,
+    statusLog: s.statusLog.map((e) => `${e.ms} ms ${e.phase}`),
+    loadavg1m: Math.round(loadavg()[0] * 100) / 100,
+    cores: cpus().length,
+    at: new Date().toISOString(),
+  };
+  startTimes[label] = entry;
+  console.log(
+    `[demo timings] ${label}: first frame ${t.firstFrameMs} ms, first update ${t.firstUpdateMs ?? '–'} ms ` +
+      `(scripts ${t.scriptMs} ms, device ${t.deviceMs} ms, data ${t.dataMs} ms, training started ${t.trainStartMs ?? '–'} ms; first GPU recon ${t.firstReconMs ?? '–'} ms, ` +
+      `fantasy ${t.firstFantasyMs ?? '–'} ms) since navigation start; load average ${entry.loadavg1m} on ${entry.cores} cores`,
+  );
+  mkdirSync(TIMINGS_DIR, { recursive: true });
+  writeFileSync(`${TIMINGS_DIR}timings.json`, `${JSON.stringify(startTimes, null, 2)}\n`);
+  return t;
+}
+
+/**
+ * A full-page screenshot from the top of the page: the run bar is sticky, so a page scrolled
+ * by an earlier click would show it mid-page (and a gap where it belongs).
+ */
+async function fullPageShot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+}
+
+/** Whether the run bar's button is inside the viewport (after a scroll). */
+const inViewport = (page: Page, selector: string): Promise<boolean> =>
+  page.$eval(selector, (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+  });
 
 /** The page's training/view counters in one line (progress logs and timeout reports). */
 async function progressLine(page: Page): Promise<string> {
@@ -187,22 +234,49 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     return { page, pageErrors };
   }
 
-  it('trains live: recon error falls, canvases fill, inpainting fills the hole, controls work (main-thread times reported)', async () => {
+  it('trains live: first frame at once, training starts on its own, recon error falls, canvases fill, inpainting fills the hole, controls work (start-up and main-thread times reported)', async () => {
     const t0 = Date.now();
     const { page, pageErrors } = await open(SMALL);
 
-    // Training starts on the SwiftShader adapter.
-    await until(page, 'training started', () => (window as unknown as { __demo?: PageState }).__demo?.state === 'training');
+    // First frame: the held-out digits, their placeholder reconstructions and the initial
+    // filters are drawn before any kernel is compiled, with a status line saying what happens.
+    await until(page, 'first frame: data, reconstruction and filter canvases drawn', () => {
+      const t = (window as unknown as { __demo?: PageState }).__demo?.timings;
+      return t?.firstFrameMs !== undefined;
+    });
+    for (const id of ['cv-data', 'cv-recon', 'cv-filters', 'cv-inpaint-orig', 'cv-inpaint-input']) {
+      const st = await canvasStats(page, `#${id}`);
+      expect(st.variance, `${id} is blank in the first frame`).toBeGreaterThan(20);
+    }
+    expect((await canvasStats(page, '#cv-data')).inked, 'no digits in the first frame').toBeGreaterThan(0.05);
+    expect(await page.isVisible('#status-line')).toBe(true);
+    expect(((await page.textContent('#status-text')) ?? '').length).toBeGreaterThan(0);
+    await page.screenshot({ path: `${SHOTS}first-frame.png` });
+
+    // Training starts without a click, on the SwiftShader adapter; the status line says it is
+    // compiling until the first update is back, then which epoch it is in.
+    await until(page, 'training started (no click)', () => (window as unknown as { __demo?: PageState }).__demo?.state === 'training');
     const started = await demoState(page);
     expect(started.adapter.toLowerCase()).toContain('swiftshader');
     expect(await page.textContent('#stat-adapter')).toContain(started.adapter);
+    await until(page, 'first update (no click)', () => ((window as unknown as { __demo: PageState }).__demo.timings.firstUpdateMs ?? 0) > 0);
+    const phases = (await demoState(page)).statusLog.map((e) => e.phase);
+    expect(phases).toContain('compiling');
+    expect(phases.indexOf('compiling')).toBeLessThan(phases.indexOf('training'));
+    await until(page, 'status line: training, epoch', () => document.getElementById('status-text')?.textContent?.startsWith('training: epoch'));
+    const timings = await reportTimings(page, 'trains live (784x32, batch 20)');
+    expect(timings.firstFrameMs).toBeGreaterThan(0);
+    expect(timings.trainStartMs).toBeLessThanOrEqual(timings.firstUpdateMs);
 
     // Let it learn: live reconstruction-error points up to one taken after 120 updates (counted
     // in updates, not time: at 784×32 the test recon MSE is then ~0.77 of the untrained model's).
-    await until(page, 'a recon point after 120 updates, 6 in all, 2 free-energy gaps, 20 inpainting sweeps', () => {
+    // (The views start one by one after the first update; the drawing pad is the last.)
+    await until(page, 'a recon point after 120 updates, 6 in all, 2 free-energy gaps, 20 inpainting sweeps, a pad evaluation', () => {
       const s = (window as unknown as { __demo: PageState }).__demo;
-      return s.recon.length >= 6 && s.recon[s.recon.length - 1][0] >= 120 && s.fgap.length >= 2 && s.inpaint.sweeps >= 20;
+      return s.recon.length >= 6 && s.recon[s.recon.length - 1][0] >= 120 && s.fgap.length >= 2 && s.inpaint.sweeps >= 20 && s.pad.evaluations >= 1;
     });
+    // The same milestones again, now with the views' first results.
+    await reportTimings(page, 'trains live (784x32, batch 20)');
     const s = await demoState(page);
     const first = s.recon[0][1];
     const tail = s.recon.slice(-3).map(([, v]) => v);
@@ -258,7 +332,7 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     console.log('[demo] main thread:', JSON.stringify(perf));
     expect(Number(perf.ourSlices)).toBeGreaterThan(0);
 
-    await page.screenshot({ path: `${SHOTS}training.png`, fullPage: true });
+    await fullPageShot(page, 'training');
 
     // Save: a safetensors download with W [784, 32], b, c and the update count.
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: WAIT_MS }), page.getByText('Save model (.safetensors)').click()]);
@@ -269,9 +343,17 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     expect([saved.visibleType, saved.standardisation, saved.imageShape]).toEqual(['bernoulli', undefined, { width: 28, height: 28 }]);
 
     // Controls: pause holds the step count, a settings change (CD → PCD) applies on resume, reset starts over.
+    // The Pause button is in the run bar, outside the controls panel, and stays in view when scrolled.
     const demo = 'window.__demo';
-    await page.getByText('Pause training').click();
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    expect(await inViewport(page, '#run-toggle'), 'the Pause button scrolled out of view').toBe(true);
+    expect(await inViewport(page, '#status-line'), 'the status line scrolled out of view').toBe(true);
+    expect(await page.textContent('#run-toggle')).toContain('Pause training');
+    await page.click('#run-toggle');
     await until(page, 'paused', `${demo}.state === 'paused'`);
+    await until(page, 'status line: paused', () => document.getElementById('status-line')?.dataset.phase === 'paused');
+    expect(await page.textContent('#run-toggle')).toContain('Resume training');
+    await page.evaluate(() => window.scrollTo(0, 0));
     const pausedAt = (await demoState(page)).steps;
     // Chunks already queued may still land: at most two of 5 updates. The GPU queue runs in
     // order, so once the fantasy view has finished sweeps it submitted after the pause, they
@@ -286,8 +368,9 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     await gpuWork('10 more fantasy sweeps while paused');
     expect((await demoState(page)).steps).toBe(settled);
     await page.locator('.lil-controller', { hasText: 'algorithm' }).locator('select').selectOption('PCD');
-    await page.getByText('Resume training').click();
+    await page.click('#run-toggle');
     await until(page, 'training resumed', `${demo}.state === 'training' && ${demo}.steps > ${settled + 10}`);
+    expect(await page.textContent('#run-toggle')).toContain('Pause training');
     await until(page, 'PCD-1 shown', `document.getElementById('charts-meta').textContent.includes('PCD-1')`);
     // Reset: the step count goes back to 0 and training goes on. The page's counter is watched
     // from inside (a setter records its lowest value), so no poll can miss the drop however
@@ -337,9 +420,13 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     model.dispose();
     console.log(`[demo] pretrained 784x${PRETRAIN.hidden} (${PRETRAIN.pcd ? 'PCD' : 'CD'}-${PRETRAIN.k}) for ${PRETRAIN.epochs} epochs in Node: recon ${fit.reconError.at(-1)?.toFixed(4)}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const { page, pageErrors } = await open('?hidden=32&batch=20&chains=8&test=100&lr=0.05');
+    // ?autostart=0: the page waits for a click (and its views start at once).
+    const { page, pageErrors } = await open('?hidden=32&batch=20&chains=8&test=100&lr=0.05&autostart=0');
     // SwiftShader compiles each pipeline on first use: wait for the page's first views.
     await until(page, 'first recon point', () => ((window as unknown as { __demo?: PageState }).__demo?.recon.length ?? 0) >= 1);
+    expect((await demoState(page)).state).toBe('idle');
+    expect(await page.getAttribute('#status-line', 'data-phase')).toBe('idle');
+    expect(await page.textContent('#run-toggle')).toContain('Start training');
     await page.setInputFiles('#file-model', file);
     await until(page, 'model loaded and reconstructing', (n) => {
       const s = (window as unknown as { __demo: PageState & { hidden: number } }).__demo;
@@ -351,7 +438,7 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
       const s = (window as unknown as { __demo: PageState }).__demo;
       return s.inpaint.sweeps >= 30 && s.fantasySweeps >= 30;
     });
-    await page.getByText('Start training').click();
+    await page.click('#run-toggle');
     await until(page, '25 more updates, 2 recon points', (steps0) => {
       const s = (window as unknown as { __demo: PageState }).__demo;
       return s.state === 'training' && s.steps >= steps0 + 25 && s.recon.length >= 2;
@@ -360,7 +447,7 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     console.log(`[demo] loaded model: test recon MSE ${s.recon[0][1].toFixed(4)}, hole mean ${s.inpaint.holeMean.toFixed(3)} after ${s.inpaint.sweeps} sweeps`);
     expect(s.recon[0][1]).toBeLessThan(0.05);
     expect(s.inpaint.holeMean).toBeGreaterThan(0.02);
-    await page.screenshot({ path: `${SHOTS}pretrained.png`, fullPage: true });
+    await fullPageShot(page, 'pretrained');
     await page.locator('.p-inpaint').screenshot({ path: `${SHOTS}inpainting.png` });
     expect(pageErrors, pageErrors.join('\n')).toEqual([]);
     await page.close();
@@ -372,11 +459,11 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     const t0 = Date.now();
     // 200 training rows: an epoch is 10 updates, so the first acceptance readout needs little training.
     // Four temperatures from β = 1 to 0.7 keep every neighbouring pair swapping (~0.3–0.5).
-    const { page, pageErrors } = await open('?algo=pt&replicas=4&betamin=0.7&hidden=32&batch=20&chains=8&test=100&train=200&autostart=1');
+    const { page, pageErrors } = await open('?algo=pt&replicas=4&betamin=0.7&hidden=32&batch=20&chains=8&test=100&train=200');
     await until(page, 'PT training started', () => (window as unknown as { __demo?: PageState }).__demo?.state === 'training');
-    await until(page, 'first epoch (swap acceptance), 2 recon points, 10 fantasy sweeps', () => {
+    await until(page, 'first epoch (swap acceptance), 2 recon points, 10 fantasy sweeps, a pad evaluation', () => {
       const s = (window as unknown as { __demo: PageState & { swapAcceptance: number[] } }).__demo;
-      return s.swapAcceptance.length > 0 && s.recon.length >= 2 && s.fantasySweeps >= 10;
+      return s.swapAcceptance.length > 0 && s.recon.length >= 2 && s.fantasySweeps >= 10 && s.pad.evaluations >= 1;
     });
     const s = (await demoState(page)) as PageState & { swapAcceptance: number[]; algorithm: string };
     console.log(`[demo pt] ${s.steps} updates in ${((Date.now() - t0) / 1000).toFixed(1)} s; swap acceptance ${s.swapAcceptance.map((r) => r.toFixed(3)).join(' ')}`);
@@ -399,7 +486,7 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
       const st = await canvasStats(page, `#${id}`);
       expect(st.variance, `${id} is blank`).toBeGreaterThan(20);
     }
-    await page.screenshot({ path: `${SHOTS}pt.png`, fullPage: true });
+    await fullPageShot(page, 'pt');
 
     // "Sample with PT": a tempered sample replaces the Gibbs fantasies until they are restarted.
     await page.getByText('Sample with PT').click();
@@ -412,11 +499,11 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
 
   it('trains Gaussian visible units (?visible=gaussian) on standardised pixels, shown un-standardised', async () => {
     const t0 = Date.now();
-    const { page, pageErrors } = await open('?visible=gaussian&hidden=32&batch=20&chains=8&test=100&autostart=1');
+    const { page, pageErrors } = await open('?visible=gaussian&hidden=32&batch=20&chains=8&test=100');
     await until(page, 'Gaussian training started', () => (window as unknown as { __demo?: PageState }).__demo?.state === 'training');
-    await until(page, 'a recon point after 60 updates, 4 in all, 10 fantasy and 5 inpainting sweeps', () => {
+    await until(page, 'a recon point after 60 updates, 4 in all, 10 fantasy and 5 inpainting sweeps, a pad evaluation', () => {
       const s = (window as unknown as { __demo: PageState }).__demo;
-      return s.recon.length >= 4 && s.recon[s.recon.length - 1][0] >= 60 && s.fantasySweeps >= 10 && s.inpaint.sweeps >= 5;
+      return s.recon.length >= 4 && s.recon[s.recon.length - 1][0] >= 60 && s.fantasySweeps >= 10 && s.inpaint.sweeps >= 5 && s.pad.evaluations >= 1;
     });
     const s = (await demoState(page)) as PageState & { visibleType: string };
     const first = s.recon[0][1];
@@ -433,7 +520,7 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
       const st = await canvasStats(page, `#${id}`);
       expect(st.variance, `${id} is blank`).toBeGreaterThan(20);
     }
-    await page.screenshot({ path: `${SHOTS}gaussian.png`, fullPage: true });
+    await fullPageShot(page, 'gaussian');
 
     // Saved in the library's model-file schema with its per-pixel standardisation
     // (standardize_mean / standardize_std, as the CLI writes them), so the page or the CLI can load it back.
@@ -455,7 +542,8 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     // Loading it back works (the standardisation comes from its metadata) …
     const named = join(tmpdir(), `webgpu-rbm-demo-gauss-${process.pid}.safetensors`);
     writeFileSync(named, readFileSync(file));
-    await page.getByText('Pause training').click();
+    expect(await page.textContent('#run-toggle')).toContain('Pause training');
+    await page.click('#run-toggle');
     await page.setInputFiles('#file-model', named);
     await until(page, 'Gaussian model loaded back', () => document.getElementById('toast')?.textContent?.includes('Loaded'));
     expect((await demoState(page) as PageState & { visibleType: string }).visibleType).toBe('gaussian');
@@ -488,7 +576,7 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     expect(await page.isVisible('#gui .lil-gui')).toBe(true);
     expect(await page.locator('.needs-gpu:visible').count()).toBe(6);
     expect(await page.locator('canvas.pixels:visible').count()).toBe(0);
-    await page.screenshot({ path: `${SHOTS}no-webgpu.png`, fullPage: true });
+    await fullPageShot(page, 'no-webgpu');
     expect(pageErrors).toEqual([]);
     await page.close();
   }, STATIC_TEST_MS);
