@@ -45,6 +45,16 @@ export { columnMeans } from './rbm/init';
 export { exactLogZ, averageLogLikelihood, enumeratedLayer, MAX_EXACT_LOGZ_UNITS } from './rbm/logz';
 export { ais, reverseAis } from './rbm/ais';
 export type { AISOptions, AISResult } from './rbm/ais';
+export {
+  logZBounds, convergedLogZ, drawReverseStart, boundsConverged, logMeanSigma, stopReason,
+  DEFAULT_BOUNDS_BETAS, DEFAULT_LOGZ_TOLERANCE, DEFAULT_MAX_BETAS,
+} from './rbm/loglik-bounds';
+export type {
+  LogZBounds, LogZBoundsOptions, ConvergedLogZ, ConvergedLogZOptions, ConvergenceReason, ReverseStart, ReverseStartKind,
+  TemperingStartOptions,
+} from './rbm/loglik-bounds';
+export { exactSamples, exactSamplesFromParams, canSampleExactly, MAX_EXACT_SAMPLE_UNITS } from './rbm/exact-sample';
+export type { ExactSampleOptions, ExactSamples, HostModel } from './rbm/exact-sample';
 export { freeEnergyGap, meanFreeEnergy, pseudoLogLikelihood } from './rbm/monitors';
 export type { PseudoLikelihood, PseudoLikelihoodOptions } from './rbm/monitors';
 export { DeviceLostError } from './gpu/lost';

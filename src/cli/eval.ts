@@ -2,13 +2,13 @@
 // The command is a list of evaluation steps; each adds its own flags, help
 // lines, printed lines and JSON fields, so new estimators plug in without
 // touching the rest (see EVAL_STEPS below).
-import { flag, intOption, parseCommand, positionals, seedOption, stringOption } from './args';
+import { choiceOption, flag, intOption, numberOption, parseCommand, positionals, seedOption, stringOption } from './args';
 import type { OptionSpec, Values } from './args';
 import { loadData, MNIST_TEST_COUNT } from './data-node';
 import { CliError, UsageError } from './errors';
 import {
-  aisEstimate, CLI_AIS_BETAS, CLI_AIS_RUNS, enumeratedUnits, exactEstimate, logLikelihood, MAX_EXACT_LOGZ_UNITS,
-  readStandardisation, standardiseWith,
+  aisEstimate, boundsEstimate, CLI_AIS_BETAS, CLI_AIS_BUDGET, CLI_AIS_MAX_BETAS, CLI_AIS_RUNS, CLI_AIS_TOLERANCE, enumeratedUnits,
+  exactEstimate, logLikelihood, MAX_EXACT_LOGZ_UNITS, readStandardisation, standardiseWith,
 } from './loglik';
 import type { LogZEstimate } from './loglik';
 import { freeEnergyGap, meanFreeEnergy, pseudoLogLikelihood } from '../index';
@@ -37,6 +37,8 @@ export interface EvalContext {
   test?: Float32Array;
   /** The fields earlier steps produced (e.g. mean_free_energy for a log-likelihood). */
   report: Readonly<JsonObject>;
+  /** Prints a line at once (progress of long steps), where the step's own lines go. */
+  log?: (line: string) => void;
 }
 
 export interface EvalOutput {
@@ -84,9 +86,28 @@ const reconstructionStep: EvalStep = {
   },
 };
 
-/** --betas/--runs/--reverse/--ais-seed mean nothing without --ais. */
+/** The flags that mean nothing without --ais. */
+const AIS_ONLY_FLAGS = ['betas', 'runs', 'reverse', 'ais-seed', 'ais-tolerance', 'max-betas', 'ais-budget', 'reverse-start'];
+/** The flags of the two-sided, refined estimate (not of --reverse alone). */
+const BOUNDS_FLAGS = ['ais-tolerance', 'max-betas', 'ais-budget', 'reverse-start'];
+const REVERSE_STARTS = ['auto', 'exact', 'tempering', 'data'] as const;
+
 function aisFlagsWithoutAis(v: Values): string | undefined {
-  return ['betas', 'runs', 'reverse', 'ais-seed'].find((f) => v[f] !== undefined);
+  return AIS_ONLY_FLAGS.find((f) => v[f] !== undefined);
+}
+
+/** Reads (and checks) every AIS flag. */
+function aisFlags(v: Values) {
+  return {
+    betas: intOption(v, 'betas', CLI_AIS_BETAS, 1, 10_000_000),
+    fixed: v.betas !== undefined,
+    runs: intOption(v, 'runs', CLI_AIS_RUNS, 1, 100_000),
+    seed: intOption(v, 'ais-seed', 1, 0, 0xffffffff),
+    tolerance: numberOption(v, 'ais-tolerance', CLI_AIS_TOLERANCE, { min: 0, above: true }),
+    maxBetas: intOption(v, 'max-betas', CLI_AIS_MAX_BETAS, 1, 10_000_000),
+    budgetSeconds: numberOption(v, 'ais-budget', CLI_AIS_BUDGET, { min: 0, above: true }),
+    start: choiceOption(v, 'reverse-start', REVERSE_STARTS, 'auto'),
+  };
 }
 
 const logLikelihoodStep: EvalStep = {
@@ -97,16 +118,32 @@ const logLikelihoodStep: EvalStep = {
     runs: { type: 'string' },
     reverse: { type: 'boolean' },
     'ais-seed': { type: 'string' },
+    'ais-tolerance': { type: 'string' },
+    'max-betas': { type: 'string' },
+    'ais-budget': { type: 'string' },
+    'reverse-start': { type: 'string' },
   },
   help: `Log-likelihood (mean log p(v) = −mean F(v) − log Z)
   --exact                  log Z by enumerating the smaller layer (≤ ${MAX_EXACT_LOGZ_UNITS} units;
                            Gaussian models: the hidden layer)
-  --ais                    log Z by annealed importance sampling, with its ±3σ
-                           band (base rate: the --data images)
-  --betas N                AIS intermediate distributions (S&M 2008: 14500) [${CLI_AIS_BETAS}]
-  --runs R                 parallel AIS runs                              [${CLI_AIS_RUNS}]
-  --reverse                reverse AIS from the data rows (a heuristic check
-                           that tends to over-estimate log Z)
+  --ais                    log Z bracketed by annealed importance sampling from
+                           both sides: forward AIS from the base rate of the
+                           --data images (a stochastic lower bound) and reverse
+                           AIS from model samples (an upper bound; exact samples
+                           when the smaller layer has ≤ 20 units, else parallel
+                           tempering). The schedule doubles from ${CLI_AIS_BETAS} βs until
+                           the band is within --ais-tolerance of the estimate
+                           (or the gap stops shrinking: reported, not hidden)
+  --ais-tolerance X        nats the band may reach from the estimate      [${CLI_AIS_TOLERANCE}]
+  --max-betas N            longest schedule the doubling tries          [${CLI_AIS_MAX_BETAS}]
+  --ais-budget SECONDS     start no doubling that would end past this    [${CLI_AIS_BUDGET}]
+  --betas N                a fixed schedule of N βs instead (no doubling;
+                           S&M 2008 used 14500)
+  --runs R                 parallel AIS runs, each direction              [${CLI_AIS_RUNS}]
+  --reverse-start auto|exact|tempering|data
+                           reverse AIS's start states                    [auto]
+  --reverse                only reverse AIS from the data rows, one-sided (a
+                           heuristic check that tends to over-estimate log Z)
   --ais-seed S             seeds the AIS runs                               [1]`,
   enabled(v) {
     const exact = flag(v, 'exact');
@@ -115,13 +152,19 @@ const logLikelihoodStep: EvalStep = {
     const stray = useAis ? undefined : aisFlagsWithoutAis(v);
     if (stray) throw new UsageError(`--${stray} only applies to --ais; add --ais`);
     if (useAis) {
-      intOption(v, 'betas', CLI_AIS_BETAS, 1, 10_000_000);
-      intOption(v, 'runs', CLI_AIS_RUNS, 1, 100_000);
-      intOption(v, 'ais-seed', 1, 0, 0xffffffff);
+      aisFlags(v);
+      const bounds = BOUNDS_FLAGS.find((f) => v[f] !== undefined);
+      if (flag(v, 'reverse') && bounds) {
+        throw new UsageError(`--${bounds} applies to the two-sided estimate; --reverse runs reverse AIS alone (drop one)`);
+      }
+      const refining = ['max-betas', 'ais-budget'].find((f) => v[f] !== undefined);
+      if (v.betas !== undefined && refining) {
+        throw new UsageError(`--${refining} limits the doubling of the schedule; --betas fixes it (drop one)`);
+      }
     }
     return exact || useAis;
   },
-  async run({ model, values: v, data, test, report }) {
+  async run({ model, values: v, data, test, report, log }) {
     let z: LogZEstimate;
     if (flag(v, 'exact')) {
       const n = enumeratedUnits(model);
@@ -132,12 +175,18 @@ const logLikelihoodStep: EvalStep = {
         );
       }
       z = await exactEstimate(model);
+    } else if (flag(v, 'reverse')) {
+      const a = aisFlags(v);
+      z = await aisEstimate(model, data, { betas: a.betas, runs: a.runs, seed: a.seed, reverse: true });
     } else {
-      z = await aisEstimate(model, data, {
-        betas: intOption(v, 'betas', CLI_AIS_BETAS, 1, 10_000_000),
-        runs: intOption(v, 'runs', CLI_AIS_RUNS, 1, 100_000),
-        seed: intOption(v, 'ais-seed', 1, 0, 0xffffffff),
-        reverse: flag(v, 'reverse'),
+      const a = aisFlags(v);
+      z = await boundsEstimate(model, data, {
+        ...a,
+        onRound: (b) =>
+          log?.(
+            `AIS ${b.betas} βs × ${b.runs}: forward ${fmt(b.logZForward, 7)}, reverse ${fmt(b.logZReverse, 7)}, ` +
+              `band ${fmt(b.logZLow, 7)} … ${fmt(b.logZHigh, 7)} (${fmt(b.seconds.forward + b.seconds.reverse, 3)} s)`,
+          ),
       });
     }
     const ll = logLikelihood(report.mean_free_energy as number, z);
@@ -151,10 +200,58 @@ const logLikelihoodStep: EvalStep = {
       avg_log_likelihood_high: ll.high,
       log_z_seconds: z.seconds,
     };
-    const band = (lo: number, hi: number): string => (z.method === 'exact' ? '' : ` (±3σ: ${fmt(lo, 7)} … ${fmt(hi, 7)})`);
-    const what = z.method === 'exact' ? 'exact' : `${z.method === 'ais' ? 'AIS' : 'reverse AIS'}, ${z.betas} βs × ${z.runs} runs, ${fmt(z.seconds, 3)} s`;
+    const bounds = z.bounds;
+    const bandName = bounds ? 'band' : '±3σ';
+    const band = (lo: number, hi: number): string => (z.method === 'exact' ? '' : ` (${bandName}: ${fmt(lo, 7)} … ${fmt(hi, 7)})`);
+    const what =
+      z.method === 'exact'
+        ? 'exact'
+        : bounds
+          ? `AIS both ways, ${z.betas} βs × ${z.runs} runs, ${bounds.converged ? 'converged' : 'NOT converged'}, ${fmt(z.seconds, 3)} s`
+          : `${z.method === 'ais' ? 'AIS' : 'reverse AIS'}, ${z.betas} βs × ${z.runs} runs, ${fmt(z.seconds, 3)} s`;
     const lines = [`log Z                 ${fmt(z.logZ, 7)}${band(z.logZLow, z.logZHigh)} [${what}]`];
-    if (z.method !== 'exact') {
+    if (bounds) {
+      const a = aisFlags(v);
+      Object.assign(fields, {
+        log_z_forward: bounds.forward,
+        log_z_reverse: bounds.reverse,
+        log_z_gap: bounds.gap,
+        ess_forward: bounds.essForward,
+        ess_reverse: bounds.essReverse,
+        ais_converged: bounds.converged,
+        ais_stop: bounds.reason,
+        ais_tolerance: bounds.tolerance,
+        ais_reverse_start: bounds.reverseStart,
+        ais_betas: z.betas,
+        ais_runs: z.runs,
+        ais_seed: a.seed,
+        ais_seconds: z.seconds,
+        ais_rounds: bounds.rounds.map((r) => ({ ...r })),
+        ais_effective_sample_size: bounds.essForward,
+        log_z_base: z.logZBase,
+      });
+      const from = { exact: 'exact model samples', tempering: 'parallel-tempering samples', data: 'data rows (heuristic)' }[bounds.reverseStart];
+      lines.push(
+        `  forward AIS         ${fmt(bounds.forward, 7)} (lower bound; ${fmt(bounds.essForward, 4)} effective runs of ${z.runs})`,
+        `  reverse AIS         ${fmt(bounds.reverse, 7)} (upper bound from ${from}; ${fmt(bounds.essReverse, 4)} effective runs)`,
+        `  gap                 ${fmt(bounds.gap, 4)} nats; tolerance ±${fmt(bounds.tolerance, 3)}`,
+      );
+      if (!bounds.converged) {
+        const why = {
+          'max-betas': `the schedule reached --max-betas (${z.betas} βs)`,
+          budget: 'the time budget (--ais-budget) ran out',
+          stalled:
+            `the gap stopped shrinking as the schedule doubled (to ${z.betas} βs): forward AIS's runs are probably all missing a mode, ` +
+            'which more βs will not fix (more --runs may)',
+          fixed: `--betas fixed the schedule at ${z.betas} βs`,
+          converged: '',
+        }[bounds.reason];
+        lines.push(
+          `warning: AIS did not converge: ${why}; the band (${fmt(z.logZLow, 7)} … ${fmt(z.logZHigh, 7)}) is wider than ±${fmt(bounds.tolerance, 3)} nats. ` +
+            'Compare models by their bands, or allow a longer schedule',
+        );
+      }
+    } else if (z.method !== 'exact') {
       Object.assign(fields, {
         ais_seconds: z.seconds,
         ais_betas: z.betas,
@@ -246,7 +343,8 @@ ${stepHelp ? stepHelp + '\n' : ''}  --json                   print one JSON obje
 
 Examples
   webgpu-rbm eval out/mnist.safetensors --data mnist --json
-  webgpu-rbm eval out/mnist.safetensors --data mnist --ais --betas 1000 --runs 100
+  webgpu-rbm eval out/mnist.safetensors --data mnist --ais --json
+  webgpu-rbm eval out/mnist.safetensors --data mnist --ais --betas 14500 --runs 100
   webgpu-rbm eval out/small.safetensors --data mnist --exact --pll
 `;
 
@@ -312,7 +410,7 @@ export async function runEval(args: string[]): Promise<number> {
         report,
       };
       for (const step of steps) {
-        const r = await step.run(ctx);
+        const r = await step.run({ ...ctx, log: (line) => out.line(line) });
         Object.assign(report, r.fields);
         for (const line of r.lines) out.line(line);
       }

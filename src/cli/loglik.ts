@@ -3,9 +3,10 @@
 // enough, else annealed importance sampling (Salakhutdinov & Murray 2008), and
 // the standardisation a Gaussian–Bernoulli model's data goes through.
 import {
-  ais, applyStandardize, enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS, MODEL_KEYS, readModelStandardisation, reverseAis, SafetensorsFormatError,
+  ais, applyStandardize, convergedLogZ, DEFAULT_LOGZ_TOLERANCE, DEFAULT_MAX_BETAS, enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS, MODEL_KEYS,
+  readModelStandardisation, reverseAis, SafetensorsFormatError,
 } from '../index';
-import type { ModelStandardisation, RBM } from '../index';
+import type { ConvergedLogZ, ConvergenceReason, LogZBounds, ModelStandardisation, RBM, ReverseStartKind } from '../index';
 import { CliError, messageOf } from './errors';
 import { withFlagNames } from './args';
 
@@ -18,7 +19,10 @@ export const TRAIN_EXACT_UNITS = 20;
 export interface LogZEstimate {
   method: 'exact' | 'ais' | 'reverse-ais';
   logZ: number;
-  /** The ±3σ band of AIS (equal to logZ for exact). */
+  /**
+   * The band: equal to logZ for exact; from forward and reverse AIS for eval's
+   * two-sided --ais (bounds below); the ±3σ spread of one estimator otherwise.
+   */
   logZLow: number;
   logZHigh: number;
   seconds: number;
@@ -27,6 +31,23 @@ export interface LogZEstimate {
   runs?: number;
   effectiveSampleSize?: number;
   logZBase?: number;
+  /** eval --ais: forward and reverse AIS and the schedule's convergence. */
+  bounds?: AisBounds;
+}
+
+/** The two-sided AIS result as eval reports it. */
+export interface AisBounds {
+  forward: number;
+  reverse: number;
+  gap: number;
+  essForward: number;
+  essReverse: number;
+  converged: boolean;
+  reason: ConvergenceReason;
+  tolerance: number;
+  reverseStart: ReverseStartKind;
+  /** Each round's schedule and estimates, shortest first. */
+  rounds: { betas: number; forward: number; reverse: number; low: number; high: number; seconds: number }[];
 }
 
 /** How many units exact enumeration would have to go through. */
@@ -71,6 +92,73 @@ export async function aisEstimate(model: RBM, data: Float32Array, s: AisSettings
     runs: r.runs,
     effectiveSampleSize: r.effectiveSampleSize,
     logZBase: r.logZBase,
+  };
+}
+
+/** The CLI's defaults for eval's two-sided --ais (the library's: 0.3 nats, at most 64,000 βs), plus a time budget. */
+export const CLI_AIS_TOLERANCE = DEFAULT_LOGZ_TOLERANCE;
+export const CLI_AIS_MAX_BETAS = DEFAULT_MAX_BETAS;
+/** Seconds of AIS after which eval --ais starts no further doubling (results past it depend on the machine). */
+export const CLI_AIS_BUDGET = 1800;
+
+export interface BoundsSettings {
+  /** The first schedule (doubled while not converged), or the only one when `fixed`. */
+  betas: number;
+  fixed: boolean;
+  runs: number;
+  seed: number;
+  tolerance: number;
+  maxBetas: number;
+  budgetSeconds: number;
+  start: 'auto' | ReverseStartKind;
+  /** A line after each round (progress for long evaluations). */
+  onRound?: (b: LogZBounds) => void;
+  onProgress?: (stage: 'start' | 'forward' | 'reverse', done: number, total: number) => void;
+}
+
+/** Flag names for the size and option errors of the two-sided AIS. */
+const BOUNDS_FLAGS = { ...AIS_FLAGS, maxBetas: '--max-betas', tolerance: '--ais-tolerance', budgetSeconds: '--ais-budget' } as const;
+
+/**
+ * log Z bracketed by forward AIS and reverse AIS from model samples (exact when
+ * the smaller layer has ≤ 20 units, else parallel tempering), the schedule
+ * doubled until the band is within the tolerance (see src/rbm/loglik-bounds.ts).
+ */
+export async function boundsEstimate(model: RBM, data: Float32Array, s: BoundsSettings): Promise<LogZEstimate> {
+  const r: ConvergedLogZ = await withFlagNames(BOUNDS_FLAGS, () =>
+    convergedLogZ(model, {
+      data, betas: s.betas, fixed: s.fixed, runs: s.runs, seed: s.seed, tolerance: s.tolerance, maxBetas: s.maxBetas,
+      budgetSeconds: s.budgetSeconds, start: s.start, onRound: s.onRound, onProgress: s.onProgress,
+    }),
+  );
+  if (!Number.isFinite(r.logZForward) || !Number.isFinite(r.logZReverse)) {
+    throw new CliError(`AIS gave log Z = ${r.logZForward} (forward), ${r.logZReverse} (reverse); try more --runs or a longer schedule`);
+  }
+  return {
+    method: 'ais',
+    logZ: r.logZ,
+    logZLow: r.logZLow,
+    logZHigh: r.logZHigh,
+    seconds: r.seconds.total,
+    betas: r.betas,
+    runs: r.runs,
+    effectiveSampleSize: r.essForward,
+    logZBase: r.forward.logZBase,
+    bounds: {
+      forward: r.logZForward,
+      reverse: r.logZReverse,
+      gap: r.gap,
+      essForward: r.essForward,
+      essReverse: r.essReverse,
+      converged: r.converged,
+      reason: r.reason,
+      tolerance: r.tolerance,
+      reverseStart: r.reverseStart,
+      rounds: r.rounds.map((b) => ({
+        betas: b.betas, forward: b.logZForward, reverse: b.logZReverse, low: b.logZLow, high: b.logZHigh,
+        seconds: b.seconds.forward + b.seconds.reverse,
+      })),
+    },
   };
 }
 

@@ -17,6 +17,8 @@ const FASHION = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
 let dir: string;
 /** A 784-10 RBM trained with --eval-every 1 (exact log Z). */
 let small: string;
+/** Its log Z by float64 enumeration of the saved parameters. */
+let smallLogZ: number;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'webgpu-rbm-loglik-'));
@@ -56,6 +58,7 @@ describe('train --eval-every and eval --exact / --ais / --pll', () => {
     const j = lastJson(r);
     const file = rbmFromSafetensors(new Uint8Array(await readFile(small)));
     const cpu = logZExact(file);
+    smallLogZ = cpu;
     expect(j.method).toBe('exact');
     expect(Math.abs(num(j.log_z) - cpu)).toBeLessThan(1e-2);
     expect(j.log_z_low).toBe(j.log_z);
@@ -67,17 +70,47 @@ describe('train --eval-every and eval --exact / --ais / --pll', () => {
     expect(r.stderr).toMatch(/avg log-likelihood +-\d/);
   });
 
-  it('eval --ais brackets the exact log Z of a 10-hidden model', async () => {
-    const exact = lastJson(await runCli(['eval', small, '--data', 'mnist', '--exact', '--json']));
+  // eval --ais is two-sided since issue 15: log_z_low/high are the band of forward and
+  // reverse AIS (reverse from exact model samples here), no longer forward AIS's ±3σ.
+  it('eval --ais --betas N: forward and reverse AIS on a fixed schedule bracket the exact log Z', async () => {
+    const exact = smallLogZ;
     const r = await runCli(['eval', small, '--data', 'mnist', '--ais', '--betas', '300', '--runs', '50', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r);
-    expect(j).toMatchObject({ method: 'ais', ais_betas: 300, ais_runs: 50 });
+    expect(j).toMatchObject({ method: 'ais', ais_betas: 300, ais_runs: 50, ais_stop: 'fixed', ais_reverse_start: 'exact', ais_tolerance: 0.3 });
     expect(num(j.ais_seconds)).toBeGreaterThan(0);
+    expect(typeof j.ais_converged).toBe('boolean');
+    expect(j.ais_rounds as unknown[]).toHaveLength(1);
     const tol = 1e-3;
-    expect(num(j.log_z_low) - tol).toBeLessThanOrEqual(num(exact.log_z));
-    expect(num(j.log_z_high) + tol).toBeGreaterThanOrEqual(num(exact.log_z));
+    expect(num(j.log_z_low) - tol).toBeLessThanOrEqual(exact);
+    expect(num(j.log_z_high) + tol).toBeGreaterThanOrEqual(exact);
+    expect(num(j.log_z_gap)).toBeCloseTo(num(j.log_z_reverse) - num(j.log_z_forward), 10);
+    expect(num(j.log_z)).toBeCloseTo((num(j.log_z_reverse) + num(j.log_z_forward)) / 2, 10);
+    for (const k of ['ess_forward', 'ess_reverse']) {
+      expect(num(j[k]), k).toBeGreaterThanOrEqual(1);
+      expect(num(j[k]), k).toBeLessThanOrEqual(50);
+    }
     expect(num(j.avg_log_likelihood_low)).toBeLessThanOrEqual(num(j.avg_log_likelihood_high));
+    expect(r.stderr).toMatch(/forward AIS .*lower bound/);
+    expect(r.stderr).toMatch(/reverse AIS .*upper bound from exact model samples/);
+  });
+
+  it('eval --ais by default refines the schedule until the band is within 0.3 nats, and says so', async () => {
+    const exact = smallLogZ;
+    const r = await runCli(['eval', small, '--data', 'mnist', '--ais', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r);
+    expect(j).toMatchObject({ method: 'ais', ais_converged: true, ais_stop: 'converged', ais_runs: 100 });
+    const rounds = j.ais_rounds as { betas: number }[];
+    expect(rounds.map((x) => x.betas)).toEqual(rounds.map((_, i) => 1000 * 2 ** i));
+    expect(j.ais_betas).toBe(rounds[rounds.length - 1].betas);
+    expect(Math.abs(num(j.log_z) - exact)).toBeLessThan(0.3);
+    expect(num(j.log_z_low)).toBeLessThanOrEqual(exact);
+    expect(num(j.log_z_high)).toBeGreaterThanOrEqual(exact);
+    expect(num(j.log_z) - num(j.log_z_low)).toBeLessThanOrEqual(0.3);
+    expect(num(j.log_z_high) - num(j.log_z)).toBeLessThanOrEqual(0.3);
+    expect(r.stderr).toMatch(/AIS 1000 βs × 100: forward/);
+    expect(r.stderr).not.toMatch(/did not converge/);
   });
 
   it('eval --exact on a layer too large to enumerate suggests --ais (exit 2)', async () => {
@@ -169,6 +202,11 @@ describe('flag combinations that make no sense (exit 2)', () => {
     [['eval', 'm.safetensors', '--exact', '--ais'], /--exact or --ais, not both/],
     [['eval', 'm.safetensors', '--betas', '100'], /--betas only applies to --ais/],
     [['eval', 'm.safetensors', '--ais', '--runs', '0'], /--runs must be/],
+    [['eval', 'm.safetensors', '--ais-tolerance', '0.1'], /--ais-tolerance only applies to --ais/],
+    [['eval', 'm.safetensors', '--ais', '--ais-tolerance', '0'], /--ais-tolerance must be a number > 0/],
+    [['eval', 'm.safetensors', '--ais', '--betas', '100', '--max-betas', '1000'], /--max-betas limits the doubling.*--betas fixes it/],
+    [['eval', 'm.safetensors', '--ais', '--reverse', '--ais-budget', '60'], /--ais-budget applies to the two-sided estimate/],
+    [['eval', 'm.safetensors', '--ais', '--reverse-start', 'noise'], /--reverse-start must be one of auto, exact, tempering, data/],
     [['eval', 'm.safetensors', '--pll-all'], /--pll-all only applies to --pll/],
     [['sample', 'm.safetensors', '--beta-min', '0.5', '--out', 'x.png'], /--beta-min only applies to --pt/],
   ])('%j', async (args, message) => {

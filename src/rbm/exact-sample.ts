@@ -1,0 +1,264 @@
+// Exact samples of a small RBM on the host, in float64: enumerate the 2^n
+// states x of the smaller layer (the hidden layer for Gaussian visible units),
+// each with its unnormalised log-marginal, draw x from that table, and for a
+// hidden x draw v ~ p(v | h).
+//
+// Enumerating h (n = H), with a = W h:
+//   Bernoulli visible:  log p*(h) = cᵀh + Σ_i softplus(b_i + a_i)
+//   Gaussian visible:   log p*(h) = cᵀh + Σ_i a_i (b_i + a_i / 2) + (V/2) log 2π,  v | h ~ N(b + a, I)
+// Enumerating v (n = V < H, Bernoulli only): log p*(v) = bᵀv + Σ_j softplus(c_j + vᵀw_j).
+// The log-sum of the table is log Z itself (float64), which the result returns too.
+//
+// The states are visited in Gray-code order, so moving to the next one adds or
+// subtracts a single column of W: about L operations and L softplus terms per
+// state (L = the other layer's size), 2^n · L in all. The engine uses these
+// samples to start reverse AIS (src/rbm/loglik-bounds.ts), where exact model
+// samples make it a stochastic upper bound on log Z.
+//
+// Random numbers: a small host-only generator (sfc32, seeded through splitmix32),
+// not the GPU's Philox streams, so these draws can never meet a kernel's.
+import { readFloat32 } from '../gpu/buffers';
+import type { ModelParams } from './params';
+import type { VisibleType } from './model-file';
+import { checkEnum, checkSeed, checkSize } from './validate';
+
+/** Most units exactSamples enumerates by default: 2^20 states × the other layer is seconds to a minute on a CPU. */
+export const MAX_EXACT_SAMPLE_UNITS = 20;
+/** A hard ceiling: the table of 2^n float64 log-marginals is 8·2^n bytes (2^24: 128 MiB). */
+const HARD_MAX_UNITS = 24;
+
+export interface ExactSampleOptions {
+  /** How many samples to draw. */
+  count: number;
+  /** Seeds the host generator (default 1). */
+  seed?: number;
+  /** Refuse to enumerate more units than this (default 20, at most 24). */
+  maxUnits?: number;
+}
+
+export interface ExactSamples {
+  /** [count, V]: binary rows (Gaussian visible units: real-valued rows). */
+  samples: Float32Array;
+  count: number;
+  /** log Z from the same enumeration, in float64 (a by-product: the table's log-sum). */
+  logZ: number;
+  /** Which layer was enumerated, and how many units it has. */
+  enumerated: 'hidden' | 'visible';
+  units: number;
+  seconds: number;
+}
+
+/** The parameters and shape exactSamplesFromParams needs (a host copy of a model). */
+export interface HostModel {
+  visible: number;
+  hidden: number;
+  visibleType?: VisibleType;
+  /** W [V, H] row-major, b [V], c [H]. */
+  W: ArrayLike<number>;
+  b: ArrayLike<number>;
+  c: ArrayLike<number>;
+}
+
+/** A model's sizes and visible unit type (default 'bernoulli'). */
+type Shape = { visible: number; hidden: number; visibleType?: VisibleType };
+
+/** Which layer exact sampling enumerates (the smaller; hidden on a tie and always for Gaussian visible units). */
+export function exactSampleLayer(model: Shape): { layer: 'hidden' | 'visible'; units: number } {
+  const hiddenSide = model.visibleType === 'gaussian' || model.hidden <= model.visible;
+  return hiddenSide ? { layer: 'hidden', units: model.hidden } : { layer: 'visible', units: model.visible };
+}
+
+/** Whether exactSamples can enumerate this model within `maxUnits`. */
+export function canSampleExactly(model: Shape, maxUnits = MAX_EXACT_SAMPLE_UNITS): boolean {
+  return exactSampleLayer(model).units <= Math.min(maxUnits, HARD_MAX_UNITS);
+}
+
+/** Exact samples of a model on the GPU: its parameters are read back once, the rest runs on the host. */
+export async function exactSamples(model: ModelParams, options: ExactSampleOptions): Promise<ExactSamples> {
+  model.assertLive();
+  checkOptions(model, options);
+  const { device, visible: V, hidden: H } = model;
+  const [W, b, c] = await Promise.all([readFloat32(device, model.W, V * H), readFloat32(device, model.b, V), readFloat32(device, model.c, H)]);
+  return exactSamplesFromParams({ visible: V, hidden: H, visibleType: model.visibleType, W, b, c }, options);
+}
+
+/** exactSamples for parameters already on the host. */
+export function exactSamplesFromParams(model: HostModel, options: ExactSampleOptions): ExactSamples {
+  checkOptions(model, options);
+  const start = performance.now();
+  const { visible: V, hidden: H, W, b, c } = model;
+  const gaussian = model.visibleType === 'gaussian';
+  const { layer, units: n } = exactSampleLayer(model);
+  const hiddenSide = layer === 'hidden';
+  const L = hiddenSide ? V : H;
+  // cols[k·L + l] = the weight between enumerated unit k and other unit l; lin = the enumerated layer's biases.
+  const cols = new Float64Array(n * L);
+  for (let i = 0; i < V; i++) {
+    for (let j = 0; j < H; j++) {
+      if (hiddenSide) cols[j * L + i] = W[i * H + j];
+      else cols[i * L + j] = W[i * H + j];
+    }
+  }
+  const lin = Float64Array.from(hiddenSide ? c : b);
+  const other = Float64Array.from(hiddenSide ? b : c);
+  const logp = logMarginals(cols, lin, other, n, L, gaussian);
+  let max = -Infinity;
+  for (let s = 0; s < logp.length; s++) if (logp[s] > max) max = logp[s];
+  if (!Number.isFinite(max)) throw new RangeError(`exactSamples: the enumeration reached ${max}; are the parameters finite?`);
+  // cumulative[s] = Σ_{t ≤ s} p*(t) / p*(max)
+  const cumulative = new Float64Array(logp.length);
+  let total = 0;
+  for (let s = 0; s < logp.length; s++) {
+    total += Math.exp(logp[s] - max);
+    cumulative[s] = total;
+  }
+  const logZ = max + Math.log(total) + (gaussian ? (V / 2) * Math.log(2 * Math.PI) : 0);
+
+  const rand = sfc32(options.seed ?? 1);
+  const count = options.count;
+  const samples = new Float32Array(count * V);
+  const a = new Float64Array(L);
+  for (let r = 0; r < count; r++) {
+    const state = search(cumulative, rand() * total);
+    if (!hiddenSide) {
+      for (let i = 0; i < V; i++) samples[r * V + i] = (state >>> i) & 1;
+      continue;
+    }
+    // v | h: a = b + W h, then Bernoulli(σ(a)) or N(a, 1).
+    a.set(other);
+    for (let j = 0; j < n; j++) {
+      if (((state >>> j) & 1) === 0) continue;
+      const off = j * L;
+      for (let i = 0; i < L; i++) a[i] += cols[off + i];
+    }
+    for (let i = 0; i < V; i++) {
+      samples[r * V + i] = gaussian ? a[i] + normal(rand) : rand() < sigmoid(a[i]) ? 1 : 0;
+    }
+  }
+  return { samples, count, logZ, enumerated: layer, units: n, seconds: (performance.now() - start) / 1000 };
+}
+
+function checkOptions(model: Shape, o: ExactSampleOptions): void {
+  if (o === null || typeof o !== 'object') throw new RangeError('exactSamples needs options { count }');
+  checkSize('count', o.count);
+  if (o.seed !== undefined) checkSeed('seed', o.seed);
+  const maxUnits = o.maxUnits ?? MAX_EXACT_SAMPLE_UNITS;
+  checkSize('maxUnits', maxUnits);
+  if (model.visibleType !== undefined) checkEnum('visibleType', model.visibleType, ['bernoulli', 'gaussian']);
+  const { layer, units } = exactSampleLayer(model);
+  const limit = Math.min(maxUnits, HARD_MAX_UNITS);
+  if (units > limit) {
+    throw new RangeError(
+      `exactSamples enumerates the ${layer} layer, which has ${units} units (visible=${model.visible}, hidden=${model.hidden}); ` +
+        `at most ${limit} (maxUnits, ≤ ${HARD_MAX_UNITS}) can be enumerated: sample by parallel tempering instead`,
+    );
+  }
+}
+
+/**
+ * log p*(x) of every state x of the enumerated layer (bit k of the index = unit k),
+ * Gray-code order: one column of W added or subtracted per state.
+ */
+function logMarginals(cols: Float64Array, lin: Float64Array, other: Float64Array, n: number, L: number, gaussian: boolean): Float64Array {
+  const out = new Float64Array(2 ** n);
+  const a = Float64Array.from(other); // other + M x, the other layer's total input
+  let linear = 0; // linᵀx
+  let x = 0;
+  for (let k = 0; k < out.length; k++) {
+    if (k > 0) {
+      const j = 31 - Math.clz32(k & -k); // the bit that changes between Gray codes k−1 and k
+      const on = ((x >>> j) & 1) === 0;
+      x ^= 1 << j;
+      const off = j * L;
+      if (on) {
+        linear += lin[j];
+        for (let l = 0; l < L; l++) a[l] += cols[off + l];
+      } else {
+        linear -= lin[j];
+        for (let l = 0; l < L; l++) a[l] -= cols[off + l];
+      }
+    }
+    out[x] = linear + (gaussian ? gaussianTerm(a, other, L) : softplusSum(a, L));
+  }
+  return out;
+}
+
+/**
+ * Σ_l softplus(a_l) with one exp per term: positive a_l contribute a_l + log(1 + e^{−a_l}),
+ * the log(1 + ·) factors multiplied in blocks of 512 (each factor is in [1, 2], so a
+ * block's product stays below 2^512) and one log taken per block.
+ */
+function softplusSum(a: Float64Array, L: number): number {
+  let sum = 0;
+  for (let l0 = 0; l0 < L; l0 += 512) {
+    const end = Math.min(L, l0 + 512);
+    let product = 1;
+    for (let l = l0; l < end; l++) {
+      const y = a[l];
+      if (y > 0) {
+        sum += y;
+        product *= 1 + Math.exp(-y);
+      } else {
+        product *= 1 + Math.exp(y);
+      }
+    }
+    sum += Math.log(product);
+  }
+  return sum;
+}
+
+/** Σ_i a_i (b_i + a_i / 2) with a = W h, here a_total = b + W h: Σ (a_total² − b²) / 2. */
+function gaussianTerm(aTotal: Float64Array, b: Float64Array, L: number): number {
+  let s = 0;
+  for (let i = 0; i < L; i++) s += (aTotal[i] * aTotal[i] - b[i] * b[i]) / 2;
+  return s;
+}
+
+/** The first index s with cumulative[s] > u (u in [0, total)). */
+function search(cumulative: Float64Array, u: number): number {
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cumulative[mid] > u) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function sigmoid(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+/** Box–Muller from two uniforms. */
+function normal(rand: () => number): number {
+  const u = 1 - rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** sfc32 seeded through splitmix32: uniforms in [0, 1) with 32 random bits (host-only draws). */
+function sfc32(seed: number): () => number {
+  let s = seed >>> 0;
+  const mix = (): number => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = mix();
+  let b = mix();
+  let c = mix();
+  let d = 1;
+  const next = (): number => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}
