@@ -26,6 +26,7 @@
 // Markov bounds above still put each side outside its margin with probability
 // ≤ e^{−3} ≈ 5%. The point estimate is the midpoint of the two estimates: when
 // they bracket log Z, no point of the bracket is further than gap/2 from it.
+import { checkHostFactors, checkStorageFactors, type SizeFactor } from '../gpu/buffers';
 import { ais, reverseAis, type AISOptions, type AISResult } from './ais';
 import { canSampleExactly, exactSamples, MAX_EXACT_SAMPLE_UNITS } from './exact-sample';
 import { parallelTempering, PT_SEED_SALT } from './tempering';
@@ -138,6 +139,11 @@ export async function drawReverseStart(model: ModelParams, options: LogZBoundsOp
   const t0 = performance.now();
   const runs = options.runs ?? 100;
   checkSize('runs', runs);
+  // The sizes annealing will need, before any start state is drawn or allocated.
+  const r: SizeFactor = { value: runs, option: 'runs' };
+  checkStorageFactors(model.device, 'AIS visible states', [r, { value: model.visible, what: 'visible units' }]);
+  checkStorageFactors(model.device, 'AIS hidden states', [r, { value: model.hidden, what: 'hidden units' }]);
+  checkHostFactors('reverse AIS start states', [r, { value: model.visible, what: 'visible units' }]);
   const seed = options.seed ?? 1;
   const start = options.start ?? 'auto';
   if (start instanceof Float32Array) {
