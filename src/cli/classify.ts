@@ -10,11 +10,10 @@ import type { OptionSpec } from './args';
 import { firstRows, loadData, MNIST_TEST_COUNT } from './data-node';
 import type { Images } from './data-node';
 import { CliError, UsageError } from './errors';
-import { loadModel, readModelFile } from './files';
-import { openDevice } from './gpu-node';
+import { readModelFile } from './files';
+import { withModelOnGpu } from './model-session';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject } from './output';
-import { SignalGuard } from './signals';
 import { checkImageSize, mnistSplitLabels, modelFeatures, modelInput, readLabelsFile, splitSeed } from './transform';
 
 /** The softmax regression's options as this command spells them, for size errors. */
@@ -167,114 +166,103 @@ export async function runClassify(args: string[]): Promise<number> {
   // Labels are read before any GPU work: a wrong file fails in a second.
   const trainLabelsFile = labelsPath !== undefined ? await readLabelsFile(labelsPath, '--labels') : undefined;
   const testLabelsFile = testLabelsPath !== undefined ? await readLabelsFile(testLabelsPath, '--test-labels') : undefined;
-  const gpu = await openDevice();
-  // Nothing is written: a signal quits at once.
-  const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
-  try {
-    const { model, metadata, standardisation } = loadModel(gpu.device, modelPath, modelBytes);
-    try {
-      const seed = splitSeed(seedFlag, metadata);
-      const data = await loadData({ data: dataSpec, test: testPath, seed });
-      const bundled = mnist ? await mnistSplitLabels(seed) : undefined;
-      const trainFull: Labeled = { images: data.train, labels: trainLabelsFile ?? bundled!.train };
-      if (trainLabelsFile) checkCount(trainLabelsFile, data.train, '--labels', labelsPath!, `--data ${dataSpec}`);
-      const testImages = data.test!;
-      const testFull: Labeled = { images: testImages, labels: testLabelsFile ?? bundled!.test };
-      if (testLabelsFile) checkCount(testLabelsFile, testImages, '--test-labels', testLabelsPath!, `--test ${testPath}`);
-      const train = { images: firstRows(trainFull.images, limit), labels: trainFull.labels.subarray(0, limit) };
-      const test = { images: firstRows(testFull.images, testLimit), labels: testFull.labels.subarray(0, testLimit) };
-      checkImageSize(model, train.images, '--data');
-      checkImageSize(model, test.images, mnist && testPath === undefined ? 'test' : '--test');
-      // Default: the largest label + 1 (at least 2), so every label of either set has its class.
-      const classes = classesFlag ?? Math.max(2, ...[train.labels, test.labels].map((l) => l.reduce((m, y) => Math.max(m, y + 1), 0)));
-      checkClasses(train.labels, classes, labelsPath !== undefined ? `--labels ${labelsPath}` : 'mnist labels', classesFlag !== undefined);
-      checkClasses(test.labels, classes, testLabelsPath !== undefined ? `--test-labels ${testLabelsPath}` : 'mnist test labels', classesFlag !== undefined);
+  return withModelOnGpu(modelPath, modelBytes, out, async (gpu, { model, metadata, standardisation }) => {
+    const seed = splitSeed(seedFlag, metadata);
+    const data = await loadData({ data: dataSpec, test: testPath, seed });
+    const bundled = mnist ? await mnistSplitLabels(seed) : undefined;
+    const trainFull: Labeled = { images: data.train, labels: trainLabelsFile ?? bundled!.train };
+    if (trainLabelsFile) checkCount(trainLabelsFile, data.train, '--labels', labelsPath!, `--data ${dataSpec}`);
+    const testImages = data.test!;
+    const testFull: Labeled = { images: testImages, labels: testLabelsFile ?? bundled!.test };
+    if (testLabelsFile) checkCount(testLabelsFile, testImages, '--test-labels', testLabelsPath!, `--test ${testPath}`);
+    const train = { images: firstRows(trainFull.images, limit), labels: trainFull.labels.subarray(0, limit) };
+    const test = { images: firstRows(testFull.images, testLimit), labels: testFull.labels.subarray(0, testLimit) };
+    checkImageSize(model, train.images, '--data');
+    checkImageSize(model, test.images, mnist && testPath === undefined ? 'test' : '--test');
+    // Default: the largest label + 1 (at least 2), so every label of either set has its class.
+    const classes = classesFlag ?? Math.max(2, ...[train.labels, test.labels].map((l) => l.reduce((m, y) => Math.max(m, y + 1), 0)));
+    checkClasses(train.labels, classes, labelsPath !== undefined ? `--labels ${labelsPath}` : 'mnist labels', classesFlag !== undefined);
+    checkClasses(test.labels, classes, testLabelsPath !== undefined ? `--test-labels ${testLabelsPath}` : 'mnist test labels', classesFlag !== undefined);
 
-      const source = mnist ? (testPath === undefined ? `mnist (seed ${seed})` : 'mnist') : dataSpec;
-      out.line(
-        `${model.visible}-${model.hidden} RBM ${modelPath}: softmax regression on ${formatCount(train.images.count)} training / ` +
-          `${formatCount(test.images.count)} test images from ${source}${testPath !== undefined ? ` and ${testPath}` : ''}, ${classes} classes`,
-      );
-      out.line(
-        `  ${fit.standardize ? 'standardised inputs, ' : ''}${fit.epochs} epochs, batch ${fit.batchSize}, lr ${fit.learningRate} (${fit.schedule}), ` +
-          `momentum ${fit.momentum}, L2 ${fit.weightDecay}, shuffle seed ${fit.seed}, on ${gpu.adapterName}`,
-      );
+    const source = mnist ? (testPath === undefined ? `mnist (seed ${seed})` : 'mnist') : dataSpec;
+    out.line(
+      `${model.visible}-${model.hidden} RBM ${modelPath}: softmax regression on ${formatCount(train.images.count)} training / ` +
+        `${formatCount(test.images.count)} test images from ${source}${testPath !== undefined ? ` and ${testPath}` : ''}, ${classes} classes`,
+    );
+    out.line(
+      `  ${fit.standardize ? 'standardised inputs, ' : ''}${fit.epochs} epochs, batch ${fit.batchSize}, lr ${fit.learningRate} (${fit.schedule}), ` +
+        `momentum ${fit.momentum}, L2 ${fit.weightDecay}, shuffle seed ${fit.seed}, on ${gpu.adapterName}`,
+    );
 
-      const start = performance.now();
-      const prepare = modelInput(model, metadata, standardisation, modelPath);
-      const featureStart = performance.now();
-      const trainFeatures = await modelFeatures(model, train.images, prepare);
-      const testFeatures = await modelFeatures(model, test.images, prepare);
-      const featureSeconds = (performance.now() - featureStart) / 1000;
+    const start = performance.now();
+    const prepare = modelInput(model, metadata, standardisation, modelPath);
+    const featureStart = performance.now();
+    const trainFeatures = await modelFeatures(model, train.images, prepare);
+    const testFeatures = await modelFeatures(model, test.images, prepare);
+    const featureSeconds = (performance.now() - featureStart) / 1000;
 
-      const runOne = async (inputs: number, trainX: Float32Array, testX: Float32Array) => {
-        const c = new SoftmaxClassifier(gpu.device, { inputs, classes });
-        try {
-          const r = await withFlagNames(CLASSIFY_FLAGS, () => c.fit(trainX, train.labels, fit));
-          const trainEval = await c.evaluate(trainX, train.labels);
-          const testEval = await c.evaluate(testX, test.labels);
-          return { fitSeconds: r.seconds, train: trainEval, test: testEval };
-        } catch (e) {
-          if (e instanceof RangeError && /diverged/.test(e.message)) {
-            throw new CliError(`${e.message.replace(/learningRate/g, '--lr').replace(/\(or momentum\)/, '(or --momentum)')}`);
-          }
-          throw e;
-        } finally {
-          c.dispose();
+    const runOne = async (inputs: number, trainX: Float32Array, testX: Float32Array) => {
+      const c = new SoftmaxClassifier(gpu.device, { inputs, classes });
+      try {
+        const r = await withFlagNames(CLASSIFY_FLAGS, () => c.fit(trainX, train.labels, fit));
+        const trainEval = await c.evaluate(trainX, train.labels);
+        const testEval = await c.evaluate(testX, test.labels);
+        return { fitSeconds: r.seconds, train: trainEval, test: testEval };
+      } catch (e) {
+        if (e instanceof RangeError && /diverged/.test(e.message)) {
+          throw new CliError(`${e.message.replace(/learningRate/g, '--lr').replace(/\(or momentum\)/, '(or --momentum)')}`);
         }
-      };
-      const line = (what: string, r: Awaited<ReturnType<typeof runOne>>): string =>
-        `${what.padEnd(30)} test accuracy ${pct(r.test.accuracy).padStart(8)}  (train ${pct(r.train.accuracy)}, ` +
-        `test loss ${fmt(r.test.loss, 4)}, fit ${fmt(r.fitSeconds, 3)} s)`;
-      const feat = await runOne(model.hidden, trainFeatures, testFeatures);
-      out.line(line(`features (${model.hidden} hidden units)`, feat));
-      let pix: Awaited<ReturnType<typeof runOne>> | undefined;
-      if (!featuresOnly) {
-        pix = await runOne(model.visible, train.images.pixels, test.images.pixels);
-        out.line(line(`raw pixels (${model.visible} values)`, pix));
+        throw e;
+      } finally {
+        c.dispose();
       }
-      const majority = majorityAccuracy(train.labels, test.labels, classes);
-      out.line(`${'majority class'.padEnd(30)} test accuracy ${pct(majority).padStart(8)}`);
-      const json: JsonObject = {
-        command: 'classify',
-        model: modelPath,
-        visible: model.visible,
-        hidden: model.hidden,
-        visible_type: model.visibleType,
-        data: mnist ? 'mnist' : dataSpec,
-        test: testPath ?? (mnist ? 'mnist' : undefined),
-        seed: mnist ? seed : undefined,
-        count: train.images.count,
-        test_count: test.images.count,
-        classes,
-        epochs: fit.epochs,
-        batch: fit.batchSize,
-        lr: fit.learningRate,
-        schedule: fit.schedule,
-        momentum: fit.momentum,
-        l2: fit.weightDecay,
-        shuffle_seed: fit.seed,
-        standardize: fit.standardize,
-        accuracy_features: feat.test.accuracy,
-        accuracy_pixels: pix?.test.accuracy,
-        train_accuracy_features: feat.train.accuracy,
-        train_accuracy_pixels: pix?.train.accuracy,
-        test_loss_features: feat.test.loss,
-        test_loss_pixels: pix?.test.loss,
-        majority_accuracy: majority,
-        features_seconds: featureSeconds,
-        fit_seconds_features: feat.fitSeconds,
-        fit_seconds_pixels: pix?.fitSeconds,
-        seconds: (performance.now() - start) / 1000,
-        adapter: gpu.adapterName,
-      };
-      out.result(json);
-      return 0;
-    } finally {
-      model.dispose();
+    };
+    const line = (what: string, r: Awaited<ReturnType<typeof runOne>>): string =>
+      `${what.padEnd(30)} test accuracy ${pct(r.test.accuracy).padStart(8)}  (train ${pct(r.train.accuracy)}, ` +
+      `test loss ${fmt(r.test.loss, 4)}, fit ${fmt(r.fitSeconds, 3)} s)`;
+    const feat = await runOne(model.hidden, trainFeatures, testFeatures);
+    out.line(line(`features (${model.hidden} hidden units)`, feat));
+    let pix: Awaited<ReturnType<typeof runOne>> | undefined;
+    if (!featuresOnly) {
+      pix = await runOne(model.visible, train.images.pixels, test.images.pixels);
+      out.line(line(`raw pixels (${model.visible} values)`, pix));
     }
-  } finally {
-    guard.dispose();
-    gpu.close();
-  }
+    const majority = majorityAccuracy(train.labels, test.labels, classes);
+    out.line(`${'majority class'.padEnd(30)} test accuracy ${pct(majority).padStart(8)}`);
+    const json: JsonObject = {
+      command: 'classify',
+      model: modelPath,
+      visible: model.visible,
+      hidden: model.hidden,
+      visible_type: model.visibleType,
+      data: mnist ? 'mnist' : dataSpec,
+      test: testPath ?? (mnist ? 'mnist' : undefined),
+      seed: mnist ? seed : undefined,
+      count: train.images.count,
+      test_count: test.images.count,
+      classes,
+      epochs: fit.epochs,
+      batch: fit.batchSize,
+      lr: fit.learningRate,
+      schedule: fit.schedule,
+      momentum: fit.momentum,
+      l2: fit.weightDecay,
+      shuffle_seed: fit.seed,
+      standardize: fit.standardize,
+      accuracy_features: feat.test.accuracy,
+      accuracy_pixels: pix?.test.accuracy,
+      train_accuracy_features: feat.train.accuracy,
+      train_accuracy_pixels: pix?.train.accuracy,
+      test_loss_features: feat.test.loss,
+      test_loss_pixels: pix?.test.loss,
+      majority_accuracy: majority,
+      features_seconds: featureSeconds,
+      fit_seconds_features: feat.fitSeconds,
+      fit_seconds_pixels: pix?.fitSeconds,
+      seconds: (performance.now() - start) / 1000,
+      adapter: gpu.adapterName,
+    };
+    out.result(json);
+    return 0;
+  });
 }

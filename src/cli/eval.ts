@@ -12,9 +12,8 @@ import {
 } from './loglik';
 import type { LogZEstimate } from './loglik';
 import { freeEnergyGap, meanFreeEnergy, pseudoLogLikelihood } from '../index';
-import { loadModel, readModelFile } from './files';
-import { openDevice } from './gpu-node';
-import { SignalGuard } from './signals';
+import { readModelFile } from './files';
+import { withModelOnGpu } from './model-session';
 import { reconstructionError, thresholded } from './metrics';
 import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
@@ -367,62 +366,51 @@ export async function runEval(args: string[]): Promise<number> {
   const out = new Reporter(flag(v, 'json'));
 
   const modelBytes = await readModelFile(modelPath);
-  const gpu = await openDevice();
-  // Evaluation writes nothing: a signal quits at once.
-  const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
-  try {
-    const { model, metadata, standardisation: stored } = loadModel(gpu.device, modelPath, modelBytes);
-    try {
-      // Same split as training unless told otherwise: the model's seed.
-      const fileSeed = Number(metadata.seed);
-      const seed = seedFlag ?? (Number.isInteger(fileSeed) && fileSeed >= 0 ? fileSeed : 1);
-      const { train, test, source } = await loadData({ data: dataSpec, test: stringOption(v, 'test'), seed, limit });
-      const V = train.width * train.height;
-      if (V !== model.visible) {
-        throw new CliError(
-          `the model has ${model.visible} visible units but the --data images are ${train.width}×${train.height} = ${V} pixels; evaluate on data of the size it was trained on`,
-        );
-      }
-      const start = performance.now();
-      const report: JsonObject = {
-        command: 'eval',
-        model: modelPath,
-        visible: model.visible,
-        hidden: model.hidden,
-        visible_type: model.visibleType,
-        data: source,
-        count: train.count,
-        test_count: test?.count,
-      };
-      out.line(`${model.visible}-${model.hidden} RBM ${modelPath} on ${train.count} images from ${source}${test ? ` (${test.count} test)` : ''}`);
-      // A Gaussian model sees its data standardised as in training; a binary one thresholded.
-      const prepare =
-        model.visibleType === 'gaussian'
-          ? ((std) => (p: Float32Array) => standardiseWith(p, std))(stored ?? readStandardisation(metadata, model.visible, modelPath))
-          : thresholded;
-      const ctx: EvalContext = {
-        model,
-        metadata,
-        values: v,
-        data: prepare(train.pixels),
-        count: train.count,
-        test: test ? prepare(test.pixels) : undefined,
-        report,
-      };
-      for (const step of steps) {
-        const r = await step.run({ ...ctx, log: (line) => out.line(line) });
-        Object.assign(report, r.fields);
-        for (const line of r.lines) out.line(line);
-      }
-      report.seconds = (performance.now() - start) / 1000;
-      report.adapter = gpu.adapterName;
-      out.result(report);
-      return 0;
-    } finally {
-      model.dispose();
+  return withModelOnGpu(modelPath, modelBytes, out, async (gpu, { model, metadata, standardisation: stored }) => {
+    // Same split as training unless told otherwise: the model's seed.
+    const fileSeed = Number(metadata.seed);
+    const seed = seedFlag ?? (Number.isInteger(fileSeed) && fileSeed >= 0 ? fileSeed : 1);
+    const { train, test, source } = await loadData({ data: dataSpec, test: stringOption(v, 'test'), seed, limit });
+    const V = train.width * train.height;
+    if (V !== model.visible) {
+      throw new CliError(
+        `the model has ${model.visible} visible units but the --data images are ${train.width}×${train.height} = ${V} pixels; evaluate on data of the size it was trained on`,
+      );
     }
-  } finally {
-    guard.dispose();
-    gpu.close();
-  }
+    const start = performance.now();
+    const report: JsonObject = {
+      command: 'eval',
+      model: modelPath,
+      visible: model.visible,
+      hidden: model.hidden,
+      visible_type: model.visibleType,
+      data: source,
+      count: train.count,
+      test_count: test?.count,
+    };
+    out.line(`${model.visible}-${model.hidden} RBM ${modelPath} on ${train.count} images from ${source}${test ? ` (${test.count} test)` : ''}`);
+    // A Gaussian model sees its data standardised as in training; a binary one thresholded.
+    const prepare =
+      model.visibleType === 'gaussian'
+        ? ((std) => (p: Float32Array) => standardiseWith(p, std))(stored ?? readStandardisation(metadata, model.visible, modelPath))
+        : thresholded;
+    const ctx: EvalContext = {
+      model,
+      metadata,
+      values: v,
+      data: prepare(train.pixels),
+      count: train.count,
+      test: test ? prepare(test.pixels) : undefined,
+      report,
+    };
+    for (const step of steps) {
+      const r = await step.run({ ...ctx, log: (line) => out.line(line) });
+      Object.assign(report, r.fields);
+      for (const line of r.lines) out.line(line);
+    }
+    report.seconds = (performance.now() - start) / 1000;
+    report.adapter = gpu.adapterName;
+    out.result(report);
+    return 0;
+  });
 }

@@ -7,10 +7,9 @@ import { readStandardisation } from './loglik';
 import { toPixels } from './train';
 import type { OptionSpec } from './args';
 import { UsageError } from './errors';
-import { loadModel, readModelFile } from './files';
+import { readModelFile } from './files';
 import { checkOutputPaths } from './output-paths';
-import { SignalGuard } from './signals';
-import { openDevice } from './gpu-node';
+import { withModelOnGpu } from './model-session';
 import { imageShape, writeTilesPng } from './images';
 import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
@@ -86,63 +85,52 @@ export async function runSample(args: string[]): Promise<number> {
   await checkOutputPaths([{ flag: '--out', path: outPath, extension: '.png' }], [{ flag: 'MODEL', path: modelPath }]);
 
   const modelBytes = await readModelFile(modelPath);
-  const gpu = await openDevice();
-  // Nothing to keep half-way through sampling: a signal quits at once (the PNG is written atomically).
-  const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
-  try {
-    const { model, metadata, standardisation: stored } = loadModel(gpu.device, modelPath, modelBytes);
-    try {
-      const shape = imageShape(metadata, model.visible);
-      const start = performance.now();
-      const gaussian = model.visibleType === 'gaussian';
-      if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; this model is Gaussian');
-      // Restored by the library; a Gaussian file without one gets the CLI's message naming the key.
-      const standardisation = gaussian ? (stored ?? readStandardisation(metadata, model.visible, modelPath)) : undefined;
-      out.line(`sampling ${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM${pt ? ` with ${replicas} tempered replicas` : ''} on ${gpu.adapterName}`);
-      let r: SampleResult | TemperingResult;
-      // Sizes are checked before anything is allocated; their errors name this command's flags.
-      if (pt) r = await withFlagNames(SAMPLE_FLAGS, () => parallelTempering(model, { chains, steps, keepEvery, seed, replicas, betaMin }));
-      else r = await withFlagNames(SAMPLE_FLAGS, () => model.sample({ chains, steps, keepEvery, seed }));
-      const seconds = (performance.now() - start) / 1000;
-      const images = standardisation ? toPixels(r.probabilities, standardisation.mean, standardisation.std) : r.probabilities;
-      // One row per kept step; a single kept state reads better as a square.
-      await writeTilesPng(outPath, images, r.kept * r.chains, shape, r.kept > 1 ? r.chains : undefined);
-      const swaps = 'swapAcceptance' in r ? r.swapAcceptance : undefined;
-      const last = r.samples.subarray((r.kept - 1) * r.chains * model.visible);
-      const finalF = await meanFreeEnergy(model, last);
-      out.line(
-        `${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM in ${fmt(seconds, 3)} s; ` +
-          `mean F of the final states ${fmt(finalF)}; wrote ${outPath} (${r.kept} × ${r.chains} tiles)`,
-      );
-      if (swaps) out.line(`parallel tempering, ${replicas} replicas; swap acceptance per pair: ${swaps.map((a) => fmt(a, 3)).join(' ')}`);
-      const json: JsonObject = {
-        command: 'sample',
-        model: modelPath,
-        visible: model.visible,
-        hidden: model.hidden,
-        width: shape.width,
-        height: shape.height,
-        chains,
-        steps,
-        keep_every: keepEvery ?? steps,
-        kept: r.kept,
-        visible_type: model.visibleType,
-        pt,
-        replicas,
-        betas: 'betas' in r ? r.betas : undefined,
-        swap_acceptance: swaps,
-        seconds,
-        final_mean_free_energy: finalF,
-        out: outPath,
-        adapter: gpu.adapterName,
-      };
-      out.result(json);
-      return 0;
-    } finally {
-      model.dispose();
-    }
-  } finally {
-    guard.dispose();
-    gpu.close();
-  }
+  return withModelOnGpu(modelPath, modelBytes, out, async (gpu, { model, metadata, standardisation: stored }) => {
+    const shape = imageShape(metadata, model.visible);
+    const start = performance.now();
+    const gaussian = model.visibleType === 'gaussian';
+    if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; this model is Gaussian');
+    // Restored by the library; a Gaussian file without one gets the CLI's message naming the key.
+    const standardisation = gaussian ? (stored ?? readStandardisation(metadata, model.visible, modelPath)) : undefined;
+    out.line(`sampling ${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM${pt ? ` with ${replicas} tempered replicas` : ''} on ${gpu.adapterName}`);
+    let r: SampleResult | TemperingResult;
+    // Sizes are checked before anything is allocated; their errors name this command's flags.
+    if (pt) r = await withFlagNames(SAMPLE_FLAGS, () => parallelTempering(model, { chains, steps, keepEvery, seed, replicas, betaMin }));
+    else r = await withFlagNames(SAMPLE_FLAGS, () => model.sample({ chains, steps, keepEvery, seed }));
+    const seconds = (performance.now() - start) / 1000;
+    const images = standardisation ? toPixels(r.probabilities, standardisation.mean, standardisation.std) : r.probabilities;
+    // One row per kept step; a single kept state reads better as a square.
+    await writeTilesPng(outPath, images, r.kept * r.chains, shape, r.kept > 1 ? r.chains : undefined);
+    const swaps = 'swapAcceptance' in r ? r.swapAcceptance : undefined;
+    const last = r.samples.subarray((r.kept - 1) * r.chains * model.visible);
+    const finalF = await meanFreeEnergy(model, last);
+    out.line(
+      `${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM in ${fmt(seconds, 3)} s; ` +
+        `mean F of the final states ${fmt(finalF)}; wrote ${outPath} (${r.kept} × ${r.chains} tiles)`,
+    );
+    if (swaps) out.line(`parallel tempering, ${replicas} replicas; swap acceptance per pair: ${swaps.map((a) => fmt(a, 3)).join(' ')}`);
+    const json: JsonObject = {
+      command: 'sample',
+      model: modelPath,
+      visible: model.visible,
+      hidden: model.hidden,
+      width: shape.width,
+      height: shape.height,
+      chains,
+      steps,
+      keep_every: keepEvery ?? steps,
+      kept: r.kept,
+      visible_type: model.visibleType,
+      pt,
+      replicas,
+      betas: 'betas' in r ? r.betas : undefined,
+      swap_acceptance: swaps,
+      seconds,
+      final_mean_free_energy: finalF,
+      out: outPath,
+      adapter: gpu.adapterName,
+    };
+    out.result(json);
+    return 0;
+  });
 }

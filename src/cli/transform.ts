@@ -12,8 +12,8 @@ import { writeFileAtomic } from './atomic-write';
 import { firstRows, IDX_FILE_MAX_BYTES, loadData, MNIST_TEST_COUNT } from './data-node';
 import type { Images } from './data-node';
 import { CliError, messageOf, UsageError } from './errors';
-import { loadModel, readModelFile } from './files';
-import { openDevice } from './gpu-node';
+import { readModelFile } from './files';
+import { withModelOnGpu } from './model-session';
 import { readStandardisation, standardiseWith } from './loglik';
 import { thresholded } from './metrics';
 import { checkOutputPaths } from './output-paths';
@@ -21,7 +21,6 @@ import type { InputPath } from './output-paths';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject } from './output';
 import { openInput } from './read-input';
-import { SignalGuard } from './signals';
 
 /** Rows per GPU call: 8,192 rows of 784 pixels are 25 MB, far under every binding limit. */
 export const FEATURE_CHUNK_ROWS = 8192;
@@ -165,62 +164,51 @@ export async function runTransform(args: string[]): Promise<number> {
   );
 
   const modelBytes = await readModelFile(modelPath);
-  const gpu = await openDevice();
-  // Nothing half-done is worth keeping: a signal quits at once (files are written atomically).
-  const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
-  try {
-    const { model, metadata, standardisation } = loadModel(gpu.device, modelPath, modelBytes);
-    try {
-      const seed = splitSeed(seedFlag, metadata);
-      const data = await loadData({ data: dataSpec, seed });
-      let images = split === 'test' ? data.test! : data.train;
-      let labels: Uint8Array | undefined;
-      if (labelsOut !== undefined) {
-        const all = await mnistSplitLabels(seed);
-        labels = split === 'test' ? all.test : all.train;
-      }
-      if (limit !== undefined && limit < images.count) {
-        images = firstRows(images, limit);
-        labels = labels?.subarray(0, limit);
-      }
-      checkImageSize(model, images, '--data');
-      const H = model.hidden;
-      const source = mnist ? `mnist (${split} split, seed ${seed})` : dataSpec;
-      out.line(`${model.visible}-${model.hidden} RBM ${modelPath}: features of ${formatCount(images.count)} images from ${source}`);
-      const start = performance.now();
-      const features = await modelFeatures(model, images, modelInput(model, metadata, standardisation, modelPath));
-      const seconds = (performance.now() - start) / 1000;
-      await writeFileAtomic(outPath, npyBytes(features, [images.count, H]), `--out ${outPath}`);
-      if (labelsOut !== undefined && labels) {
-        await writeFileAtomic(labelsOut, npyBytes(Uint8Array.from(labels), [labels.length]), `--labels-out ${labelsOut}`);
-      }
-      out.line(
-        `wrote ${outPath}: float32 [${images.count}, ${H}] (P(h = 1 | v), ${fmt(seconds, 3)} s)` +
-          (labelsOut !== undefined ? `; labels: ${labelsOut} (uint8 [${images.count}])` : ''),
-      );
-      const json: JsonObject = {
-        command: 'transform',
-        model: modelPath,
-        visible: model.visible,
-        hidden: H,
-        visible_type: model.visibleType,
-        data: mnist ? 'mnist' : dataSpec,
-        split: mnist ? split : undefined,
-        seed: mnist ? seed : undefined,
-        count: images.count,
-        shape: [images.count, H],
-        out: outPath,
-        labels_out: labelsOut,
-        seconds,
-        adapter: gpu.adapterName,
-      };
-      out.result(json);
-      return 0;
-    } finally {
-      model.dispose();
+  return withModelOnGpu(modelPath, modelBytes, out, async (gpu, { model, metadata, standardisation }) => {
+    const seed = splitSeed(seedFlag, metadata);
+    const data = await loadData({ data: dataSpec, seed });
+    let images = split === 'test' ? data.test! : data.train;
+    let labels: Uint8Array | undefined;
+    if (labelsOut !== undefined) {
+      const all = await mnistSplitLabels(seed);
+      labels = split === 'test' ? all.test : all.train;
     }
-  } finally {
-    guard.dispose();
-    gpu.close();
-  }
+    if (limit !== undefined && limit < images.count) {
+      images = firstRows(images, limit);
+      labels = labels?.subarray(0, limit);
+    }
+    checkImageSize(model, images, '--data');
+    const H = model.hidden;
+    const source = mnist ? `mnist (${split} split, seed ${seed})` : dataSpec;
+    out.line(`${model.visible}-${model.hidden} RBM ${modelPath}: features of ${formatCount(images.count)} images from ${source}`);
+    const start = performance.now();
+    const features = await modelFeatures(model, images, modelInput(model, metadata, standardisation, modelPath));
+    const seconds = (performance.now() - start) / 1000;
+    await writeFileAtomic(outPath, npyBytes(features, [images.count, H]), `--out ${outPath}`);
+    if (labelsOut !== undefined && labels) {
+      await writeFileAtomic(labelsOut, npyBytes(Uint8Array.from(labels), [labels.length]), `--labels-out ${labelsOut}`);
+    }
+    out.line(
+      `wrote ${outPath}: float32 [${images.count}, ${H}] (P(h = 1 | v), ${fmt(seconds, 3)} s)` +
+        (labelsOut !== undefined ? `; labels: ${labelsOut} (uint8 [${images.count}])` : ''),
+    );
+    const json: JsonObject = {
+      command: 'transform',
+      model: modelPath,
+      visible: model.visible,
+      hidden: H,
+      visible_type: model.visibleType,
+      data: mnist ? 'mnist' : dataSpec,
+      split: mnist ? split : undefined,
+      seed: mnist ? seed : undefined,
+      count: images.count,
+      shape: [images.count, H],
+      out: outPath,
+      labels_out: labelsOut,
+      seconds,
+      adapter: gpu.adapterName,
+    };
+    out.result(json);
+    return 0;
+  });
 }
