@@ -2,6 +2,7 @@
 // stores them: float32 values, 8-bit intensities (value = byte / 255) or
 // binary values (one byte 0/1 each on the host, one bit each on the GPU).
 // Environment-neutral: no Node built-ins.
+import { columnStats } from './standardize';
 
 /** How a data set's values are stored: float32, 8-bit intensities (byte / 255), or 1 bit per value. */
 export type DataFormat = 'f32' | 'u8' | 'bits';
@@ -147,25 +148,5 @@ export function imageRows(images: ByteImages, indices?: ArrayLike<number>): Floa
  * copy of the data: the same mean and std, bit for bit.
  */
 export function byteColumnStats(bytes: Uint8Array, dim: number, minStd = 1e-2): { mean: Float32Array; std: Float32Array } {
-  const n = bytes.length / dim;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${bytes.length} values are not a positive multiple of ${dim}`);
-  const mean = new Float64Array(dim);
-  const sq = new Float64Array(dim);
-  // Summed in row order like standardize(), so the float64 sums (and hence the results) agree bit for bit.
-  for (let r = 0; r < n; r++) {
-    const base = r * dim;
-    for (let i = 0; i < dim; i++) {
-      const x = U8_VALUES[bytes[base + i]];
-      mean[i] += x;
-      sq[i] += x * x;
-    }
-  }
-  const m = new Float32Array(dim);
-  const s = new Float32Array(dim);
-  for (let i = 0; i < dim; i++) {
-    m[i] = mean[i] / n;
-    const variance = Math.max(0, sq[i] / n - (mean[i] / n) ** 2);
-    s[i] = Math.sqrt(variance) >= minStd ? Math.sqrt(variance) : 1;
-  }
-  return { mean: m, std: s };
+  return columnStats(bytes, dim, minStd, U8_VALUES);
 }
