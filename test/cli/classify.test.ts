@@ -13,8 +13,7 @@ import { binarizeThreshold } from '../../src/data/binarize';
 import { splitDataset } from '../../src/data/split';
 import { readNpy } from '../../src/data/npy';
 import { testDevice } from '../helpers/device';
-import { buildCli, cliMessages, lastJson, runCli } from './helpers';
-import type { CliRun } from './helpers';
+import { buildCli, lastJson, runCli, expectCleanFailure } from './helpers';
 
 let dir: string;
 let model: string;
@@ -34,14 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function expectCleanFailure(run: CliRun, code: number, ...mentions: RegExp[]): void {
-  expect(run.code, run.stderr).toBe(code);
-  const messages = cliMessages(run);
-  expect(messages).toHaveLength(1);
-  for (const m of mentions) expect(messages[0]).toMatch(m);
-  expect(run.stderr).not.toMatch(/^\s+at /m);
-}
 
 /** The .npy header dict and the data bytes after it. */
 function npyParts(bytes: Uint8Array): { header: string; data: Uint8Array } {

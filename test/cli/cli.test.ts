@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rbmFromSafetensors } from '../../src/rbm/model-file';
-import { buildCli, CLI, cliMessages, lastJson, ROOT, runCli, writeIdxImages } from './helpers';
-import type { CliRun } from './helpers';
+import { buildCli, CLI, lastJson, ROOT, runCli, writeIdxImages, expectCleanFailure } from './helpers';
 
 let dir: string;
 
@@ -20,15 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A failure as the brief demands: non-zero exit, one clear line, no stack trace. */
-function expectCleanFailure(run: CliRun, code: number, ...mentions: RegExp[]): void {
-  expect(run.code, run.stderr).toBe(code);
-  const messages = cliMessages(run);
-  expect(messages).toHaveLength(1);
-  for (const m of mentions) expect(messages[0]).toMatch(m);
-  expect(run.stderr).not.toMatch(/^\s+at /m);
-}
 
 async function pngSize(path: string): Promise<[number, number]> {
   const png = decode(await readFile(path));

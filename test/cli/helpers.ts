@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Below dist/ like the real build, so the bundled assets/ resolve the same way. */
@@ -52,6 +53,15 @@ export function lastJson(run: CliRun): Record<string, unknown> {
 /** The CLI's own messages on stderr (Dawn may add "Warning:" lines of its own). */
 export function cliMessages(run: CliRun): string[] {
   return run.stderr.split('\n').filter((l) => l.startsWith('webgpu-rbm:'));
+}
+
+/** A failure as the brief demands: exit `code`, one clear line naming the problem, no stack trace. */
+export function expectCleanFailure(run: CliRun, code: number, ...mentions: RegExp[]): void {
+  expect(run.code, run.stderr).toBe(code);
+  const messages = cliMessages(run);
+  expect(messages, run.stderr).toHaveLength(1);
+  for (const m of mentions) expect(messages[0]).toMatch(m);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
 }
 
 /** Writes `count` random u8 images of height×width as an IDX file (gzipped when the name ends in .gz). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rbmFromSafetensors } from '../../src/rbm/model-file';
 import { checkpointFromSafetensors } from '../../src/rbm/checkpoint';
-import { buildCli, cliMessages, lastJson, runCli, writeIdxImages } from './helpers';
+import { buildCli, lastJson, runCli, writeIdxImages, expectCleanFailure } from './helpers';
 import type { CliRun } from './helpers';
 
 let dir: string;
@@ -25,14 +25,6 @@ afterAll(async () => {
 
 function expectOk(r: CliRun): void {
   expect(r.code, r.stderr).toBe(0);
-}
-
-function expectCleanFailure(run: CliRun, code: number, ...mentions: RegExp[]): void {
-  expect(run.code, run.stderr).toBe(code);
-  const messages = cliMessages(run);
-  expect(messages, run.stderr).toHaveLength(1);
-  for (const m of mentions) expect(messages[0]).toMatch(m);
-  expect(run.stderr).not.toMatch(/^\s+at /m);
 }
 
 async function tensors(path: string): Promise<Record<'W' | 'b' | 'c', Uint8Array>> {
