@@ -10,6 +10,9 @@ import hyperWGSL from '../../shaders/hyper.wgsl?raw';
 import gemmWGSL from '../../shaders/gemm.wgsl?raw';
 import gemmSubgroupWGSL from '../../shaders/gemm_subgroup.wgsl?raw';
 import biasUpdateWGSL from '../../shaders/bias_update.wgsl?raw';
+import updateCenteredWGSL from '../../shaders/update_centered.wgsl?raw';
+import centerOffsetsWGSL from '../../shaders/center_offsets.wgsl?raw';
+import centerBiasWGSL from '../../shaders/center_bias.wgsl?raw';
 import freeEnergyWGSL from '../../shaders/free_energy.wgsl?raw';
 import softplusTermsWGSL from '../../shaders/softplus_terms.wgsl?raw';
 import temperedWGSL from '../../shaders/tempered.wgsl?raw';
@@ -40,6 +43,9 @@ export const SHADERS = {
   gemm: wgslModule('gemm.wgsl', gemmWGSL),
   gemmSubgroup: wgslModule('gemm_subgroup.wgsl', gemmSubgroupWGSL),
   biasUpdate: wgslModule('bias_update.wgsl', biasUpdateWGSL),
+  updateCentered: wgslModule('update_centered.wgsl', updateCenteredWGSL),
+  centerOffsets: wgslModule('center_offsets.wgsl', centerOffsetsWGSL),
+  centerBias: wgslModule('center_bias.wgsl', centerBiasWGSL),
   freeEnergy: wgslModule('free_energy.wgsl', freeEnergyWGSL),
   softplusTerms: wgslModule('softplus_terms.wgsl', softplusTermsWGSL),
   temperedHidden: wgslModule('tempered_hidden.wgsl', temperedHiddenWGSL),
@@ -174,6 +180,8 @@ export const VISIBLE_DIMS = {
 export const VISIBLE_FLAGS = { WRITE_PROB: 1, WRITE_SAMPLE: 2 } as const;
 /** Dims of update.wgsl and bias_update.wgsl. */
 export const UPDATE_DIMS = { n_vis: 'u32', n_hid: 'u32', n_rows: 'u32', neg_start: 'u32' } as const satisfies UniformFields;
+/** center_offsets.wgsl's Dims: the data rows B and the offsets' sliding rate ν. */
+export const CENTER_DIMS = { n_vis: 'u32', n_hid: 'u32', batch: 'u32', rate: 'f32' } as const satisfies UniformFields;
 /** hyper.wgsl's Hyper (update and bias_update). */
 export const HYPER = {
   learning_rate: 'f32', momentum: 'f32', weight_decay: 'f32', inv_batch: 'f32',
@@ -324,6 +332,29 @@ export const KERNELS = {
       b: 'rw', c: 'rw', b_vel: 'rw', c_vel: 'rw', counter: 'rw', q: 'rw',
     } as const,
     uniforms: { dims: UPDATE_DIMS, hyper: HYPER },
+  }),
+  /** update.wgsl's step with centered operands (v − μ)(h − λ)ᵀ; leaves ΔW in vel for centerBias. */
+  updateCentered: (t: TileShape = DEFAULT_TILE) =>
+    gemmSpec(
+      'update_centered',
+      [SHADERS.hyper, SHADERS.updateCentered],
+      { dims: 'uniform', hyper: 'uniform', vis: 'read', hid_prob: 'read', W: 'rw', vel: 'rw', mu: 'read', lambda: 'read' } as const,
+      { dims: UPDATE_DIMS, hyper: HYPER },
+      t,
+    ),
+  /** The centered offsets' sliding averages of the batch's data means (before updateCentered). */
+  centerOffsets: () => ({
+    name: 'center_offsets',
+    ...linked(SHADERS.centerOffsets),
+    bindings: { dims: 'uniform', vis: 'read', hid_prob: 'read', mu: 'rw', lambda: 'rw' } as const,
+    uniforms: { dims: CENTER_DIMS },
+  }),
+  /** The ordinary biases' share of a centered step: b −= ΔW·λ, c −= ΔWᵀ·μ (after bias_update). */
+  centerBias: () => ({
+    name: 'center_bias',
+    ...linked(SHADERS.centerBias),
+    bindings: { dims: 'uniform', vel: 'read', mu: 'read', lambda: 'read', b: 'rw', c: 'rw' } as const,
+    uniforms: { dims: UPDATE_DIMS },
   }),
   gather: () => ({
     name: 'gather',

@@ -40,6 +40,22 @@ export interface TrainerOptions {
   metricsCapacity?: number;
   /** GEMM tile shapes: 'auto' (default) tunes once per device; one shape for all three kernels; or one per kernel. */
   tile?: 'auto' | TileShape | TileChoice;
+  /**
+   * Centered gradients (Montavon & Müller 2012; Melchior et al. 2016): the
+   * update centres v and h on offsets μ, λ, sliding averages of the batches'
+   * data means (see shaders/update_centered.wgsl). Absent: the plain update.
+   */
+  centered?: CenteringOptions;
+}
+
+/** The centered trainer's offsets: their sliding rate ν and where they start. */
+export interface CenteringOptions {
+  /** ν in μ ← (1 − ν)μ + ν·(batch mean), in [0, 1] (0: fixed offsets). */
+  rate: number;
+  /** μ [V] to start from (default 0.5 each; fit uses the training data's means). */
+  visibleOffset?: Float32Array;
+  /** λ [H] to start from (default 0.5 each: where a fresh model's hidden units are). */
+  hiddenOffset?: Float32Array;
 }
 
 
@@ -62,6 +78,8 @@ export class CDTrainer {
   readonly chains: number;
   readonly metrics: boolean;
   readonly metricsCapacity: number;
+  /** The offsets' sliding rate ν when the update is centered (undefined: plain). */
+  readonly centeredRate?: number;
   /** Stacked [B + N, V]: data rows then negative-phase rows (samples); N = chains. */
   readonly vis: GPUBuffer;
   /** [B + max(B, N), V]: rows [B, 2B) end each update holding the data's one-step reconstruction. */
@@ -76,6 +94,8 @@ export class CDTrainer {
   private readonly hyper: GPUBuffer;
   /** q [H]: the decaying mean of the data-driven hidden probabilities (sparsity). */
   private readonly hiddenMean: GPUBuffer;
+  /** Centered only: the offsets μ [V] and λ [H]. */
+  private readonly offsets?: { mu: GPUBuffer; lambda: GPUBuffer };
   private readonly owner: BufferOwner;
   /** One update: hidden, (visible, hidden) × k, [recon_error], update, bias_update. */
   private readonly plan: DispatchPlan;
@@ -88,7 +108,7 @@ export class CDTrainer {
 
   private constructor(
     readonly model: TrainableModel,
-    options: Required<Omit<TrainerOptions, 'tile'>>,
+    options: Required<Omit<TrainerOptions, 'tile' | 'centered'>> & Pick<TrainerOptions, 'centered'>,
     private readonly kernels: {
       hidden: KernelOf<typeof KERNELS.hidden>;
       visible: KernelOf<typeof KERNELS.visible>;
@@ -96,6 +116,11 @@ export class CDTrainer {
       bias: KernelOf<typeof KERNELS.biasUpdate>;
       recon: KernelOf<typeof KERNELS.reconError>;
       gather: KernelOf<typeof KERNELS.gather>;
+      centered?: {
+        update: KernelOf<typeof KERNELS.updateCentered>;
+        offsets: KernelOf<typeof KERNELS.centerOffsets>;
+        bias: KernelOf<typeof KERNELS.centerBias>;
+      };
     },
   ) {
     const { batchSize: B, k, persistent, chains: N, metrics, metricsCapacity } = options;
@@ -106,6 +131,8 @@ export class CDTrainer {
     this.chains = N;
     this.metrics = metrics;
     this.metricsCapacity = metricsCapacity;
+    const centering = options.centered;
+    this.centeredRate = centering?.rate;
     const V = model.visible;
     const H = model.hidden;
     const owner = new BufferOwner(model.device, `trainer B=${B} k=${k}${persistent ? ' PCD' : ''}${N !== B ? ` N=${N}` : ''}`);
@@ -160,11 +187,30 @@ export class CDTrainer {
         );
       }
       const vel = model.optimiser;
-      plan.add(
-        kernels.update,
-        { dims: updateDims, hyper: this.hyper, vis: this.vis, hid_prob: this.hidProb, W: model.W, vel: vel.W },
-        { rows: V, cols: H },
-      );
+      const ck = kernels.centered;
+      if (centering && ck) {
+        // Offsets first (from this batch's data rows), then the centered weight step (Algorithm 1's order).
+        const mu = owner.storage('visible offset', centering.visibleOffset ?? new Float32Array(V).fill(INITIAL_OFFSET));
+        const lambda = owner.storage('hidden offset', centering.hiddenOffset ?? new Float32Array(H).fill(INITIAL_OFFSET));
+        this.offsets = { mu, lambda };
+        const centerDims = owner.uniform('center dims', ck.offsets.pack('dims', { n_vis: V, n_hid: H, batch: B, rate: centering.rate }));
+        plan.add(
+          ck.offsets,
+          { dims: centerDims, vis: this.vis, hid_prob: this.hidProb, mu, lambda },
+          { groups: [Math.ceil((V + H) / BIAS_WORKGROUP_SIZE)] },
+        );
+        plan.add(
+          ck.update,
+          { dims: updateDims, hyper: this.hyper, vis: this.vis, hid_prob: this.hidProb, W: model.W, vel: vel.W, mu, lambda },
+          { rows: V, cols: H },
+        );
+      } else {
+        plan.add(
+          kernels.update,
+          { dims: updateDims, hyper: this.hyper, vis: this.vis, hid_prob: this.hidProb, W: model.W, vel: vel.W },
+          { rows: V, cols: H },
+        );
+      }
       plan.add(
         kernels.bias,
         {
@@ -173,6 +219,14 @@ export class CDTrainer {
         },
         { groups: [Math.ceil((V + H) / BIAS_WORKGROUP_SIZE)] },
       );
+      if (this.offsets && ck) {
+        // The centered biases' steps are in b, c now; the ordinary biases also move by −ΔW·λ, −ΔWᵀ·μ.
+        plan.add(
+          ck.bias,
+          { dims: updateDims, vel: vel.W, mu: this.offsets.mu, lambda: this.offsets.lambda, b: model.b, c: model.c },
+          { groups: [Math.ceil((V + H) / BIAS_WORKGROUP_SIZE)] },
+        );
+      }
       this.plan = plan;
     } catch (e) {
       owner.dispose();
@@ -201,6 +255,7 @@ export class CDTrainer {
     if (k > MAX_CD_K) throw new RangeError(`k must be at most ${MAX_CD_K}, got ${k}`);
     const metricsCapacity = options.metricsCapacity ?? 4096;
     checkSize('metricsCapacity', metricsCapacity);
+    if (options.centered !== undefined) checkCentering(options.centered, model);
     const device = model.device;
     checkTileOption(device, options.tile ?? 'auto');
     const tiles = await resolveTiles(device, options.tile ?? 'auto', {
@@ -216,6 +271,11 @@ export class CDTrainer {
       getKernel(device, KERNELS.reconError()),
       getKernel(device, KERNELS.gather()),
     ]);
+    const centered = options.centered === undefined ? undefined : await Promise.all([
+      getKernel(device, KERNELS.updateCentered(tiles.update)),
+      getKernel(device, KERNELS.centerOffsets()),
+      getKernel(device, KERNELS.centerBias()),
+    ]).then(([u, o, b]) => ({ update: u, offsets: o, bias: b }));
     return new CDTrainer(
       model,
       {
@@ -225,8 +285,9 @@ export class CDTrainer {
         chains,
         metrics: options.metrics ?? true,
         metricsCapacity,
+        centered: options.centered,
       },
-      { hidden, visible, update, bias, recon, gather },
+      { hidden, visible, update, bias, recon, gather, centered },
     );
   }
 
@@ -358,13 +419,19 @@ export class CDTrainer {
     this.assertLive();
     const d = this.model.device;
     const V = this.model.visible;
-    const [counter, hiddenMean, chains] = await Promise.all([
+    const o = this.offsets;
+    const [counter, hiddenMean, chains, mu, lambda] = await Promise.all([
       readBuffer(d, this.counter, 4),
       readFloat32(d, this.hiddenMean, this.model.hidden),
       this.persistent && this.chainsReady ? readFloat32(d, this.vis, this.chains * V, this.batchSize * V) : undefined,
+      o ? readFloat32(d, o.mu, V) : undefined,
+      o ? readFloat32(d, o.lambda, this.model.hidden) : undefined,
     ]);
     const step = new Uint32Array(counter)[0];
-    return { step, hiddenMean, ...(chains ? { chains } : {}) };
+    return {
+      step, hiddenMean, ...(chains ? { chains } : {}),
+      ...(mu && lambda ? { offsets: { visible: mu, hidden: lambda } } : {}),
+    };
   }
 
   /** Puts a state from readState() back (a resumed run): the step, q and (PCD) the chains. */
@@ -378,8 +445,23 @@ export class CDTrainer {
       throw new RangeError(`restoreState: hiddenMean must be a Float32Array of ${H} values, got ${state.hiddenMean?.length}`);
     }
     checkFiniteArray('restoreState hiddenMean', state.hiddenMean);
+    const o = this.offsets;
+    if ((state.offsets !== undefined) !== (o !== undefined)) {
+      throw new RangeError(
+        o ? 'restoreState: this trainer is centered and needs offsets { visible, hidden }; the state has none'
+          : 'restoreState: the state has centering offsets but this trainer is not centered (create it with centered)',
+      );
+    }
+    if (o && state.offsets) {
+      checkOffsets('restoreState offsets.visible', state.offsets.visible, this.model.visible);
+      checkOffsets('restoreState offsets.hidden', state.offsets.hidden, H);
+    }
     if (state.chains !== undefined) this.initChains(state.chains);
     const d = this.model.device;
+    if (o && state.offsets) {
+      writeArray(d, o.mu, 0, state.offsets.visible);
+      writeArray(d, o.lambda, 0, state.offsets.hidden);
+    }
     writeArray(d, this.hiddenMean, 0, state.hiddenMean);
     writeArray(d, this.counter, 0, new Uint32Array([state.step]));
     this.step = state.step;
@@ -413,6 +495,32 @@ export interface TrainerState {
   hiddenMean: Float32Array;
   /** The persistent chains' visible states [chains, V] (PCD; absent for CD). */
   chains?: Float32Array;
+  /** Centered trainers: the offsets μ [V] and λ [H] (absent for the plain update). */
+  offsets?: { visible: Float32Array; hidden: Float32Array };
+}
+
+/** Offsets start where the units of a fresh model are, p ≈ 1/2, unless given. */
+const INITIAL_OFFSET = 0.5;
+
+function checkOffsets(name: string, a: unknown, n: number): void {
+  if (!(a instanceof Float32Array) || a.length !== n) {
+    throw new RangeError(`${name} must be a Float32Array of ${n} values, got ${showValue((a as { length?: unknown } | undefined)?.length ?? a)}`);
+  }
+  checkFiniteArray(name, a);
+}
+
+/** Checks a trainer's centered option: the rate in [0, 1], offsets of the model's sizes, binary visible units. */
+function checkCentering(c: CenteringOptions, model: TrainableModel): void {
+  if (c === null || typeof c !== 'object') {
+    throw new RangeError(`centered must be an object { rate, visibleOffset?, hiddenOffset? }, got ${showValue(c)}`);
+  }
+  checkFiniteNumber('centered.rate', c.rate, 0);
+  if (c.rate > 1) throw new RangeError(`centered.rate must be in [0, 1], got ${c.rate}`);
+  if (model.visibleType !== 'bernoulli') {
+    throw new RangeError(`centered gradients support binary (bernoulli) visible units only, not ${model.visibleType}; leave centered out`);
+  }
+  if (c.visibleOffset !== undefined) checkOffsets('centered.visibleOffset', c.visibleOffset, model.visible);
+  if (c.hiddenOffset !== undefined) checkOffsets('centered.hiddenOffset', c.hiddenOffset, model.hidden);
 }
 
 /**

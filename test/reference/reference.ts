@@ -73,6 +73,11 @@ export class CpuRBM {
   /** Running mean of the data-driven hidden probabilities (sparsity). */
   readonly q: Float64Array;
   step = 0;
+  /**
+   * Centered gradients (Melchior, Fischer & Wiskott 2016, Algorithm 1): the
+   * offsets μ [V], λ [H] and their sliding rate ν; absent: the plain update.
+   */
+  centering?: { mu: Float64Array; lambda: Float64Array; rate: number };
   // Stacked buffers, as on the GPU.
   private vis?: Float64Array;
   private visProb?: Float64Array;
@@ -144,6 +149,11 @@ export class CpuRBM {
     const sparsityTarget = hyper.sparsityTarget ?? 0.1;
     const sparsityDecay = hyper.sparsityDecay ?? 0.9;
     const R = 2 * B;
+    if (this.centering) {
+      this.centeredStep(B, hidProb, { lr, mom, wd, sparsityCost, sparsityTarget, sparsityDecay });
+      this.step++;
+      return recon;
+    }
     // Weights: update.wgsl.
     for (let i = 0; i < V; i++) {
       for (let j = 0; j < H; j++) {
@@ -181,5 +191,89 @@ export class CpuRBM {
     }
     this.step++;
     return recon;
+  }
+
+  /**
+   * The centered step, written from the paper's Algorithm 1 in the centered
+   * parametrisation E = −(v − μ)ᵀW(h − λ) − (v − μ)ᵀb′ − (h − λ)ᵀc′ (not from
+   * the engine's closed form): move the offsets to the batch's data means
+   * (step 10), express the model in centered parameters b′ = b + Wλ,
+   * c′ = c + Wᵀμ, take the gradient step on W, b′, c′ with momentum (step 11),
+   * then go back to the ordinary b = b′ − Wλ, c = c′ − Wᵀμ.
+   */
+  private centeredStep(
+    B: number, hidProb: Float64Array,
+    h: { lr: number; mom: number; wd: number; sparsityCost: number; sparsityTarget: number; sparsityDecay: number },
+  ): void {
+    const { V, H } = this;
+    const { mu, lambda, rate } = this.centering!;
+    const vis = this.vis!;
+    const R = 2 * B;
+    for (let i = 0; i < V; i++) {
+      let m = 0;
+      for (let r = 0; r < B; r++) m += vis[r * V + i];
+      mu[i] = (1 - rate) * mu[i] + rate * (m / B);
+    }
+    for (let j = 0; j < H; j++) {
+      let m = 0;
+      for (let r = 0; r < B; r++) m += hidProb[r * H + j];
+      lambda[j] = (1 - rate) * lambda[j] + rate * (m / B);
+    }
+    const bc = new Float64Array(V);
+    const cc = new Float64Array(H);
+    for (let i = 0; i < V; i++) {
+      bc[i] = this.b[i];
+      for (let j = 0; j < H; j++) bc[i] += this.W[i * H + j] * lambda[j];
+    }
+    for (let j = 0; j < H; j++) {
+      cc[j] = this.c[j];
+      for (let i = 0; i < V; i++) cc[j] += this.W[i * H + j] * mu[i];
+    }
+    // ⟨·⟩_d over the data rows (weight 1/B), ⟨·⟩_m over the chains (1/B: as many as rows here).
+    for (let i = 0; i < V; i++) {
+      for (let j = 0; j < H; j++) {
+        let d = 0;
+        let m = 0;
+        for (let r = 0; r < R; r++) {
+          const x = (vis[r * V + i] - mu[i]) * (hidProb[r * H + j] - lambda[j]);
+          if (r < B) d += x;
+          else m += x;
+        }
+        const e = i * H + j;
+        const grad = (d - m) / B - h.wd * this.W[e];
+        this.wVel[e] = h.mom * this.wVel[e] + h.lr * grad;
+        this.W[e] += this.wVel[e];
+      }
+    }
+    for (let i = 0; i < V; i++) {
+      let g = 0;
+      for (let r = 0; r < R; r++) g += r < B ? vis[r * V + i] : -vis[r * V + i];
+      this.bVel[i] = h.mom * this.bVel[i] + (h.lr * g) / B;
+      bc[i] += this.bVel[i];
+    }
+    for (let j = 0; j < H; j++) {
+      let g = 0;
+      let pos = 0;
+      for (let r = 0; r < R; r++) {
+        g += r < B ? hidProb[r * H + j] : -hidProb[r * H + j];
+        if (r < B) pos += hidProb[r * H + j];
+      }
+      if (h.sparsityCost > 0) {
+        this.q[j] = h.sparsityDecay * this.q[j] + (1 - h.sparsityDecay) * (pos / B);
+        g += h.sparsityCost * (h.sparsityTarget - this.q[j]) * B;
+      }
+      this.cVel[j] = h.mom * this.cVel[j] + (h.lr * g) / B;
+      cc[j] += this.cVel[j];
+    }
+    for (let i = 0; i < V; i++) {
+      let s = bc[i];
+      for (let j = 0; j < H; j++) s -= this.W[i * H + j] * lambda[j];
+      this.b[i] = s;
+    }
+    for (let j = 0; j < H; j++) {
+      let s = cc[j];
+      for (let i = 0; i < V; i++) s -= this.W[i * H + j] * mu[i];
+      this.c[j] = s;
+    }
   }
 }
