@@ -7,6 +7,7 @@ import { version } from '../../package.json';
 import { UsageError, CliError, messageOf } from './errors';
 import { runClassify, CLASSIFY_HELP } from './classify';
 import { runEval, EVAL_HELP } from './eval';
+import { runInpaint, INPAINT_HELP } from './inpaint';
 import { flushOutput, guardStdio, writeStderr, writeStdout } from './output';
 import { runSample, SAMPLE_HELP } from './sample';
 import { runSupervised, startLifeline, wantsSupervisor } from './supervise';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
     help: CLASSIFY_HELP,
     run: runClassify,
   },
+  inpaint: { summary: 'fill in the hidden part of images by Gibbs sampling with the known pixels clamped (PNG)', help: INPAINT_HELP, run: runInpaint },
 };
 
 const MAIN_HELP = `webgpu-rbm ${version}: Restricted Boltzmann Machines on WebGPU (Node + Dawn)
