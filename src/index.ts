@@ -83,3 +83,7 @@ export {
 export type { TrainingState, TrainingSettings, TrainingMethod, TemperingCheckpoint, LoadedCheckpoint } from './rbm/checkpoint';
 export type { TrainerState } from './rbm/trainer';
 export type { TemperingState } from './rbm/tempering';
+export { RBMStack } from './rbm/stack';
+export type { RBMStackOptions, StackFitOptions, StackFitResult, StackLayerInfo, StackSampleOptions, StackSampleResult, LoadedStack } from './rbm/stack';
+export { stackToSafetensors, stackFromSafetensors, isStackSafetensors, parseLayerSizes, STACK_FILE_FORMAT, STACK_FILE_VERSION, STACK_KEYS } from './rbm/stack-file';
+export type { StackParameters, StackFile, StackLayerParams, StackVisibleType } from './rbm/stack-file';
