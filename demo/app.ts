@@ -2,7 +2,7 @@
 // play-with-the-model panels. All GPU work of the views runs in ViewLoops, so
 // a model swap can pause them, and nothing waits on the GPU synchronously.
 import GUI, { type Controller } from 'lil-gui';
-import { parallelTempering, type GibbsChains, type RBM, type RBMParamsF32 } from '../src/index';
+import { parallelTempering, sourceHead, sourceRows, type GibbsChains, type RBM, type RBMParamsF32 } from '../src/index';
 import { LiveChart } from './charts';
 import { reconstructOnCpu } from './cpu-model';
 import { limitTrain, loadBundled, loadIdxFile, rows, threshold, type DemoData } from './data';
@@ -616,6 +616,8 @@ export class App {
   }
 
   private async setData(data: DemoData): Promise<void> {
+    // New data is what the visitor wants trained: a run in progress goes on with it.
+    const wasTraining = this.session.state === 'training';
     await this.swap(async () => {
       await this.session.setData(data);
       this.pad.resize(data.width, data.height);
@@ -625,6 +627,7 @@ export class App {
       this.pad.setImage(this.testDigit(0));
     });
     this.describeModel();
+    if (wasTraining) this.session.start();
   }
 
   private async loadModel(file: File): Promise<void> {
@@ -959,7 +962,8 @@ export class App {
     const n = Math.min(FE_ROWS, s.data.nTest, s.data.nTrain);
     const gaussian = s.gaussian;
     const test = gaussian ? s.toModel(s.data.test.subarray(0, n * V)) : threshold(s.data.test.subarray(0, n * V));
-    const train = gaussian ? s.toModel(s.data.train.subarray(0, n * V)) : threshold(s.data.train.subarray(0, n * V));
+    const trainRows = sourceRows(sourceHead(s.data.train, V, n), V);
+    const train = gaussian ? s.toModel(trainRows) : threshold(trainRows);
     const [ft, fr] = await Promise.all([s.model.freeEnergy(test), s.model.freeEnergy(train)]);
     if (gen !== s.generation) return;
     this.lastFe = { gen, steps };

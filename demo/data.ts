@@ -2,7 +2,8 @@
 // images file (plain or .gz) dropped on the page. Each is split once into a
 // training set and a held-out test set.
 import {
-  gatherRows, IdxFormatError, idxImagesToDataset, loadBundledMnist, MNIST_IMAGES_ASSET, MNIST_LABELS_ASSET, readIdx, splitDataset, type ImageDataset,
+  IdxFormatError, idxToByteImages, loadBundledMnist, MNIST_IMAGES_ASSET, MNIST_LABELS_ASSET, readIdx, sourceHead, sourceRows, sourceSubset,
+  splitDataset, type DataSource,
 } from '../src/index';
 import imagesUrl from '../assets/mnist-digits-images-idx3-ubyte.gz?url';
 import labelsUrl from '../assets/mnist-digits-labels-idx1-ubyte.gz?url';
@@ -11,8 +12,11 @@ export interface DemoData {
   name: string;
   width: number;
   height: number;
-  /** [nTrain, V] intensities in [0, 1]. */
-  train: Float32Array;
+  /**
+   * [nTrain, V] intensities in [0, 1]: a dropped IDX file stays 8-bit (1 byte
+   * per pixel on the host and the GPU), so a 60,000-image set costs 47 MB, not 188.
+   */
+  train: DataSource;
   /** [nTest, V]. */
   test: Float32Array;
   nTrain: number;
@@ -34,8 +38,16 @@ async function fetchBytes(name: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** Images as the page keeps them: float32 pixels or 8-bit ones (value = byte / 255). */
+interface Images {
+  count: number;
+  width: number;
+  height: number;
+  pixels: DataSource;
+}
+
 /** Splits off a test set (at most `testSize`, at most a fifth of the rows), fixed by seed. */
-export function splitImages(name: string, images: ImageDataset, testSize: number, seed: number, labels?: Uint8Array): DemoData {
+export function splitImages(name: string, images: Images, testSize: number, seed: number, labels?: Uint8Array): DemoData {
   const V = images.width * images.height;
   const nTest = Math.max(1, Math.min(testSize, Math.floor(images.count / 5)));
   const { train, test } = splitDataset(images.count, nTest, seed);
@@ -43,8 +55,8 @@ export function splitImages(name: string, images: ImageDataset, testSize: number
     name,
     width: images.width,
     height: images.height,
-    train: gatherRows(images.pixels, V, train),
-    test: gatherRows(images.pixels, V, test),
+    train: sourceSubset(images.pixels, V, train),
+    test: sourceRows(images.pixels, V, test),
     nTrain: train.length,
     nTest: test.length,
     testLabels: labels ? Uint8Array.from(test, (i) => labels[i]) : undefined,
@@ -56,7 +68,7 @@ export async function loadBundled(testSize: number, seed: number): Promise<DemoD
   return splitImages(`MNIST digits (bundled, ${images.count.toLocaleString('en-US')})`, images, testSize, seed, labels);
 }
 
-/** Most rows kept from a dropped file (keeps the upload and the page's memory modest). */
+/** Most rows kept from a dropped file (the standard training sets have 60,000). */
 export const MAX_ROWS = 60000;
 
 export async function loadIdxFile(file: File, testSize: number, seed: number): Promise<DemoData> {
@@ -64,24 +76,16 @@ export async function loadIdxFile(file: File, testSize: number, seed: number): P
   if (idx.dims.length === 1) {
     throw new IdxFormatError(`${file.name} is a labels file (${idx.dims[0]} labels); drop the matching *-images-idx3-ubyte file instead.`);
   }
-  let images = idxImagesToDataset(idx);
+  const images = idxToByteImages(idx);
   if (images.width * images.height > 4096) {
     throw new IdxFormatError(`${file.name} has ${images.width}×${images.height} images; this page handles up to 64×64.`);
   }
   if (images.count < 10) throw new IdxFormatError(`${file.name} has only ${images.count} images; need at least 10.`);
-  if (images.count > MAX_ROWS) {
-    const V = images.width * images.height;
-    images = { ...images, count: MAX_ROWS, pixels: images.pixels.slice(0, MAX_ROWS * V) };
-  }
-  return splitImages(`${file.name} (${images.count.toLocaleString('en-US')} images, ${images.width}×${images.height})`, images, testSize, seed);
-}
-
-/** Column means of [n, V] data: the visible marginals the model's biases start from. */
-export function marginals(data: Float32Array, V: number): Float32Array {
-  const n = data.length / V;
-  const m = new Float64Array(V);
-  for (let r = 0; r < n; r++) for (let i = 0; i < V; i++) m[i] += data[r * V + i];
-  return Float32Array.from(m, (x) => x / Math.max(1, n));
+  const count = Math.min(images.count, MAX_ROWS);
+  const V = images.width * images.height;
+  const pixels = sourceHead({ format: 'u8', bytes: images.bytes }, V, count);
+  const kept = count < images.count ? `first ${count.toLocaleString('en-US')} of ${images.count.toLocaleString('en-US')}` : count.toLocaleString('en-US');
+  return splitImages(`${file.name} (${kept} images, ${images.width}×${images.height})`, { ...images, count, pixels }, testSize, seed);
 }
 
 /** Rows `start..start+count` (wrapping) of [n, V] data. */
@@ -100,5 +104,5 @@ export function threshold(data: Float32Array, t = 0.5): Float32Array {
 export function limitTrain(data: DemoData, n: number): DemoData {
   if (n <= 0 || n >= data.nTrain) return data;
   const V = data.width * data.height;
-  return { ...data, train: data.train.slice(0, n * V), nTrain: n, name: `${data.name}, ${n.toLocaleString('en-US')} used for training` };
+  return { ...data, train: sourceHead(data.train, V, n), nTrain: n, name: `${data.name}, ${n.toLocaleString('en-US')} used for training` };
 }

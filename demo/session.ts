@@ -3,9 +3,11 @@
 // so the page keeps repainting. Changes to k, CD/PCD, learning rate, momentum,
 // weight decay or batch size restart the run on the same model (its weights and
 // momentum buffers are kept); a change of hidden units builds a new model.
-import { applyStandardize, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS, RBM, standardize, trainPT, unstandardize } from '../src/index';
-import type { EpochStats, PTEpochStats, RBMParamsF32, TileShape, TrainingProgress, TrainingRun } from '../src/index';
-import { marginals, type DemoData } from './data';
+import {
+  applyStandardize, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS, RBM, sourceColumnMeans, sourceRows, standardize, trainPT, unstandardize,
+} from '../src/index';
+import type { DataSource, EpochStats, PTEpochStats, RBMParamsF32, TileShape, TrainingProgress, TrainingRun } from '../src/index';
+import type { DemoData } from './data';
 
 export type VisibleKind = 'bernoulli' | 'gaussian';
 
@@ -55,8 +57,8 @@ export class Session {
   generation = 0;
   /** Set with Gaussian visible units: the model sees (x − mean) / std. */
   norm?: Norm;
-  /** The rows training reads: the data, or its standardised copy. */
-  private trainInput!: Float32Array;
+  /** The rows training reads: the data as loaded (8-bit for a dropped file), or its standardised float32 copy. */
+  private trainInput!: DataSource;
   private run?: TrainingRun;
   private runEnded?: Promise<void>;
   private runs = 0;
@@ -108,13 +110,13 @@ export class Session {
 
   private setNorm(norm: Norm | undefined): void {
     this.norm = norm;
-    this.trainInput = norm ? applyStandardize(this.data.train, norm.mean, norm.std) : this.data.train;
+    this.trainInput = norm ? applyStandardize(sourceRows(this.data.train, this.visible), norm.mean, norm.std) : this.data.train;
   }
 
   private newModel(): RBM {
     const gaussian = this.hyper.visibleType === 'gaussian';
     if (gaussian) {
-      const st = standardize(this.data.train, this.visible);
+      const st = standardize(sourceRows(this.data.train, this.visible), this.visible);
       this.norm = { mean: st.mean, std: st.std };
       this.trainInput = st.data;
     } else {
@@ -125,7 +127,7 @@ export class Session {
       hidden: this.hyper.hidden,
       seed: this.seed,
       visibleType: this.hyper.visibleType,
-      visibleMarginals: marginals(this.trainInput, this.visible),
+      visibleMarginals: sourceColumnMeans(this.trainInput, this.visible),
     });
   }
 

@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type ViteDevServer } from 'vite';
@@ -449,6 +450,33 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     expect(s.inpaint.holeMean).toBeGreaterThan(0.02);
     await fullPageShot(page, 'pretrained');
     await page.locator('.p-inpaint').screenshot({ path: `${SHOTS}inpainting.png` });
+    expect(pageErrors, pageErrors.join('\n')).toEqual([]);
+    await page.close();
+  }, TRAINING_TEST_MS);
+
+  it('trains on a dropped 60,000-image IDX file (kept 8-bit: 1 byte per pixel on the host and the GPU)', async () => {
+    // The bundled digits six times over, as a standard-size training file (gzipped IDX, as distributed).
+    const raw = gunzipSync(readFileSync(fileURLToPath(new URL('../../assets/mnist-digits-images-idx3-ubyte.gz', import.meta.url))));
+    const body = raw.subarray(16);
+    const header = Buffer.from(raw.subarray(0, 16));
+    header.writeUInt32BE(60_000, 4);
+    expect(body.length).toBe(10_000 * 784);
+    const file = gzipSync(Buffer.concat([header, body, body, body, body, body, body]), { level: 1 });
+
+    const { page, pageErrors } = await open(`${SMALL}&hidden=16`);
+    await until(page, 'training on the bundled digits', () => (window as unknown as { __demo: PageState }).__demo.steps >= 1);
+    await page.setInputFiles('#file-idx', { name: 'train-images-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: file });
+    await until(page, 'the dropped file in use', () => !!document.getElementById('toast')?.textContent?.includes('Training data: train-images-idx3-ubyte.gz'));
+    expect(await page.textContent('#toast')).toContain('60,000 images, 28×28');
+    // test=100 holds out 100 of the 60,000; the rest train.
+    expect(await page.textContent('#data-split')).toContain('59,900 for training');
+    await until(page, '20 updates on the new data and a recon point', (steps0) => {
+      const s = (window as unknown as { __demo: PageState }).__demo;
+      return s.state === 'training' && s.steps >= steps0 + 20 && s.recon.length >= 1;
+    }, (await demoState(page)).steps);
+    const s = await demoState(page);
+    console.log(`[demo] 60,000-image IDX drop: ${s.steps} updates, test recon MSE ${s.recon.at(-1)?.[1].toFixed(4)}`);
+    expect(s.problem).toBeNull();
     expect(pageErrors, pageErrors.join('\n')).toEqual([]);
     await page.close();
   }, TRAINING_TEST_MS);
