@@ -29,6 +29,7 @@ import {
 } from './loglik';
 import type { LogZEstimate } from './loglik';
 import { EpochLog, RateMeter } from './epoch-log';
+import { runTrainStack, wantsStack } from './train-stack';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject, ProgressBar } from './output';
 
@@ -87,6 +88,14 @@ Model and training
   --sparsity-cost X        strength of the sparsity penalty; 0 = off    [0]
   --sparsity-decay X       decay of the running activation estimate     [0.9]
   --seed S                 seeds initialisation, shuffling, binarization, split [${DEFAULTS.seed}]
+Stacks of RBMs (a deep belief net)
+  --stack H1,H2,…          train RBMs V-H1, H1-H2, … greedily, bottom to top:
+                           each one above learns P(h|v) of the one below (of
+                           the images thresholded at 0.5). --epochs may list
+                           one value per layer. Not with --hidden, --pt,
+                           --visible gaussian, --eval-every, --log,
+                           --checkpoint or --resume. One file holds the stack;
+                           transform, classify and sample read it.
 Log-likelihood during training
   --eval-every E           every E epochs and after the last: log Z (exact when
                            the smaller layer has ≤ ${TRAIN_EXACT_UNITS} units, else AIS) and
@@ -492,6 +501,8 @@ function allFinite(...arrays: Float32Array[]): boolean {
 }
 
 export async function runTrain(args: string[]): Promise<number> {
+  // --stack H1,H2,…: a stack of RBMs trained greedily (src/cli/train-stack.ts).
+  if (wantsStack(args)) return runTrainStack(args);
   const parsed = parseCommand('train', args, OPTIONS);
   positionals(parsed, 'train', []);
   const resumed = parsed.values.resume !== undefined ? await readResume(parsed.values) : undefined;
