@@ -6,10 +6,16 @@
 // enumerating h: a = c, d = b, l = visible i, k = hidden j (stride_l = H, stride_k = 1);
 // enumerating v: a = b, d = c, l = hidden j,  k = visible i (stride_l = 1, stride_k = H).
 // log Z = logsumexp_s t(s).
-// Gaussian visible units (gaussian = 1, unit variance; only h is enumerated):
+// mode 0: Bernoulli units of the other layer (the softplus above).
+// mode 1, Gaussian visible units (unit variance; only h is enumerated):
 // ∫ e^{−E(v,h)} dv = (2π)^{V/2} e^{t(h)} with
 //   t(h) = cᵀh + Σ_i a_i·(b_i + a_i/2),   a_i = W_i·h,
 // the host adding (V/2)·log 2π. Here d_l = b_i stays out of the pre-activation.
+// mode 2, Potts visible units (q = dims.states per site, unit i = site·q + state;
+// only h is enumerated): the sum over each site's q one-hot states gives
+//   t(h) = cᵀh + Σ_site logsumexp_{s < q} x_{site·q + s},   x_i = b_i + W_i·h,
+// accumulated online per site (running maximum and Σ exp(x − maximum)) as l walks
+// the visible units, so a site may straddle two tiles of l.
 // This kernel writes, per workgroup of 256 states,
 //   partials[2g] = m = max_s t(s),   partials[2g + 1] = Σ_s exp(t(s) − m)  (in [1, 256])
 // so nothing overflows whatever the weights; logz_combine.wgsl merges them.
@@ -27,10 +33,13 @@ struct Dims {
   stride_l: u32,
   stride_k: u32,
   chunk_states: u32,
-  gaussian: u32,
-  _pad1: u32,
+  mode: u32,
+  states: u32,
   _pad2: u32,
 }
+
+const MODE_GAUSSIAN: u32 = 1u;
+const MODE_POTTS: u32 = 2u;
 
 const WORKGROUP_SIZE: u32 = 256u;
 const LOW_BITS: u32 = 8u; // log2(WORKGROUP_SIZE)
@@ -63,7 +72,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let s = first + lid;
   let valid = s < (1u << n);
   let high = first >> LOW_BITS;
-  let gaussian = dims.gaussian != 0u;
+  let gaussian = dims.mode == MODE_GAUSSIAN;
+  let potts = dims.mode == MODE_POTTS;
+  // Potts: the running logsumexp of the current site, and the unit index within the site.
+  var site_max = INVALID;
+  var site_sum = 0.0;
+  var state = 0u;
 
   let bits_lo = vec4<f32>(vec4<u32>(s, s >> 1u, s >> 2u, s >> 3u) & vec4<u32>(1u));
   let bits_hi = vec4<f32>(vec4<u32>(s >> 4u, s >> 5u, s >> 6u, s >> 7u) & vec4<u32>(1u));
@@ -104,6 +118,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       let x = base[ll] + dot(bits_lo, m_low[2u * ll]) + dot(bits_hi, m_low[2u * ll + 1u]);
       if (gaussian) {
         tile_sum = fma(x, d_tile[ll] + 0.5 * x, tile_sum);
+      } else if (potts) {
+        if (x > site_max) {
+          site_sum = fma(site_sum, exp(site_max - x), 1.0);
+          site_max = x;
+        } else {
+          site_sum = site_sum + exp(x - site_max);
+        }
+        state = state + 1u;
+        if (state == dims.states) {
+          tile_sum = tile_sum + site_max + log(site_sum);
+          site_max = INVALID;
+          site_sum = 0.0;
+          state = 0u;
+        }
       } else {
         tile_sum = tile_sum + softplus(x);
       }

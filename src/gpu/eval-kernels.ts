@@ -18,9 +18,9 @@ export const LOGZ_STATES_PER_GROUP = 256;
 /** Workgroup size of logz_combine (one workgroup per chunk). */
 export const LOGZ_COMBINE_SIZE = 256;
 
-/** logz_chunk.wgsl's Dims. */
+/** logz_chunk.wgsl's Dims; `mode` is the unit type's exactLogZ.chunkMode, `states` a Potts layer's q (else 0). */
 export const LOGZ_CHUNK_DIMS = {
-  n_enum: 'u32', n_other: 'u32', stride_l: 'u32', stride_k: 'u32', chunk_states: 'u32', gaussian: 'u32', _pad1: 'u32', _pad2: 'u32',
+  n_enum: 'u32', n_other: 'u32', stride_l: 'u32', stride_k: 'u32', chunk_states: 'u32', mode: 'u32', states: 'u32', _pad2: 'u32',
 } as const satisfies UniformFields;
 /** logz_combine.wgsl's Dims. */
 export const LOGZ_COMBINE_DIMS = { groups: 'u32', _pad0: 'u32', _pad1: 'u32', _pad2: 'u32' } as const satisfies UniformFields;

@@ -8,10 +8,12 @@
 // Many steps go in one command buffer; only the R log-weights are read back.
 // reverseAis runs the same kernels from given start states down a reversed schedule.
 // The visible layer's unit type (src/units) supplies the base model (Bernoulli
-// units: base rates σ(b_A); Gaussian ones: N(b_A, I)) and log Z_0, and its WGSL
-// module is linked into the visible pass and the weight kernel.
+// units: base rates σ(b_A); Gaussian ones: N(b_A, I); Potts ones: independent sites,
+// softmax(b_A) each) and log Z_0, and its WGSL module is linked into the visible
+// pass and the weight kernel. A Potts layer's group pass (softmax and one-hot draw
+// per site at the step's β) follows every visible pass.
 import { BufferOwner, checkHostFactors, checkStorageFactors, readFloat32, type SizeFactor } from '../gpu/buffers';
-import { getKernel, KERNELS, type TileShape } from '../gpu/kernels';
+import { getKernel, KERNELS, VISIBLE_FLAGS, type TileShape } from '../gpu/kernels';
 import { DispatchPlan } from '../gpu/plan';
 import { SubmitRunner } from '../gpu/runner';
 import type { TileChoice } from '../gpu/tune';
@@ -26,7 +28,8 @@ import {
   reverseAISEstimate,
   type AISEstimate,
 } from '../host/ais-math';
-import { unitType } from '../units';
+import { visibleUnit } from '../units';
+import { addGroupPass, groupKernel } from './potts-pass';
 import type { ModelParams } from './params';
 import { resolveTiles } from './trainer';
 import { checkSize } from './validate';
@@ -75,7 +78,7 @@ export async function ais(model: ModelParams, options: AISOptions): Promise<AISR
   const betas = scheduleOf(options.betas);
   const { logWeights, seconds } = await anneal(model, { ...settings, bA, betas });
   const K = betas.length - 1;
-  const logZ0 = unitType(model.visibleType).baseLogZ(bA, model.hidden);
+  const logZ0 = visibleUnit(model).baseLogZ(bA, model.hidden);
   return { ...aisEstimate(logWeights, logZ0), logWeights, runs: logWeights.length, betas: K, seconds };
 }
 
@@ -101,7 +104,7 @@ export interface ReverseAISOptions extends AISOptions {
 export async function reverseAis(model: ModelParams, options: ReverseAISOptions): Promise<AISResult> {
   model.assertLive();
   const V = model.visible;
-  const unit = unitType(model.visibleType);
+  const unit = visibleUnit(model);
   const bA = Float32Array.from(baseBiasesOf(options, model));
   const startRows = options.start ?? options.data;
   if (startRows === undefined) {
@@ -161,12 +164,13 @@ async function anneal(model: ModelParams, a: Annealing): Promise<{ logWeights: F
   const K = betas.length - 1;
   // The AIS passes have the shapes of the sampler's: runs play the batch.
   const tiles = await resolveTiles(device, tile, { visible: V, hidden: H, batch: runs });
-  const unit = unitType(model.visibleType);
-  const [hidden, visible, weight, advance] = await Promise.all([
+  const unit = visibleUnit(model);
+  const [hidden, visible, weight, advance, group] = await Promise.all([
     getKernel(device, EVAL_KERNELS.aisHidden(tiles.hidden)),
     getKernel(device, EVAL_KERNELS.aisVisible(tiles.visible, unit.wgsl)),
     getKernel(device, EVAL_KERNELS.aisWeight(unit.wgsl)),
     getKernel(device, KERNELS.advance()),
+    groupKernel(device, unit),
   ]);
   const scratch = new BufferOwner(device, `AIS ${runs} runs × ${K} βs`);
   try {
@@ -206,6 +210,10 @@ async function anneal(model: ModelParams, a: Annealing): Promise<{ logWeights: F
       { dims: visDims, counter, betas: betaBuf, hid, W: model.W, b: model.b, b_base: bABuf, vis_prob: visProb, vis },
       { rows: runs, cols: V },
     );
+    const groupStep = addGroupPass(plan, group, unit, scratch, 'group dims', {
+      rows: runs, rowOffset: 0, visible: V, phase: AIS_VISIBLE_PHASE, seed,
+      flags: VISIBLE_FLAGS.WRITE_PROB | VISIBLE_FLAGS.WRITE_SAMPLE, counter, visProb, vis,
+    });
     const advStep = plan.add(advance, { counter }, { groups: [1] });
 
     const start = performance.now();
@@ -225,7 +233,10 @@ async function anneal(model: ModelParams, a: Annealing): Promise<{ logWeights: F
             weightStep.encode(pass);
           }
           // Step 0 samples the base-rate model (β_0 = 0) unless the runs were given their start.
-          if (k < K && (k > 0 || !a.start)) visStep.encode(pass);
+          if (k < K && (k > 0 || !a.start)) {
+            visStep.encode(pass);
+            groupStep?.encode(pass);
+          }
           advStep.encode(pass);
         }
         pass.end();
@@ -272,7 +283,7 @@ function checkAnnealSizes(model: ModelParams, runs: number, schedule: SizeFactor
 /** The base-rate model's visible biases (Gaussian: means) from `data` or `marginals` (exactly one), as the unit type makes them. */
 function baseBiasesOf(o: AISOptions, model: ModelParams): Float64Array {
   const V = model.visible;
-  const unit = unitType(model.visibleType);
+  const unit = visibleUnit(model);
   if (o.data !== undefined && o.marginals !== undefined) {
     throw new RangeError('ais: give either data or marginals for the base-rate model, not both');
   }

@@ -6,7 +6,7 @@ import { getKernel } from '../gpu/kernels';
 import { DispatchPlan } from '../gpu/plan';
 import { SubmitRunner } from '../gpu/runner';
 import { EVAL_KERNELS, LOGZ_STATES_PER_GROUP } from '../gpu/eval-kernels';
-import { unitType } from '../units';
+import { unitType, visibleUnit } from '../units';
 import type { VisibleType } from './model-file';
 import type { ModelParams } from './params';
 import { freeEnergy } from './free-energy';
@@ -36,12 +36,14 @@ export function enumeratedLayer(model: Pick<ModelParams, 'visible' | 'hidden'> &
  * log Z of the model, exact up to float32 rounding. Enumerates the smaller
  * layer, which must have ≤ 26 units; for Gaussian visible units (unit
  * variance) the hidden layer, v integrated out analytically:
- * log Z = (V/2)·log 2π + logsumexp_h [cᵀh + Σ_i a_i (b_i + a_i/2)], a = W h.
+ * log Z = (V/2)·log 2π + logsumexp_h [cᵀh + Σ_i a_i (b_i + a_i/2)], a = W h;
+ * for Potts visible units (q states per site) the hidden layer too, the sites
+ * summed out: log Z = logsumexp_h [cᵀh + Σ_site logsumexp_s (b + W h)_{site·q+s}].
  */
 export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = {}): Promise<number> {
   model.assertLive();
   const { visible: V, hidden: H, device } = model;
-  const unit = unitType(model.visibleType);
+  const unit = visibleUnit(model);
   const hiddenSide = enumeratedLayer(model) === 'hidden';
   const n = hiddenSide ? H : V;
   if (n > MAX_EXACT_LOGZ_UNITS) {
@@ -68,7 +70,8 @@ export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = 
     const dims = scratch.uniform(
       'dims',
       chunk.pack('dims', {
-        n_enum: n, n_other: L, stride_l: strides[0], stride_k: strides[1], chunk_states: chunkStates, gaussian: unit.exactLogZ.chunkMode,
+        n_enum: n, n_other: L, stride_l: strides[0], stride_k: strides[1], chunk_states: chunkStates, mode: unit.exactLogZ.chunkMode,
+        states: unit.group?.states ?? 0,
       }),
     );
     const combineDims = scratch.uniform('combine dims', combine.pack('dims', { groups }));

@@ -10,7 +10,7 @@ const fail = (msg: string): never => {
   throw new SafetensorsFormatError(msg);
 };
 
-export type VisibleType = 'bernoulli' | 'gaussian';
+export type VisibleType = 'bernoulli' | 'gaussian' | 'potts';
 
 /** The value of metadata "format" in files this project writes. */
 export const MODEL_FILE_FORMAT = 'webgpu-rbm';
@@ -23,8 +23,10 @@ export const MODEL_FILE_FORMAT = 'webgpu-rbm';
 export const MODEL_KEYS = {
   /** "webgpu-rbm" in files this project wrote: their recorded sizes are checked. */
   format: 'format',
-  /** The visible unit type: "bernoulli" (the default when absent) or "gaussian". */
+  /** The visible unit type: "bernoulli" (the default when absent), "gaussian" or "potts". */
   visible: 'visible',
+  /** A Potts model's states per site q (a decimal integer; required when "visible" is "potts", V = sites × q). */
+  states: 'visible_states',
   /** V and H as decimal integers (checked against W when format is "webgpu-rbm"). */
   visibleUnits: 'visible_units',
   hiddenUnits: 'hidden_units',
@@ -64,6 +66,8 @@ export interface RbmParameters {
   metadata?: Record<string, string>;
   /** Written as metadata "visible"; defaults to the metadata's value, else bernoulli. */
   visibleType?: VisibleType;
+  /** A Potts model's states per site q, written as metadata "visible_states" (required for Potts models). */
+  visibleStates?: number;
   /**
    * A Gaussian model's standardisation, written as metadata standardize_mean /
    * standardize_std (where `metadata` has them already, they must agree).
@@ -80,6 +84,8 @@ export interface RbmFile {
   c: Float32Array<ArrayBuffer>;
   metadata: Record<string, string>;
   visibleType: VisibleType;
+  /** A Potts model's states per site q (metadata "visible_states"); absent for other unit types. */
+  visibleStates?: number;
   /** A Gaussian model's stored standardisation (metadata standardize_mean / standardize_std), when present. */
   standardisation?: ModelStandardisation;
   /** The image shape (metadata width / height), when recorded and consistent with the visible units. */
@@ -89,9 +95,30 @@ export interface RbmFile {
 function parseVisibleType(v: string | undefined): VisibleType {
   if (v === undefined || v === 'bernoulli') return 'bernoulli';
   if (v === 'gaussian') return 'gaussian';
+  if (v === 'potts') return 'potts';
   const lower = v.trim().toLowerCase();
-  const hint = lower === 'bernoulli' || lower === 'gaussian' ? ` (write it in lower case, without spaces: "${lower}")` : '';
-  return fail(`metadata "visible" is ${JSON.stringify(v)}; expected "bernoulli" or "gaussian"${hint}. The unit type is not guessed.`);
+  const hint = lower === 'bernoulli' || lower === 'gaussian' || lower === 'potts' ? ` (write it in lower case, without spaces: "${lower}")` : '';
+  return fail(`metadata "visible" is ${JSON.stringify(v)}; expected "bernoulli", "gaussian" or "potts"${hint}. The unit type is not guessed.`);
+}
+
+/** Most states per Potts site a model file may record (src/units/potts.ts MAX_POTTS_STATES). */
+const MAX_FILE_STATES = 256;
+
+/**
+ * A Potts model's states per site from metadata "visible_states": required for
+ * "visible": "potts" (an integer in [2, 256] dividing V), refused for other unit types.
+ */
+function parseVisibleStates(m: Record<string, string>, visibleType: VisibleType, V: number): number | undefined {
+  const text = m[MODEL_KEYS.states];
+  if (visibleType !== 'potts') {
+    if (text !== undefined) fail(`metadata "${MODEL_KEYS.states}" is given, which only Potts models carry, but "visible" is "${visibleType}".`);
+    return undefined;
+  }
+  if (text === undefined) fail(`metadata "visible" is "potts" but "${MODEL_KEYS.states}" (the states per site q) is missing; add it.`);
+  const q = /^[1-9]\d{0,3}$/.test(text) ? Number(text) : NaN;
+  if (!(q >= 2 && q <= MAX_FILE_STATES)) fail(`metadata "${MODEL_KEYS.states}" is ${JSON.stringify(text)}; expected an integer in [2, ${MAX_FILE_STATES}].`);
+  if (V % q !== 0) fail(`metadata "${MODEL_KEYS.states}" is ${q} but W has ${V} visible units, not a multiple of ${q} (sites × states); the file is inconsistent.`);
+  return q;
 }
 
 /**
@@ -182,8 +209,11 @@ export function imageShapeMetadata(shape: ImageShape): Record<string, string> {
 }
 
 // The metadata this project writes, checked against the tensors: contradictions are errors, never guesses.
-function checkModelMetadata(m: Record<string, string>, V: number, H: number): { visibleType: VisibleType; standardisation?: ModelStandardisation } {
+function checkModelMetadata(
+  m: Record<string, string>, V: number, H: number,
+): { visibleType: VisibleType; visibleStates?: number; standardisation?: ModelStandardisation } {
   const visibleType = parseVisibleType(m.visible);
+  const visibleStates = parseVisibleStates(m, visibleType, V);
   const stdKeys = [STD_MEAN_KEY, STD_STD_KEY].filter((k) => Object.hasOwn(m, k));
   if (stdKeys.length > 0 && m.visible === undefined) {
     fail(
@@ -212,7 +242,7 @@ function checkModelMetadata(m: Record<string, string>, V: number, H: number): { 
       fail(`metadata "width" × "height" = ${width} × ${height} = ${width * height}, but the model has ${V} visible units; the file is inconsistent.`);
     }
   }
-  return { visibleType, standardisation };
+  return { visibleType, standardisation, ...(visibleStates !== undefined ? { visibleStates } : {}) };
 }
 
 function product(shape: number[]): number {
@@ -231,7 +261,14 @@ export function rbmToSafetensors(p: RbmParameters): Uint8Array {
     fail(`visibleType "${p.visibleType}" contradicts metadata visible "${metadata.visible}".`);
   }
   const visibleType = p.visibleType ?? fromMeta;
-  if (visibleType === 'gaussian' || metadata.visible !== undefined) metadata.visible = visibleType;
+  if (visibleType !== 'bernoulli' || metadata.visible !== undefined) metadata.visible = visibleType;
+  if (p.visibleStates !== undefined) {
+    if (metadata[MODEL_KEYS.states] !== undefined && metadata[MODEL_KEYS.states] !== String(p.visibleStates)) {
+      fail(`visibleStates ${p.visibleStates} contradicts metadata "${MODEL_KEYS.states}" "${metadata[MODEL_KEYS.states]}".`);
+    }
+    metadata[MODEL_KEYS.states] = String(p.visibleStates);
+  }
+  parseVisibleStates(metadata, visibleType, V);
   if (p.standardisation !== undefined) {
     if (visibleType !== 'gaussian') fail(`a standardisation is written for Gaussian models only; this model is ${visibleType}.`);
     for (const [key, value] of Object.entries(standardisationMetadata(p.standardisation, V))) {
@@ -294,10 +331,11 @@ export function rbmFromSafetensors(bytes: Uint8Array): RbmFile {
       fail(`tensor "${name}" holds ${t.data[i]} at ${at}; every parameter must be finite (the model diverged or the file is corrupt).`);
     }
   }
-  const { visibleType, standardisation } = checkModelMetadata(metadata, V, H);
+  const { visibleType, visibleStates, standardisation } = checkModelMetadata(metadata, V, H);
   const imageShape = readImageShape(metadata, V);
   return {
     visible: V, hidden: H, W: W.data, b: b.data, c: c.data, metadata, visibleType,
+    ...(visibleStates !== undefined ? { visibleStates } : {}),
     ...(standardisation ? { standardisation } : {}),
     ...(imageShape ? { imageShape } : {}),
   };

@@ -14,6 +14,7 @@ import { rbmFromSafetensors, rbmToSafetensors, type ImageShape, type ModelStanda
 import { safetensorsShapes } from './safetensors';
 import { checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue } from './validate';
 import { UNIT_NAMES, unitType, type UnitType } from '../units';
+import { checkStatesCount, pottsSites } from '../units/potts';
 
 export type { RBMParamsF32 };
 
@@ -59,6 +60,12 @@ export interface RBMOptions {
    * data means and become b directly).
    */
   visibleType?: VisibleType;
+  /**
+   * Potts visible units: states per site q (visible = sites × q, unit site·q + state).
+   * Required with visibleType 'potts', refused otherwise. visibleMarginals are then
+   * per-state frequencies (each site's summing to 1), b = their logs.
+   */
+  visibleStates?: number;
   /** Start from these parameters instead of the random initialisation. */
   params?: RBMParamsF32;
 }
@@ -71,6 +78,8 @@ export class RBM implements TrainableModel {
   readonly optimiser: OptimiserState;
   readonly seed: number;
   readonly visibleType: VisibleType;
+  /** A Potts layer's states per site q; undefined for other unit types. */
+  readonly visibleStates?: number;
   private readonly owner: BufferOwner;
   /** Set while a training run (train, fit, trainPT, fitPT) holds the model. */
   private trainingLock = false;
@@ -82,8 +91,10 @@ export class RBM implements TrainableModel {
     seed: number,
     params: RBMParamsF32,
     visibleType: VisibleType,
+    visibleStates?: number,
   ) {
     this.visibleType = visibleType;
+    if (visibleStates !== undefined) this.visibleStates = visibleStates;
     this.seed = seed >>> 0;
     watchDevice(device);
     this.owner = new BufferOwner(device, `RBM ${visible}x${hidden}`);
@@ -107,7 +118,13 @@ export class RBM implements TrainableModel {
     checkSize('hidden', hidden);
     const visibleType: VisibleType = options.visibleType ?? 'bernoulli';
     checkEnum('visibleType', visibleType, UNIT_NAMES);
-    const unit = unitType(visibleType);
+    if (visibleType === 'potts') {
+      checkStatesCount('visibleStates', options.visibleStates);
+      pottsSites(visible, options.visibleStates);
+    } else if (options.visibleStates !== undefined) {
+      throw new RangeError(`visibleStates is for Potts units (visibleType: 'potts'); this model's visible units are ${visibleType}`);
+    }
+    const unit = unitType(visibleType, options.visibleStates);
     if (options.seed !== undefined) checkSeed('seed', options.seed);
     if (options.weightScale !== undefined) checkFiniteNumber('weightScale', options.weightScale, 0);
     if (options.visibleMarginals !== undefined) checkMarginals(options.visibleMarginals, visible, unit);
@@ -119,7 +136,7 @@ export class RBM implements TrainableModel {
     const seed = options.seed ?? 1;
     const params = options.params ?? initialModelParams(options, seed, unit);
     checkParams(params, visible, hidden);
-    return new RBM(device, visible, hidden, seed, params, visibleType);
+    return new RBM(device, visible, hidden, seed, params, visibleType, options.visibleStates);
   }
 
   /** The velocity of W (optimiser.W); kept for callers of the earlier API. */
@@ -255,6 +272,7 @@ export class RBM implements TrainableModel {
     const p = await this.readParams();
     return rbmToSafetensors({
       visible: this.visible, hidden: this.hidden, ...p, metadata, visibleType: this.visibleType,
+      ...(this.visibleStates !== undefined ? { visibleStates: this.visibleStates } : {}),
       ...(options.standardisation ? { standardisation: options.standardisation } : {}),
     });
   }
@@ -279,6 +297,7 @@ export class RBM implements TrainableModel {
       seed: seed ?? (Number.isInteger(fileSeed) ? fileSeed : 1),
       params: { W: f.W, b: f.b, c: f.c },
       visibleType: f.visibleType,
+      ...(f.visibleStates !== undefined ? { visibleStates: f.visibleStates } : {}),
     });
     return {
       model, metadata: f.metadata,

@@ -19,6 +19,8 @@ export interface ModelParams {
   readonly hidden: number;
   /** The visible layer's unit type: the engines ask its descriptor, `unitType(visibleType)` (src/units). */
   readonly visibleType: VisibleType;
+  /** A Potts layer's states per site q (visible = sites × q; `visibleUnit(model)` in src/units); absent for other unit types. */
+  readonly visibleStates?: number;
   /** Seeds initialisation and, by default, every sampling kernel. */
   readonly seed: number;
   /** W [V, H] row-major, b [V], c [H] (float32). */

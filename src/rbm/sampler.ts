@@ -7,7 +7,8 @@ import { DispatchPlan, kernelTile } from '../gpu/plan';
 import { SubmitRunner } from '../gpu/runner';
 import { chooseTiles } from '../gpu/tune';
 import { GIBBS_PHASE, SAMPLER_NOISE_PHASE as NOISE_PHASE, SAMPLER_SEED_SALT } from '../host/rng-streams';
-import { unitType } from '../units';
+import { visibleUnit } from '../units';
+import { addGroupPass, groupKernel, type GroupKernel } from './potts-pass';
 import type { ModelParams } from './params';
 import { checkFiniteArray, checkSeed, checkSize, showValue } from './validate';
 
@@ -61,6 +62,8 @@ export class GibbsChains {
       visible: KernelOf<typeof KERNELS.visible>;
       clamp: KernelOf<typeof KERNELS.clamp>;
       advance: KernelOf<typeof KERNELS.advance>;
+      /** A Potts layer's group pass (softmax and one-hot draw per site). */
+      group?: GroupKernel;
     },
   ) {
     const V = model.visible;
@@ -92,6 +95,10 @@ export class GibbsChains {
         { dims: vDims, counter, hid_sample: hidSample, W: model.W, b: model.b, vis_prob: this.visProb, vis: this.vis },
         { rows: n, cols: V },
       );
+      addGroupPass(sweep, k.group, visibleUnit(model), owner, 'group dims', {
+        rows: n, rowOffset: 0, visible: V, phase: GIBBS_PHASE.visible, seed,
+        flags: VISIBLE_FLAGS.WRITE_PROB | VISIBLE_FLAGS.WRITE_SAMPLE, counter, visProb: this.visProb, vis: this.vis,
+      });
       if (clamp) {
         const cDims = owner.uniform('clamp dims', k.clamp.pack('dims', { count: n * V }));
         const mask = owner.storage('clamp mask', clamp.mask);
@@ -113,14 +120,16 @@ export class GibbsChains {
     const n = o.chains;
     checkChainSizes(model, [{ value: n, option: 'chains' }], 'Gibbs chains');
     const seed = (o.seed ?? (model.seed ^ SAMPLER_SEED_SALT)) >>> 0;
-    const unit = unitType(model.visibleType);
+    const unit = visibleUnit(model);
     let init: Float32Array;
     if (o.init === undefined || o.init === 'noise') {
       init = new Float32Array(n * V);
-      // Noise of the layer's own kind: fair coins for Bernoulli units, standard normals for Gaussian ones.
+      // Noise of the layer's own kind: fair coins for Bernoulli units, standard normals for Gaussian ones,
+      // a uniformly drawn state per site for Potts ones.
       for (let e = 0; e < init.length; e++) init[e] = unit.noise(seed, e, NOISE_PHASE);
     } else {
       init = checkStates('init', o.init, n, V);
+      if (unit.grouped) unit.checkStates('init', init, V);
     }
     let clamp = o.clamp;
     if (clamp) {
@@ -131,13 +140,14 @@ export class GibbsChains {
       clamp = { mask, values };
     }
     const tiles = await chooseTiles(model.device, { visible: V, hidden: model.hidden, batch: n });
-    const [hidden, visible, clampK, advance] = await Promise.all([
+    const [hidden, visible, clampK, advance, group] = await Promise.all([
       getKernel(model.device, KERNELS.hidden(tiles.hidden)),
       getKernel(model.device, KERNELS.visible(tiles.visible, unit.wgsl)),
       getKernel(model.device, KERNELS.clamp()),
       getKernel(model.device, KERNELS.advance()),
+      groupKernel(model.device, unit),
     ]);
-    return new GibbsChains(model, n, init, clamp, seed, { hidden, visible, clamp: clampK, advance });
+    return new GibbsChains(model, n, init, clamp, seed, { hidden, visible, clamp: clampK, advance, ...(group ? { group } : {}) });
   }
 
   /** Encodes `count` sweeps in one compute pass. */
@@ -313,9 +323,11 @@ async function meanField(
   checkStorageFactors(device, 'mean field: hidden values', [rows, { value: H, what: 'hidden units' }]);
   checkHostFactors('mean field readback', [rows, { value: back ? V + H : H, what: back ? 'visible + hidden units' : 'hidden units' }]);
   const tiles = await chooseTiles(device, { visible: V, hidden: H, batch: n });
-  const [hidden, visible] = await Promise.all([
+  const unit = visibleUnit(model);
+  const [hidden, visible, group] = await Promise.all([
     getKernel(device, KERNELS.hidden(tiles.hidden)),
-    getKernel(device, KERNELS.visible(tiles.visible, unitType(model.visibleType).wgsl)),
+    getKernel(device, KERNELS.visible(tiles.visible, unit.wgsl)),
+    groupKernel(device, unit),
   ]);
   const blockRows = device.limits.maxComputeWorkgroupsPerDimension * Math.min(kernelTile(hidden).rows, kernelTile(visible).rows);
   const plan = new DispatchPlan(device, { hint: `pass the data in blocks of at most ${blockRows} rows` });
@@ -340,6 +352,10 @@ async function meanField(
         { dims: vDims, counter, hid_sample: hidProb, W: model.W, b: model.b, vis_prob: visProb, vis: visOut },
         { rows: n, cols: V },
       );
+      // Potts: each site's softmax of the mean-field fields.
+      addGroupPass(plan, group, unit, o, 'group dims', {
+        rows: n, rowOffset: 0, visible: V, phase: 0, seed: 0, flags: VISIBLE_FLAGS.WRITE_PROB, counter, visProb, vis: visOut,
+      });
     }
     const encoder = device.createCommandEncoder({ label: 'mean field' });
     const pass = encoder.beginComputePass();

@@ -10,11 +10,12 @@ import { BINARIZE_MODES, type GpuDataset, type BinarizeMode } from './dataset';
 import type { TrainableModel } from './params';
 import { updateSchedule, type Pass } from './schedule';
 import {
-  checkBinary, checkBoolean, checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue,
+  checkBoolean, checkEnum, checkFiniteArray, checkFiniteNumber, checkSeed, checkSize, showValue,
 } from './validate';
 import { packHyper, type Hyperparameters } from './hyper';
 import { MAX_CD_K } from '../host/rng-streams';
-import { unitType } from '../units';
+import { visibleUnit } from '../units';
+import { addGroupPass, groupKernel, type GroupKernel } from './potts-pass';
 
 export { packHyper, type Hyperparameters };
 
@@ -116,6 +117,8 @@ export class CDTrainer {
       bias: KernelOf<typeof KERNELS.biasUpdate>;
       recon: KernelOf<typeof KERNELS.reconError>;
       gather: KernelOf<typeof KERNELS.gather>;
+      /** The Potts layer's group pass after each visible pass (absent for ungrouped units). */
+      group?: GroupKernel;
       centered?: {
         update: KernelOf<typeof KERNELS.updateCentered>;
         offsets: KernelOf<typeof KERNELS.centerOffsets>;
@@ -176,6 +179,10 @@ export class CDTrainer {
           { dims, counter: this.counter, hid_sample: this.hidSample, W: model.W, b: model.b, vis_prob: this.visProb, vis: this.vis },
           { rows: p.rows, cols: V },
         );
+        addGroupPass(plan, kernels.group, visibleUnit(model), owner, `group dims ${i}`, {
+          rows: p.rows, rowOffset: p.outOffset, visible: V, phase: p.phase, seed, flags,
+          counter: this.counter, visProb: this.visProb, vis: this.vis,
+        });
       }
       const updateDims = owner.uniform('update dims', kernels.update.pack('dims', { n_vis: V, n_hid: H, n_rows: B + N, neg_start: B }));
       if (metrics) {
@@ -263,13 +270,14 @@ export class CDTrainer {
       hidden: model.hidden,
       batch: options.batchSize,
     });
-    const [hidden, visible, update, bias, recon, gather] = await Promise.all([
+    const [hidden, visible, update, bias, recon, gather, group] = await Promise.all([
       getKernel(device, KERNELS.hidden(tiles.hidden)),
-      getKernel(device, KERNELS.visible(tiles.visible, unitType(model.visibleType).wgsl)),
+      getKernel(device, KERNELS.visible(tiles.visible, visibleUnit(model).wgsl)),
       getKernel(device, KERNELS.update(tiles.update)),
       getKernel(device, KERNELS.biasUpdate()),
       getKernel(device, KERNELS.reconError()),
       getKernel(device, KERNELS.gather()),
+      groupKernel(device, visibleUnit(model)),
     ]);
     const centered = options.centered === undefined ? undefined : await Promise.all([
       getKernel(device, KERNELS.updateCentered(tiles.update)),
@@ -287,7 +295,7 @@ export class CDTrainer {
         metricsCapacity,
         centered: options.centered,
       },
-      { hidden, visible, update, bias, recon, gather, centered },
+      { hidden, visible, update, bias, recon, gather, centered, ...(group ? { group } : {}) },
     );
   }
 
@@ -309,8 +317,7 @@ export class CDTrainer {
     if (!(states instanceof Float32Array) || states.length !== N * V) {
       throw new RangeError(`initChains: expected chains × visible = ${N} × ${V} = ${N * V} values, got ${states?.length}`);
     }
-    if (this.model.visibleType === 'bernoulli') checkBinary('initChains states', states, V);
-    else checkFiniteArray('initChains states', states);
+    visibleUnit(this.model).checkStates('initChains states', states, V);
     writeArray(this.model.device, this.vis, B * V * 4, states);
     this.chainsReady = true;
   }
@@ -388,8 +395,7 @@ export class CDTrainer {
         `update: batch must be a Float32Array of batchSize × visible = ${B} × ${V} = ${B * V} values, got ${batch?.length}`,
       );
     }
-    if (this.model.visibleType === 'bernoulli') checkBinary('update batch', batch, V);
-    else checkFiniteArray('update batch', batch);
+    visibleUnit(this.model).checkStates('update batch', batch, V);
     this.setHyperparameters(hyper);
     if (this.gather) throw new Error('update(batch) cannot be mixed with a bound data set; use encodeUpdates()');
     const device = this.model.device;

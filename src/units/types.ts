@@ -11,7 +11,27 @@
 import type { UnitModule } from '../gpu/kernels';
 
 /** The unit types there are (the model file's "visible" metadata values). */
-export type UnitName = 'bernoulli' | 'gaussian';
+export type UnitName = 'bernoulli' | 'gaussian' | 'potts';
+
+/**
+ * A layer whose units come in groups that one conditional couples (Potts: a
+ * softmax over the q one-hot units of a site). The visible kernels store each
+ * unit's field (unit_mean and unit_sample pass it through) and the engines
+ * dispatch the group pass (shaders/potts_group.wgsl, src/gpu/potts-kernels.ts)
+ * after every visible pass. Units e = site·states + state.
+ */
+export interface UnitGroup {
+  /** q: units per group (states per site). */
+  readonly states: number;
+  /** The group pass in float64: probabilities of one site's q fields (a softmax). */
+  probabilities(fields: ArrayLike<number>): Float64Array;
+  /**
+   * The group pass's draw in float64: the state the site takes given its
+   * probabilities and the Philox uniform at (seed, step, first, phase), `first`
+   * being the element index of the site's first unit.
+   */
+  draw(probabilities: ArrayLike<number>, seed: number, step: number, first: number, phase: number): number;
+}
 
 /**
  * One visible unit type. x below is a unit's field W_i·h + b_i; the WGSL
@@ -27,6 +47,16 @@ export interface UnitType<N extends UnitName = UnitName> {
    * KERNELS.visible / temperedVisible / freeEnergy and EVAL_KERNELS.aisWeight.
    */
   readonly wgsl: UnitModule;
+
+  /**
+   * Present when the units come in groups (Potts): then mean and sample below
+   * are the elementwise part only (the field, passed through) and the group
+   * pass completes them. A unit type whose group size comes from the model
+   * (unitType('potts') without its states) has `group` undefined and `grouped` true.
+   */
+  readonly group?: UnitGroup;
+  /** Whether the layer needs a group pass: true for Potts units, with or without their states count (absent: false). */
+  readonly grouped?: boolean;
 
   /** unit_mean: E[v | x]. */
   mean(x: number): number;
@@ -74,8 +104,12 @@ export interface UnitType<N extends UnitName = UnitName> {
   readonly exactLogZ: {
     /** Visible states can be enumerated (exactLogZ then enumerates the smaller layer; otherwise always the hidden one). */
     readonly enumerable: boolean;
-    /** logz_chunk's `gaussian` field: 1 integrates v out analytically as unit-variance Gaussians when h is enumerated. */
-    readonly chunkMode: 0 | 1;
+    /**
+     * logz_chunk's `mode` field: 0 sums softplus over Bernoulli units, 1 integrates
+     * v out analytically as unit-variance Gaussians, 2 sums logsumexp over each
+     * site's q Potts states (h enumerated in modes 1 and 2).
+     */
+    readonly chunkMode: 0 | 1 | 2;
     /** What the integral over v adds outside the kernel: 0, or (V/2)·log 2π for Gaussian units. */
     logConstant(visible: number): number;
   };

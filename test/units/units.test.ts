@@ -104,7 +104,12 @@ function close(got: number, want: number, rel: number, what: string, scale = Mat
   expect(Math.abs(got - want), `${what}: got ${got}, want ${want}`).toBeLessThanOrEqual(rel * Math.max(1, scale));
 }
 
-describe.each(Object.values(UNITS) as UnitType[])('unit type $name', (unit) => {
+// Elementwise layers here; Potts units (grouped, with their own group pass and
+// descriptor tests in test/units/potts.test.ts) join the interface and kernel checks
+// with q = 3 (unitType('potts', 3): its states count matters to the host parts).
+const ELEMENTWISE = (Object.values(UNITS) as UnitType[]).filter((u) => !u.grouped);
+
+describe.each([...ELEMENTWISE, unitType('potts', 3)])('unit type $name', (unit) => {
   it('its WGSL module defines exactly the unit interface', () => {
     expect(unit.wgsl.name).toBe(`units/${unit.name}.wgsl`);
     expect(functions(unit.wgsl.code)).toEqual(INTERFACE);
@@ -127,7 +132,7 @@ describe.each(Object.values(UNITS) as UnitType[])('unit type $name', (unit) => {
     }
   });
 
-  it('its TS definitions are consistent: the bias difference, the inverse mean, the noise', () => {
+  it.skipIf(unit.grouped)('its TS definitions are consistent: the bias difference, the inverse mean, the noise', () => {
     const rand = mulberry32(9);
     for (let t = 0; t < 50; t++) {
       const v = unit.binary ? (rand() < 0.5 ? 0 : 1) : (rand() - 0.5) * 8;
@@ -144,7 +149,7 @@ describe.each(Object.values(UNITS) as UnitType[])('unit type $name', (unit) => {
     }
   });
 
-  it('checks states and means as the layer needs, and builds its AIS base model', () => {
+  it.skipIf(unit.grouped)('checks states and means as the layer needs, and builds its AIS base model', () => {
     const states = Float32Array.of(0, 1, 1, 0, 0.5, 1);
     if (unit.binary) expect(() => unit.checkStates('s', states, 3)).toThrow(/s is not binary: row 1, column 1 is 0.5/);
     else expect(() => unit.checkStates('s', states, 3)).not.toThrow();
@@ -180,12 +185,12 @@ describe.each(Object.values(UNITS) as UnitType[])('unit type $name', (unit) => {
 
 describe('the registry', () => {
   it('holds each unit type under its name, Bernoulli (the default) first', () => {
-    expect(UNIT_NAMES).toEqual(['bernoulli', 'gaussian']);
+    expect(UNIT_NAMES).toEqual(['bernoulli', 'gaussian', 'potts']);
     for (const name of UNIT_NAMES) {
       expect(UNITS[name].name).toBe(name);
       expect(unitType(name)).toBe(UNITS[name]);
     }
-    expect(() => unitType('potts' as UnitName)).toThrow(/unknown unit type "potts"; known: 'bernoulli', 'gaussian'/);
+    expect(() => unitType('ising' as UnitName)).toThrow(/unknown unit type "ising"; known: 'bernoulli', 'gaussian', 'potts'/);
     expect(() => unitType('toString' as UnitName)).toThrow(/unknown unit type/);
   });
 
@@ -207,6 +212,8 @@ describe('the registry', () => {
     expect(UNITS.bernoulli.exactLogZ).toMatchObject({ enumerable: true, chunkMode: 0 });
     expect(UNITS.gaussian.exactLogZ).toMatchObject({ enumerable: false, chunkMode: 1 });
     expect(UNITS.gaussian.exactLogZ.logConstant(4)).toBeCloseTo(2 * Math.log(2 * Math.PI), 14);
+    expect(UNITS.potts.tempering.supported).toBe(false);
+    expect(UNITS.potts.exactLogZ).toMatchObject({ enumerable: false, chunkMode: 2 });
     expect(UNITS.bernoulli.mean).toBe(sigmoid);
   });
 });
