@@ -12,6 +12,7 @@
 //     hidden_mean [H]                                      sparsity estimates q
 //     chains [N, V]                                        PCD: the persistent chains
 //     tempering_states [M, N, V]                           PT: every replica's states
+//     visible_offset [V], hidden_offset [H]                centered runs: the offsets μ, λ
 //   metadata (strings)
 //     checkpoint             "1", the schema version
 //     checkpoint_epoch       epochs completed (decimal)
@@ -26,6 +27,7 @@
 import type { BinarizeMode } from './dataset';
 import { MODEL_FILE_FORMAT, MODEL_KEYS, type VisibleType } from './model-file';
 import type { RBMParamsF32 } from './params';
+import type { LearningRateDecay } from './training-common';
 import { decodeSafetensors, encodeSafetensors, SafetensorsFormatError, type DecodedTensor, type Tensor } from './safetensors';
 
 /** The negative phase a run samples with. */
@@ -51,6 +53,8 @@ export const CHECKPOINT_TENSORS = {
   hiddenMean: 'hidden_mean',
   chains: 'chains',
   tempering: 'tempering_states',
+  visibleOffset: 'visible_offset',
+  hiddenOffset: 'hidden_offset',
 } as const;
 
 /**
@@ -70,8 +74,13 @@ export interface TrainingSettings {
   seed: number;
   binarize: BinarizeMode;
   threshold: number;
+  /** The (initial) learning rate; null for a function of the epoch. */
   learningRate: number | null;
+  /** A named decaying schedule (absent: constant, or a function). */
+  learningRateDecay?: LearningRateDecay;
   momentum: number | 'hinton' | null;
+  /** Centered gradients: the offsets' sliding rate ν (absent: the plain update). */
+  centered?: number;
   weightDecay: number;
   /** The sparsity penalty as the GPU applies it (cost 0: off). */
   sparsityTarget: number;
@@ -122,6 +131,8 @@ export interface TrainingState {
   chains?: Float32Array;
   /** Parallel tempering: the tempered chains. */
   tempering?: TemperingCheckpoint;
+  /** Centered runs: the offsets μ [V] and λ [H]. */
+  offsets?: { visible: Float32Array; hidden: Float32Array };
   settings: TrainingSettings;
 }
 
@@ -187,6 +198,10 @@ export function checkpointToSafetensors(state: TrainingState, metadata: Record<s
   };
   if (state.chains) tensors[CHECKPOINT_TENSORS.chains] = { shape: [state.settings.chains, V], data: state.chains };
   if (t) tensors[CHECKPOINT_TENSORS.tempering] = { shape: [state.settings.betas!.length, state.settings.chains, V], data: t.states };
+  if (state.offsets) {
+    tensors[CHECKPOINT_TENSORS.visibleOffset] = { shape: [V], data: state.offsets.visible };
+    tensors[CHECKPOINT_TENSORS.hiddenOffset] = { shape: [H], data: state.offsets.hidden };
+  }
   return encodeSafetensors(tensors, merged);
 }
 
@@ -243,6 +258,9 @@ export function checkpointFromSafetensors(bytes: Uint8Array): LoadedCheckpoint {
     settings,
   };
   if (settings.method === 'pcd') state.chains = tensor(CHECKPOINT_TENSORS.chains, [N, V]);
+  if (settings.centered !== undefined) {
+    state.offsets = { visible: tensor(CHECKPOINT_TENSORS.visibleOffset, [V]), hidden: tensor(CHECKPOINT_TENSORS.hiddenOffset, [H]) };
+  }
   if (settings.method === 'pt') {
     const t = json(metadata, CHECKPOINT_KEYS.tempering) as Record<string, unknown>;
     const M = settings.betas!.length;
@@ -325,6 +343,18 @@ function parseSettings(x: unknown): TrainingSettings {
     sparsityDecay: num('sparsityDecay'),
     dataRows: integer(o.dataRows, field('dataRows'), 1),
   };
+  if (o.learningRateDecay !== undefined) {
+    const d = o.learningRateDecay as Record<string, unknown> | null;
+    if (d === null || typeof d !== 'object' || d.schedule !== 'linear') {
+      fail(`checkpoint ${field('learningRateDecay')} is ${JSON.stringify(d)}; expected { "schedule": "linear", "epochs": N }.`);
+    }
+    s.learningRateDecay = { schedule: 'linear', epochs: integer(d!.epochs, field('learningRateDecay.epochs'), 1) };
+  }
+  if (o.centered !== undefined) {
+    const c = o.centered;
+    if (typeof c !== 'number' || !(c >= 0 && c <= 1)) fail(`checkpoint ${field('centered')} is ${JSON.stringify(c)}; expected a rate in [0, 1].`);
+    s.centered = c as number;
+  }
   if (method === 'pt') {
     const betas = o.betas;
     if (!Array.isArray(betas) || betas.length < 2 || !betas.every((b) => typeof b === 'number' && b >= 0 && b <= 1)) {
@@ -350,6 +380,7 @@ export function checkTrainingState(state: TrainingState, name = 'training state'
     ['params.W', state.params.W], ['params.b', state.params.b], ['params.c', state.params.c],
     ['velocities.W', state.velocities.W], ['velocities.b', state.velocities.b], ['velocities.c', state.velocities.c],
     ['hiddenMean', state.hiddenMean],
+    ...(state.offsets ? [['offsets.visible', state.offsets.visible], ['offsets.hidden', state.offsets.hidden]] as const : []),
   ] as const) {
     const i = a.findIndex((x) => !Number.isFinite(x));
     if (i >= 0) throw new RangeError(`${name}: ${part} holds ${a[i]} at index ${i}; every value must be finite`);
@@ -373,6 +404,12 @@ function checkState(s: TrainingState, fail: (msg: string) => never = (msg) => fa
   expect('velocities.b', s.velocities?.b, V);
   expect('velocities.c', s.velocities?.c, H);
   expect('hiddenMean', s.hiddenMean, H);
+  if (settings.centered !== undefined) {
+    expect('offsets.visible', s.offsets?.visible, V);
+    expect('offsets.hidden', s.offsets?.hidden, H);
+  } else if (s.offsets !== undefined) {
+    fail('has centering offsets, but its settings are not centered');
+  }
   if (settings.method === 'pcd') expect('chains', s.chains, N * V);
   else if (s.chains !== undefined) fail(`has chains, which only PCD keeps, but its method is ${settings.method}`);
   if (settings.method === 'cd' && N !== settings.batchSize) fail(`is CD with ${N} chains but batch size ${settings.batchSize}; CD's chains are the batch`);

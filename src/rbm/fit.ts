@@ -3,7 +3,7 @@
 // chunk is queued before the previous one is awaited) and a page keeps
 // repainting. Metrics are reduced on the GPU and read back once per epoch.
 import { shuffledPermutation } from '../data/split';
-import { isByteSource, sourceLength, type DataSource } from '../data/source';
+import { isByteSource, sourceColumnMeans, sourceLength, type DataSource } from '../data/source';
 import { BINARIZE_MODES, GpuDataset, type BinarizeMode } from './dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
 import { SubmitRunner } from '../gpu/runner';
@@ -17,14 +17,18 @@ import {
   checkBelow, checkBoolean, checkEnum, checkFiniteNumber, checkFunction, checkSeed, checkSize, showValue,
 } from './validate';
 import {
-  checkScheduleOption, controlledRun, firstBatch, momentumAt, now, scheduleAt, type RunControl, type Schedule,
+  checkNamedSchedule, checkScheduleOption, controlledRun, firstBatch, isNamedSchedule, momentumAt, now, resolveLearningRate, scheduleAt,
+  type LearningRateSchedule, type RunControl, type Schedule,
 } from './training-common';
 import {
   countNonFinite, DivergenceError, FiniteMonitor, type FiniteProbe, type NonFiniteCounts, type ParamSnapshot,
 } from './divergence';
 import { MAX_CD_K } from '../host/rng-streams';
 
-export type { Schedule };
+export type { Schedule, LearningRateSchedule };
+
+/** The centered offsets' default sliding rate ν (Melchior et al. 2016 use 0.01–0.1). */
+export const DEFAULT_CENTERING_RATE = 0.01;
 
 export interface FitOptions {
   epochs: number;
@@ -45,12 +49,24 @@ export interface FitOptions {
    * over the batch (1/B). They start at the first N rows of epoch 0's shuffle.
    */
   chains?: number;
-  /** Learning rate, or a function of the epoch (default 0.05). */
-  learningRate?: Schedule;
+  /**
+   * Learning rate: a number, a function of the epoch, or a named schedule
+   * ({ schedule: 'linear', rate: 0.2 }: decaying linearly to 0 over the run),
+   * which checkpoints record so a resumed run continues it (default 0.05).
+   */
+  learningRate?: Schedule | LearningRateSchedule;
   /** Momentum, a function of the epoch, or 'hinton': 0.5 for 5 epochs, then 0.9 (default). */
   momentum?: Schedule | 'hinton';
   /** L2 weight decay on W (default 1e-4). */
   weightDecay?: number;
+  /**
+   * Centered gradients (Montavon & Müller 2012; Melchior et al. 2016): the
+   * updates centre v and h on offsets μ, λ (kept on the GPU, in checkpoints),
+   * sliding averages of the batches' data means with rate ν (`true`: ν =
+   * DEFAULT_CENTERING_RATE). μ starts at the training data's means, λ at 0.5.
+   * Binary visible units only (default false).
+   */
+  centered?: boolean | { rate?: number };
   sparsityTarget?: number;
   /** Strength of the sparsity penalty; 0 turns it off (default 0). */
   sparsityCost?: number;
@@ -181,7 +197,9 @@ export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
   if (o.binarize !== undefined) checkEnum('binarize', o.binarize, BINARIZE_MODES);
   if (o.threshold !== undefined) checkFiniteNumber('threshold', o.threshold);
   if (o.seed !== undefined) checkSeed('seed', o.seed);
-  checkScheduleOption('learningRate', o.learningRate ?? 0.05, o.epochs);
+  if (isNamedSchedule(o.learningRate)) checkNamedSchedule(o.learningRate);
+  else checkScheduleOption('learningRate', o.learningRate ?? 0.05, o.epochs);
+  if (o.centered !== undefined) checkCenteredOption(o.centered);
   checkScheduleOption('momentum', o.momentum ?? 'hinton', o.epochs);
   if (o.weightDecay !== undefined) checkFiniteNumber('weightDecay', o.weightDecay, 0);
   if (o.sparsityTarget !== undefined) {
@@ -201,6 +219,21 @@ export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
   if (o.onCheckpoint !== undefined) checkFunction('onCheckpoint', o.onCheckpoint);
   if (o.checkpointEvery !== undefined) checkSize('checkpointEvery', o.checkpointEvery);
   if (o.resume !== undefined) checkTrainingState(o.resume, 'resume');
+}
+
+function checkCenteredOption(c: unknown): void {
+  if (typeof c === 'boolean') return;
+  if (c === null || typeof c !== 'object') throw new RangeError(`centered must be true, false or { rate }, got ${showValue(c)}`);
+  const rate = (c as { rate?: unknown }).rate;
+  if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
+    throw new RangeError(`centered.rate must be a number in [0, 1] (the offsets' sliding rate), got ${showValue(rate)}`);
+  }
+}
+
+/** The offsets' rate of a centered option, or undefined for the plain update. */
+function centeringRate(c: FitOptions['centered']): number | undefined {
+  if (c === undefined || c === false) return undefined;
+  return c === true ? DEFAULT_CENTERING_RATE : c.rate ?? DEFAULT_CENTERING_RATE;
 }
 
 /**
@@ -294,7 +327,12 @@ export async function runEpochs<E extends EpochStats>(
   }
   const seed = (o.seed ?? model.seed) >>> 0;
   const threshold = o.threshold ?? 0.5;
-  const learningRate = o.learningRate ?? 0.05;
+  const lrOption = resolveLearningRate(o.learningRate ?? 0.05, o.epochs);
+  const learningRate = lrOption.at;
+  const centering = centeringRate(o.centered);
+  if (centering !== undefined && model.visibleType !== 'bernoulli') {
+    throw new RangeError(`centered gradients support binary (bernoulli) visible units only, not ${model.visibleType}; leave centered out`);
+  }
   const momentum = o.momentum ?? 'hinton';
   const resume = o.resume;
   const startEpoch = resume?.epoch ?? 0;
@@ -327,8 +365,10 @@ export async function runEpochs<E extends EpochStats>(
       seed,
       binarize,
       threshold,
-      learningRate: typeof learningRate === 'function' ? null : learningRate,
+      learningRate: lrOption.rate,
+      ...(lrOption.decay ? { learningRateDecay: lrOption.decay } : {}),
       momentum: typeof momentum === 'function' ? null : momentum,
+      ...(centering !== undefined ? { centered: centering } : {}),
       // The values the GPU applies (src/gpu/hyper.ts defaults).
       weightDecay: o.weightDecay ?? 1e-4,
       sparsityTarget: o.sparsityTarget ?? 0.1,
@@ -359,6 +399,10 @@ export async function runEpochs<E extends EpochStats>(
       persistent: phase.persistent,
       metricsCapacity: batches,
       tile: o.tile,
+      // μ from the training data's means (a resumed run gets its offsets back below).
+      ...(centering !== undefined
+        ? { centered: { rate: centering, ...(resume ? {} : { visibleOffset: Float32Array.from(sourceColumnMeans(data, V)) }) } }
+        : {}),
     });
     trainer.bindDataset(dataset, { binarize, threshold, seed });
     monitor = await FiniteMonitor.create(model, trainer.metricsBuffer, batches);
@@ -373,7 +417,10 @@ export async function runEpochs<E extends EpochStats>(
       // Parameters, then their velocities (restoreParams clears them), then the trainer's and the phase's state.
       model.restoreParams(resume.params);
       writeVelocities(model, resume.velocities);
-      trainer.restoreState({ step: resume.updates, hiddenMean: resume.hiddenMean, ...(resume.chains ? { chains: resume.chains } : {}) });
+      trainer.restoreState({
+        step: resume.updates, hiddenMean: resume.hiddenMean,
+        ...(resume.chains ? { chains: resume.chains } : {}), ...(resume.offsets ? { offsets: resume.offsets } : {}),
+      });
       await phase.resume?.(trainer, resume);
     } else {
       await phase.start(trainer, first);
@@ -424,6 +471,7 @@ export async function runEpochs<E extends EpochStats>(
         epoch: epochsDone, updates: state.step,
         params, velocities: { W, b, c }, hiddenMean: state.hiddenMean,
         ...(settings.method === 'pcd' && state.chains ? { chains: state.chains } : {}),
+        ...(state.offsets ? { offsets: state.offsets } : {}),
         ...(own?.tempering ? { tempering: own.tempering } : {}),
         settings: structuredClone(settings),
       };
@@ -540,7 +588,7 @@ function checkResume(
   if (s.dataRows !== settings.dataRows) {
     throw new RangeError(`resume: the checkpoint was trained on ${s.dataRows} rows, this data set has ${settings.dataRows}`);
   }
-  const show = (x: unknown): string => (x === null ? 'a function of the epoch' : JSON.stringify(x));
+  const show = (x: unknown): string => (x === null ? 'a function of the epoch' : x === undefined ? 'nothing (off)' : JSON.stringify(x));
   const keys = new Set([...Object.keys(s), ...Object.keys(settings)] as (keyof TrainingSettings)[]);
   for (const key of keys) {
     if (JSON.stringify(s[key]) !== JSON.stringify(settings[key])) {

@@ -8,6 +8,63 @@ import { checkFiniteNumber, showValue } from './validate';
 
 export type Schedule = number | ((epoch: number) => number);
 
+/**
+ * A learning-rate schedule by name: unlike a function, a checkpoint can record
+ * it, so a resumed run continues it bit-identically.
+ *   constant: `rate` every epoch;
+ *   linear:   rate · (1 − epoch / epochs), decaying to 0 at the end of the run
+ *             (`epochs` defaults to the run's own; 0 from there on).
+ */
+export interface LearningRateSchedule {
+  schedule: 'constant' | 'linear';
+  rate: number;
+  epochs?: number;
+}
+
+export const LEARNING_RATE_SCHEDULES = ['constant', 'linear'] as const;
+
+/** What a checkpoint records of a decaying learning rate besides its initial rate. */
+export interface LearningRateDecay {
+  schedule: 'linear';
+  /** The epoch where the rate reaches 0. */
+  epochs: number;
+}
+
+/** True for the named form of a learning-rate option (not a number or a function). */
+export function isNamedSchedule(s: unknown): s is LearningRateSchedule {
+  return s !== null && typeof s === 'object';
+}
+
+/**
+ * A learning-rate option as the loop uses it: the rate per epoch, the rate a
+ * checkpoint records (null for a function) and the decay it records (absent for
+ * a constant rate). `runEpochs` is the run's total epochs (linear's default horizon).
+ */
+export function resolveLearningRate(
+  lr: Schedule | LearningRateSchedule, runEpochs: number,
+): { at: Schedule; rate: number | null; decay?: LearningRateDecay } {
+  if (!isNamedSchedule(lr)) return { at: lr, rate: typeof lr === 'function' ? null : lr };
+  if (lr.schedule === 'constant') return { at: lr.rate, rate: lr.rate };
+  const horizon = lr.epochs ?? runEpochs;
+  const rate = lr.rate;
+  // In float64, then rounded once to float32 by packHyper: the same value in every run and resume.
+  return { at: (epoch: number) => (epoch < horizon ? rate * (1 - epoch / horizon) : 0), rate, decay: { schedule: 'linear', epochs: horizon } };
+}
+
+/** Checks a named learning-rate schedule: its name, a rate ≥ 0 and (linear) a positive whole number of epochs. */
+export function checkNamedSchedule(s: LearningRateSchedule, name = 'learningRate'): void {
+  if (!(LEARNING_RATE_SCHEDULES as readonly unknown[]).includes(s.schedule)) {
+    throw new RangeError(`${name}.schedule must be one of ${LEARNING_RATE_SCHEDULES.map((x) => `'${x}'`).join(', ')}, got ${showValue(s.schedule)}`);
+  }
+  checkFiniteNumber(`${name}.rate`, s.rate, 0);
+  if (s.epochs !== undefined && !(Number.isSafeInteger(s.epochs) && s.epochs >= 1)) {
+    throw new RangeError(`${name}.epochs must be a positive integer (the epoch where the rate reaches 0), got ${showValue(s.epochs)}`);
+  }
+  if (s.schedule === 'constant' && s.epochs !== undefined) {
+    throw new RangeError(`${name}.epochs only applies to schedule: 'linear'; leave it out`);
+  }
+}
+
 export const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 export function scheduleAt(s: Schedule, epoch: number, name: string): number {

@@ -49,6 +49,7 @@ function bits(s: TrainingState): Record<string, number[]> {
     W: u(s.params.W), b: u(s.params.b), c: u(s.params.c),
     vW: u(s.velocities.W), vb: u(s.velocities.b), vc: u(s.velocities.c),
     q: u(s.hiddenMean), chains: u(s.chains), pt: u(s.tempering?.states),
+    mu: u(s.offsets?.visible), lambda: u(s.offsets?.hidden),
     counters: [s.epoch, s.updates, s.tempering?.steps ?? -1, s.tempering?.swapRounds ?? -1, ...(s.tempering?.swapsAccepted ?? [])],
   };
 }
@@ -84,6 +85,13 @@ const CASES: Case[] = [
   { name: 'parallel tempering with 4 chains and sparsity', options: { pt: true, batchSize: B, chains: 4, replicas: 4, sparsityCost: 0.2, ...schedules }, epochs: 3, split: 1 },
   // The practical guide's momentum (0.5 for 5 epochs, then 0.9) switches at the resumed epoch.
   { name: "CD-2 with momentum 'hinton' resumed at epoch 5", options: { batchSize: B, k: 2, momentum: 'hinton', learningRate: 0.05 }, epochs: 7, split: 5 },
+  // A named linear schedule (its horizon fixed, so the stopped run decays alike) and centered offsets in the state.
+  {
+    name: 'PCD-1 centered with a linear learning rate',
+    options: { batchSize: B, persistent: true, centered: { rate: 0.1 }, learningRate: { schedule: 'linear', rate: 0.2, epochs: 3 }, momentum: 0.5 },
+    epochs: 3,
+    split: 1,
+  },
 ];
 
 describe.each(CASES)('$name', ({ options, epochs, split }) => {
@@ -156,6 +164,9 @@ describe('checkpoints', () => {
     await expect(m.fit(intensities, { ...base, learningRate: (e) => 0.05 + e })).rejects.toThrow(/learningRate = 0.05, these options give a function of the epoch/);
     await expect(m.fit(intensities, { ...base, seed: 6 })).rejects.toThrow(/seed = 5, these options give 6/);
     await expect(m.fit(intensities, { ...base, sparsityCost: 0.1 })).rejects.toThrow(/sparsityCost = 0, these options give 0.1/);
+    await expect(m.fit(intensities, { ...base, centered: true })).rejects.toThrow(/centered = nothing \(off\), these options give 0.01/);
+    await expect(m.fit(intensities, { ...base, learningRate: { schedule: 'linear', rate: state.settings.learningRate! } }))
+      .rejects.toThrow(/learningRateDecay = nothing \(off\), these options give \{"schedule":"linear","epochs":6\}/);
     await expect(m.fit(intensities, { ...base, epochs: 3 })).rejects.toThrow(/4 epochs done, more than epochs = 3/);
     await expect(m.fit(intensities.subarray(0, 20 * V), base)).rejects.toThrow(/trained on 23 rows, this data set has 20/);
     await expect(model(6).fit(intensities, base)).rejects.toThrow(
@@ -199,5 +210,36 @@ describe('checkpoints', () => {
     const r = await run.result;
     expect(r.cancelled).toBe(true);
     expect(states.map((s) => s.epoch)).toEqual([1]);
+  });
+});
+
+describe('centered and scheduled checkpoints', () => {
+  it('record the offsets and the linear schedule, and read them back', async () => {
+    const states: TrainingState[] = [];
+    const learningRate = { schedule: 'linear', rate: 0.2 } as const;
+    const r = await model().fit(intensities, { epochs: 2, batchSize: B, persistent: true, centered: true, learningRate, momentum: 0, onCheckpoint: (s) => void states.push(s) });
+    // lr · (1 − e / 2): 0.2 then 0.1.
+    expect(r.epochs.map((e) => e.learningRate)).toEqual([0.2, 0.1]);
+    const s = states[1];
+    expect(s.settings).toMatchObject({ learningRate: 0.2, learningRateDecay: { schedule: 'linear', epochs: 2 }, centered: 0.01 });
+    expect(s.offsets?.visible).toHaveLength(V);
+    expect(s.offsets?.hidden).toHaveLength(H);
+    const loaded = checkpointFromSafetensors(checkpointToSafetensors(s)).state;
+    expect(bits(loaded)).toEqual(bits(s));
+    expect(loaded.settings).toEqual(s.settings);
+    // A state whose offsets went missing is refused.
+    expect(() => checkpointToSafetensors({ ...s, offsets: undefined })).toThrow(/offsets.visible must be a Float32Array of 13 values/);
+  });
+
+  it('refuse bad schedules and centering options before anything changes', async () => {
+    const m = model();
+    const o = { epochs: 1, batchSize: B };
+    await expect(m.fit(intensities, { ...o, learningRate: { schedule: 'cosine' as 'linear', rate: 0.1 } })).rejects.toThrow(/learningRate.schedule must be one of 'constant', 'linear'/);
+    await expect(m.fit(intensities, { ...o, learningRate: { schedule: 'linear', rate: -1 } })).rejects.toThrow(/learningRate.rate must be a finite number ≥ 0/);
+    await expect(m.fit(intensities, { ...o, learningRate: { schedule: 'linear', rate: 0.1, epochs: 0 } })).rejects.toThrow(/learningRate.epochs must be a positive integer/);
+    await expect(m.fit(intensities, { ...o, centered: { rate: 2 } })).rejects.toThrow(/centered.rate must be a number in \[0, 1\]/);
+    const g = RBM.create(device, { visible: V, hidden: H, seed: 5, visibleType: 'gaussian' });
+    models.push(g);
+    await expect(g.fit(intensities, { ...o, binarize: 'none', centered: true })).rejects.toThrow(/binary \(bernoulli\) visible units only/);
   });
 });
