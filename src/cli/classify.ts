@@ -11,10 +11,9 @@ import { firstRows, loadData, MNIST_TEST_COUNT } from './data-node';
 import type { Images } from './data-node';
 import { CliError, UsageError } from './errors';
 import { readModelFile } from './files';
-import { withModelOnGpu } from './model-session';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject } from './output';
-import { checkImageSize, mnistSplitLabels, modelFeatures, modelInput, readLabelsFile, splitSeed } from './transform';
+import { checkImageSize, DEPTH_HELP, mnistSplitLabels, readLabelsFile, splitSeed, withFeatureModel } from './transform';
 
 /** The softmax regression's options as this command spells them, for size errors. */
 const CLASSIFY_FLAGS = { batchSize: '--batch', epochs: '--epochs' } as const;
@@ -24,7 +23,8 @@ export const CLASSIFY_HELP = `Usage: webgpu-rbm classify MODEL.safetensors [--da
 
 How good are the model's features for classification? Trains a softmax
 (multinomial logistic) regression on the GPU from the model's features
-P(h = 1 | v) of the training images, and the same regression with the same
+P(h = 1 | v) of the training images (for a stack written by train --stack:
+the up-pass through its layers, or the first --depth of them), and the same regression with the same
 settings from the raw pixels (intensities in [0, 1], neither thresholded nor
 standardised), and prints the test accuracy of both. The model sees the images
 as in eval: thresholded at 0.5 (binary units) or standardised with the mean and
@@ -60,6 +60,7 @@ weights of the standardised inputs)
   --shuffle-seed S         the order rows are visited in              [${SOFTMAX_DEFAULTS.seed}]
   --no-standardize         fit on the inputs as they are
   --features-only          skip the raw-pixel regression
+${DEPTH_HELP}
 
   --json                   print one JSON object on the last line of stdout
                            (accuracy_features, accuracy_pixels, …)
@@ -90,6 +91,7 @@ const OPTIONS = {
   'shuffle-seed': { type: 'string' },
   'no-standardize': { type: 'boolean' },
   'features-only': { type: 'boolean' },
+  depth: { type: 'string' },
 } as const satisfies OptionSpec;
 
 interface Labeled {
@@ -160,13 +162,15 @@ export async function runClassify(args: string[]): Promise<number> {
     standardize: !flag(v, 'no-standardize'),
   };
   const featuresOnly = flag(v, 'features-only');
+  const depth = v.depth === undefined ? undefined : intOption(v, 'depth', 1, 1, 64);
   const out = new Reporter(flag(v, 'json'));
 
   const modelBytes = await readModelFile(modelPath);
   // Labels are read before any GPU work: a wrong file fails in a second.
   const trainLabelsFile = labelsPath !== undefined ? await readLabelsFile(labelsPath, '--labels') : undefined;
   const testLabelsFile = testLabelsPath !== undefined ? await readLabelsFile(testLabelsPath, '--test-labels') : undefined;
-  return withModelOnGpu(modelPath, modelBytes, out, async (gpu, { model, metadata, standardisation }) => {
+  return withFeatureModel(modelPath, modelBytes, out, depth, async (gpu, model) => {
+    const { metadata } = model;
     const seed = splitSeed(seedFlag, metadata);
     const data = await loadData({ data: dataSpec, test: testPath, seed });
     const bundled = mnist ? await mnistSplitLabels(seed) : undefined;
@@ -186,7 +190,7 @@ export async function runClassify(args: string[]): Promise<number> {
 
     const source = mnist ? (testPath === undefined ? `mnist (seed ${seed})` : 'mnist') : dataSpec;
     out.line(
-      `${model.visible}-${model.hidden} RBM ${modelPath}: softmax regression on ${formatCount(train.images.count)} training / ` +
+      `${model.label} ${modelPath}: softmax regression on ${formatCount(train.images.count)} training / ` +
         `${formatCount(test.images.count)} test images from ${source}${testPath !== undefined ? ` and ${testPath}` : ''}, ${classes} classes`,
     );
     out.line(
@@ -195,10 +199,9 @@ export async function runClassify(args: string[]): Promise<number> {
     );
 
     const start = performance.now();
-    const prepare = modelInput(model, metadata, standardisation, modelPath);
     const featureStart = performance.now();
-    const trainFeatures = await modelFeatures(model, train.images, prepare);
-    const testFeatures = await modelFeatures(model, test.images, prepare);
+    const trainFeatures = await model.features(train.images);
+    const testFeatures = await model.features(test.images);
     const featureSeconds = (performance.now() - featureStart) / 1000;
 
     const runOne = async (inputs: number, trainX: Float32Array, testX: Float32Array) => {
@@ -235,6 +238,8 @@ export async function runClassify(args: string[]): Promise<number> {
       visible: model.visible,
       hidden: model.hidden,
       visible_type: model.visibleType,
+      stack: model.stack ? model.sizes : undefined,
+      depth: model.stack ? model.depth : undefined,
       data: mnist ? 'mnist' : dataSpec,
       test: testPath ?? (mnist ? 'mnist' : undefined),
       seed: mnist ? seed : undefined,

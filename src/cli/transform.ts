@@ -3,8 +3,10 @@
 // PyTorch, …). Also the pieces `classify` shares: the model's view of the
 // pixels, features computed in row blocks, and labels (IDX files and the
 // bundled digits' labels in the split order).
-import { IdxFormatError, npyBytes, readIdxStream, sourceRows, splitDataset } from '../index';
-import type { ModelStandardisation, RBM } from '../index';
+import {
+  describeSizeLimit, DeviceLimitError, IdxFormatError, isStackSafetensors, npyBytes, RBMStack, readIdxStream, SafetensorsFormatError, sourceRows, splitDataset,
+} from '../index';
+import type { LoadedStack, ModelStandardisation, RBM, VisibleType } from '../index';
 import { loadBundledMnistNode } from '../node';
 import { choiceOption, flag, intOption, parseCommand, positionals, requiredString, seedOption, stringOption } from './args';
 import type { OptionSpec } from './args';
@@ -14,6 +16,9 @@ import type { Images } from './data-node';
 import { CliError, messageOf, UsageError } from './errors';
 import { readModelFile } from './files';
 import { withModelOnGpu } from './model-session';
+import { openDevice } from './gpu-node';
+import type { CliDevice } from './gpu-node';
+import { SignalGuard } from './signals';
 import { readStandardisation, standardiseWith } from './loglik';
 import { thresholded } from './metrics';
 import { checkOutputPaths } from './output-paths';
@@ -54,8 +59,114 @@ export async function modelFeatures(model: RBM, images: Images, prepare: (pixels
   return out;
 }
 
+/**
+ * What transform and classify need of a model file: a single RBM's features
+ * P(h | v), or a stack's up-pass through its first `depth` layers (all by
+ * default), each seeing the images as the bottom layer does.
+ */
+export interface FeatureModel {
+  visible: number;
+  /** Features per image. */
+  hidden: number;
+  visibleType: VisibleType;
+  /** The unit counts of every layer in the file, bottom to top ([V, H] for a single RBM). */
+  sizes: number[];
+  /** Layers the features pass through (1 for a single RBM). */
+  depth: number;
+  /** Whether the file is a stack (tensors layer0.W, …). */
+  stack: boolean;
+  /** E.g. "784-256 RBM" or "784-256-256 stack". */
+  label: string;
+  metadata: Record<string, string>;
+  features(images: Images): Promise<Float32Array>;
+}
+
+/** The --depth flag's help line, shared by transform and classify. */
+export const DEPTH_HELP = `  --depth N                for a stack file (train --stack): features of the
+                           first N layers' up-pass (default: all)`;
+
+/** How a stack's bottom layer sees pixels in [0, 1]: thresholded at 0.5 (binary) or standardised (Gaussian). */
+function stackInput(loaded: LoadedStack, path: string): (pixels: Float32Array) => Float32Array {
+  if (loaded.stack.visibleType !== 'gaussian') return thresholded;
+  const std = loaded.standardisation ?? readStandardisation(loaded.metadata, loaded.stack.visible, path);
+  return (p) => standardiseWith(p, std);
+}
+
+/**
+ * Opens the device, loads `bytes` (a single-RBM or a stack file, read from
+ * `path` before any GPU work) and runs `body` with its features. `depth`
+ * (--depth) picks how many layers of a stack are used; a single RBM has one.
+ */
+export async function withFeatureModel<T>(
+  path: string,
+  bytes: Uint8Array,
+  out: Reporter,
+  depth: number | undefined,
+  body: (gpu: CliDevice, model: FeatureModel) => Promise<T>,
+): Promise<T> {
+  if (!isStackSafetensors(bytes)) {
+    if (depth !== undefined && depth !== 1) {
+      throw new UsageError(`--depth ${depth}: model ${path} is a single RBM (one layer); --depth applies to stack files written by "train --stack"`);
+    }
+    return withModelOnGpu(path, bytes, out, (gpu, { model, metadata, standardisation }) => {
+      const prepare = modelInput(model, metadata, standardisation, path);
+      return body(gpu, {
+        visible: model.visible, hidden: model.hidden, visibleType: model.visibleType, sizes: [model.visible, model.hidden], depth: 1, stack: false,
+        label: `${model.visible}-${model.hidden} RBM`, metadata, features: (images) => modelFeatures(model, images, prepare),
+      });
+    });
+  }
+  return withStackOnGpu(path, bytes, out, async (gpu, loaded) => {
+    const { stack } = loaded;
+    if (depth !== undefined && depth > stack.depth) {
+      throw new UsageError(`--depth ${depth}: the stack ${path} has ${stack.depth} layer(s) (${stack.sizes.join('-')}); give at most --depth ${stack.depth}`);
+    }
+    const d = depth ?? stack.depth;
+    const sizes = [...stack.sizes];
+    const input = stackInput(loaded, path);
+    return await body(gpu, {
+      visible: stack.visible, hidden: sizes[d], visibleType: stack.visibleType, sizes, depth: d, stack: true,
+      label: `${sizes.join('-')} stack${d < stack.depth ? ` (its first ${d} layer${d > 1 ? 's' : ''})` : ''}`, metadata: loaded.metadata,
+      features: (images) => stack.features(images.data, d, input),
+    });
+  });
+}
+
+/**
+ * The frame of a command that runs a stack file (train --stack) on the GPU:
+ * device, signal guard (quit at once: nothing half-written), the stack loaded
+ * from `bytes` (one-line errors for malformed files), and their release.
+ */
+export async function withStackOnGpu<T>(
+  path: string,
+  bytes: Uint8Array,
+  out: Reporter,
+  body: (gpu: CliDevice, loaded: LoadedStack) => Promise<T>,
+): Promise<T> {
+  const gpu = await openDevice();
+  const guard = new SignalGuard('now', (line) => out.warn(line), () => gpu.close());
+  try {
+    let loaded: LoadedStack;
+    try {
+      loaded = RBMStack.fromSafetensors(gpu.device, bytes);
+    } catch (e) {
+      if (e instanceof DeviceLimitError) throw new CliError(`model ${path}: ${e.size ? describeSizeLimit(e.size) : messageOf(e)}`);
+      if (e instanceof SafetensorsFormatError || e instanceof RangeError) throw new CliError(`model ${path}: ${messageOf(e).replace(/\.$/, '')}`);
+      throw e;
+    }
+    try {
+      return await body(gpu, loaded);
+    } finally {
+      loaded.stack.dispose();
+    }
+  } finally {
+    guard.dispose();
+    gpu.close();
+  }
+}
+
 /** The model's visible units must match the images' pixels. */
-export function checkImageSize(model: RBM, images: Images, flag: string): void {
+export function checkImageSize(model: { visible: number }, images: Images, flag: string): void {
   const V = images.width * images.height;
   if (V !== model.visible) {
     throw new CliError(
@@ -107,7 +218,8 @@ export const TRANSFORM_HELP = `Usage: webgpu-rbm transform MODEL.safetensors --d
 
 Writes the model's features, the hidden-unit probabilities P(h = 1 | v) of
 every image, as a float32 NumPy array of shape [N, hidden] (.npy version 1.0),
-one row per image in the order read. A binary model sees the images
+one row per image in the order read. For a stack (train --stack) the features
+are the up-pass of probabilities through its layers: [N, top layer's units]. A binary model sees the images
 thresholded at 0.5, a Gaussian model sees them standardised with the mean and
 std stored in the model file (as in eval).
 
@@ -122,6 +234,7 @@ std stored in the model file (as in eval).
   --labels-out FILE        for mnist: also write the digits' labels in the same
                            order, as a uint8 .npy array [N] (a file's rows keep
                            their order, so its own labels file already matches)
+${DEPTH_HELP}
   --json                   print one JSON object on the last line of stdout
   -h, --help               show this help
 
@@ -139,6 +252,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   'labels-out': { type: 'string' },
+  depth: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export async function runTransform(args: string[]): Promise<number> {
@@ -152,6 +266,7 @@ export async function runTransform(args: string[]): Promise<number> {
   const seedFlag = v.seed === undefined ? undefined : seedOption(v, 0);
   const outPath = requiredString(v, 'transform', 'out', 'FILE (the .npy file to write, e.g. --out features.npy)');
   const labelsOut = stringOption(v, 'labels-out');
+  const depth = v.depth === undefined ? undefined : intOption(v, 'depth', 1, 1, 64);
   if (!mnist) {
     const stray = ['split', 'seed', 'labels-out'].find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} applies to --data mnist only; a file's images are read in order (its labels file already matches)`);
@@ -164,7 +279,8 @@ export async function runTransform(args: string[]): Promise<number> {
   );
 
   const modelBytes = await readModelFile(modelPath);
-  return withModelOnGpu(modelPath, modelBytes, out, async (gpu, { model, metadata, standardisation }) => {
+  return withFeatureModel(modelPath, modelBytes, out, depth, async (gpu, model) => {
+    const { metadata } = model;
     const seed = splitSeed(seedFlag, metadata);
     const data = await loadData({ data: dataSpec, seed });
     let images = split === 'test' ? data.test! : data.train;
@@ -180,9 +296,9 @@ export async function runTransform(args: string[]): Promise<number> {
     checkImageSize(model, images, '--data');
     const H = model.hidden;
     const source = mnist ? `mnist (${split} split, seed ${seed})` : dataSpec;
-    out.line(`${model.visible}-${model.hidden} RBM ${modelPath}: features of ${formatCount(images.count)} images from ${source}`);
+    out.line(`${model.label} ${modelPath}: features of ${formatCount(images.count)} images from ${source}`);
     const start = performance.now();
-    const features = await modelFeatures(model, images, modelInput(model, metadata, standardisation, modelPath));
+    const features = await model.features(images);
     const seconds = (performance.now() - start) / 1000;
     await writeFileAtomic(outPath, npyBytes(features, [images.count, H]), `--out ${outPath}`);
     if (labelsOut !== undefined && labels) {
@@ -198,6 +314,8 @@ export async function runTransform(args: string[]): Promise<number> {
       visible: model.visible,
       hidden: H,
       visible_type: model.visibleType,
+      stack: model.stack ? model.sizes : undefined,
+      depth: model.stack ? model.depth : undefined,
       data: mnist ? 'mnist' : dataSpec,
       split: mnist ? split : undefined,
       seed: mnist ? seed : undefined,
