@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
-  checkpointFromSafetensors, checkpointToSafetensors, sourceColumnMeans, sourceHead, sourceRows, DEFAULT_REPLICAS, DeviceLostError, DivergenceError, fitPT, freeEnergyGap, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS,
+  checkpointFromSafetensors, checkpointToSafetensors, DEFAULT_CENTERING_RATE, sourceColumnMeans, sourceHead, sourceRows, DEFAULT_REPLICAS, DeviceLostError, DivergenceError, fitPT, freeEnergyGap, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS,
   meanFreeEnergy, RBM, rbmToSafetensors, standardisationMetadata, standardize, unstandardize,
 } from '../index';
 import type { EpochStats, FitOptions, FitResult, ImageShape, PTEpochStats, PTFitOptions, PTFitResult, TrainingState } from '../index';
@@ -48,9 +48,15 @@ export const DEFAULT_LEARNING_RATE = 0.1;
 export const DEFAULT_GAUSSIAN_LEARNING_RATE = 0.002;
 
 const DEFAULTS = {
-  data: 'mnist', hidden: 256, epochs: 5, batch: 100, k: 1, lr: DEFAULT_LEARNING_RATE, momentum: 'hinton',
-  weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
-} as const;
+  data: 'mnist', hidden: 256, epochs: 5, batch: 100, k: 1, pcd: false, lr: DEFAULT_LEARNING_RATE, momentum: 'hinton',
+  lrSchedule: 'constant', centered: false, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
+} as const satisfies {
+  pcd: boolean; lrSchedule: LrSchedule; centered: boolean; momentum: number | 'hinton'; [key: string]: unknown;
+};
+
+/** --lr-schedule: constant, or linear (from --lr down to 0 over the run's --epochs). */
+export const LR_SCHEDULES = ['constant', 'linear'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 export const TRAIN_HELP = `Usage: webgpu-rbm train [options] --out model.safetensors
 
@@ -73,8 +79,9 @@ Model and training
   --hidden N               hidden units                                 [${DEFAULTS.hidden}]
   --epochs E               passes over the training images              [${DEFAULTS.epochs}]
   --batch B                mini-batch size                              [${DEFAULTS.batch}]
-  --k K                    Gibbs steps per update (CD-k)                [${DEFAULTS.k}]
-  --pcd                    persistent chains (PCD-k) instead of CD-k
+  --k K                    Gibbs steps per update                       [${DEFAULTS.k}]
+  --pcd                    persistent chains (PCD-k)${DEFAULTS.pcd ? '                    [the default]' : ''}
+  --cd                     chains restarted from the data (CD-k)${DEFAULTS.pcd ? '' : '        [the default]'}
   --pt                     parallel tempering for the negative phase (one
                            tempered sweep per update; not with --k or --pcd)
   --chains N               persistent chains for --pcd or --pt; the negative
@@ -82,7 +89,13 @@ Model and training
   --replicas M             temperatures for --pt                        [${DEFAULT_REPLICAS}]
   --beta-min X             hottest β of --pt's evenly spaced ladder     [0]
   --lr X                   learning rate    [${DEFAULTS.lr}; ${DEFAULT_GAUSSIAN_LEARNING_RATE} for --visible gaussian]
-  --momentum X|hinton      momentum, or hinton: 0.5 for 5 epochs, then 0.9 [hinton]
+  --lr-schedule S          constant | linear: from --lr down to 0 over the
+                           run's --epochs (checkpoints keep it)  [${DEFAULTS.lrSchedule}]
+  --momentum X|hinton      momentum, or hinton: 0.5 for 5 epochs, then 0.9 [${DEFAULTS.momentum}]
+  --centered               centered gradients (Melchior et al. 2016): offsets
+                           μ, λ track the data means; binary units only${DEFAULTS.centered ? ' [on]' : ''}
+  --no-centered            the plain gradient${DEFAULTS.centered ? '' : '                           [the default]'}
+  --centering-rate X       sliding rate of the offsets, in [0, 1]   [${DEFAULT_CENTERING_RATE}]
   --weight-decay X         L2 penalty on W                              [${DEFAULTS.weightDecay}]
   --sparsity-target X      target mean hidden activation (with --sparsity-cost) [0.1]
   --sparsity-cost X        strength of the sparsity penalty; 0 = off    [0]
@@ -153,6 +166,11 @@ const OPTIONS = {
   batch: { type: 'string' },
   k: { type: 'string' },
   pcd: { type: 'boolean' },
+  cd: { type: 'boolean' },
+  'lr-schedule': { type: 'string' },
+  centered: { type: 'boolean' },
+  'no-centered': { type: 'boolean' },
+  'centering-rate': { type: 'string' },
   pt: { type: 'boolean' },
   chains: { type: 'string' },
   replicas: { type: 'string' },
@@ -203,7 +221,10 @@ export interface TrainSettings {
   aisBetas: number;
   aisRuns: number;
   lr: number;
+  lrSchedule: LrSchedule;
   momentum: number | 'hinton';
+  /** Centered gradients: the offsets' sliding rate; undefined: the plain gradient. */
+  centered?: number;
   weightDecay: number;
   sparsityTarget?: number;
   sparsityCost?: number;
@@ -229,12 +250,23 @@ export function readTrainSettings(v: Values): TrainSettings {
   }
   if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; drop --pt or --visible gaussian');
   if (pt && flag(v, 'pcd')) throw new UsageError('--pt and --pcd are two different negative phases; choose one');
+  if (flag(v, 'cd') && (pt || flag(v, 'pcd'))) throw new UsageError(`--cd and --${pt ? 'pt' : 'pcd'} are two different negative phases; choose one`);
+  if (flag(v, 'centered') && flag(v, 'no-centered')) throw new UsageError('--centered and --no-centered contradict each other; choose one');
+  const centered = gaussian ? flag(v, 'centered') : flag(v, 'centered') || (DEFAULTS.centered && !flag(v, 'no-centered'));
+  if (gaussian && centered) {
+    throw new UsageError('--centered supports binary (bernoulli) visible units only; drop --centered or --visible gaussian');
+  }
+  if (v['centering-rate'] !== undefined && !centered) {
+    throw new UsageError('--centering-rate only applies to centered gradients; add --centered (or drop --no-centered)');
+  }
+  // PCD unless --cd or --pt (or the default is CD).
+  const pcd = !pt && (flag(v, 'pcd') || (DEFAULTS.pcd && !flag(v, 'cd')));
   if (pt && v.k !== undefined) throw new UsageError('--pt runs one tempered sweep per update; drop --k');
   if (!pt) {
     const stray = ['replicas', 'beta-min'].find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} only applies to --pt; add --pt`);
   }
-  if (v.chains !== undefined && !pt && !flag(v, 'pcd')) {
+  if (v.chains !== undefined && !pt && !pcd) {
     throw new UsageError('--chains only applies to --pcd or --pt (CD-k starts its chains from the batch); add --pcd or --pt');
   }
   if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined) {
@@ -254,7 +286,7 @@ export function readTrainSettings(v: Values): TrainSettings {
     epochs: intOption(v, 'epochs', DEFAULTS.epochs),
     batch: intOption(v, 'batch', DEFAULTS.batch),
     k: intOption(v, 'k', DEFAULTS.k, 1, 10_000),
-    pcd: flag(v, 'pcd'),
+    pcd,
     pt,
     chains: v.chains === undefined ? undefined : intOption(v, 'chains', 1),
     replicas: pt ? intOption(v, 'replicas', DEFAULT_REPLICAS, 2, 1000) : undefined,
@@ -263,7 +295,9 @@ export function readTrainSettings(v: Values): TrainSettings {
     aisBetas: intOption(v, 'ais-betas', CLI_AIS_BETAS, 1, 10_000_000),
     aisRuns: intOption(v, 'ais-runs', CLI_AIS_RUNS, 1, 100_000),
     lr: numberOption(v, 'lr', gaussian ? DEFAULT_GAUSSIAN_LEARNING_RATE : DEFAULTS.lr, { min: 0, above: true }),
+    lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, DEFAULTS.lrSchedule),
     momentum: readMomentum(momentumFlag),
+    centered: centered ? numberOption(v, 'centering-rate', DEFAULT_CENTERING_RATE, { min: 0, max: 1 }) : undefined,
     weightDecay: numberOption(v, 'weight-decay', DEFAULTS.weightDecay, { min: 0 }),
     sparsityTarget: numberOption(v, 'sparsity-target', undefined, { min: 0, max: 1, above: true, below: true }),
     sparsityCost: numberOption(v, 'sparsity-cost', undefined, { min: 0 }),
@@ -284,7 +318,8 @@ export function readTrainSettings(v: Values): TrainSettings {
 }
 
 function readMomentum(s: string | undefined): number | 'hinton' {
-  if (s === undefined || s === 'hinton') return 'hinton';
+  if (s === undefined) return DEFAULTS.momentum;
+  if (s === 'hinton') return 'hinton';
   const m = s.trim() === '' ? NaN : Number(s);
   if (!(m >= 0 && m < 1)) throw new UsageError(`--momentum must be a number in [0, 1) or "hinton", got "${s}"`);
   return m;
@@ -332,7 +367,10 @@ function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunR
     pcd: String(s.pcd),
     ...(s.chains !== undefined ? { chains: String(s.chains) } : {}),
     lr: String(s.lr),
+    // Only when set, so that a constant-rate, plain run writes the same bytes as before these options.
+    ...(s.lrSchedule !== 'constant' ? { lr_schedule: s.lrSchedule } : {}),
     momentum: momentumLabel(s.momentum),
+    ...(s.centered !== undefined ? { centered: 'true', centering_rate: String(s.centered) } : {}),
     weight_decay: String(s.weightDecay),
     binarize: s.binarize,
     [MODEL_KEYS.seed]: String(s.seed),
@@ -456,13 +494,25 @@ async function readResume(given: Values): Promise<Resumed> {
   const settings = readTrainSettings(values);
   for (const [f, v] of Object.entries(given)) {
     if (v === undefined || f === 'resume' || f === 'json' || f === 'help' || (RESUME_FLAGS as readonly string[]).includes(f)) continue;
-    if (!isDeepStrictEqual(readTrainSettings({ ...values, [f]: v }), settings)) {
+    let differs: boolean;
+    try {
+      differs = !isDeepStrictEqual(readTrainSettings({ ...values, [f]: v }), settings);
+    } catch {
+      differs = true; // e.g. --pcd given to a --cd run: the flags contradict each other, so it is a change
+    }
+    if (differs) {
       const was = stored[f] === undefined ? 'its default' : stored[f] === true ? `--${f}` : `--${f} ${stored[f]}`;
       throw new UsageError(
         `--${f}${v === true ? '' : ` ${v}`} conflicts with the checkpoint's settings (${was}): a resumed run keeps them. ` +
           `With --resume give only ${RESUME_FLAGS.map((x) => `--${x}`).join(', ')} (and --json)`,
       );
     }
+  }
+  if (settings.lrSchedule === 'linear' && given.epochs !== undefined && settings.epochs !== Number(stored.epochs)) {
+    throw new UsageError(
+      `--epochs ${settings.epochs} conflicts with the checkpoint's linear --lr-schedule, which decays to 0 at its --epochs ${stored.epochs}: ` +
+        'a resumed run keeps the schedule; drop --epochs',
+    );
   }
   if (settings.epochs <= state.epoch) {
     throw new UsageError(
@@ -483,6 +533,29 @@ function flagsToStore(values: Values, s: TrainSettings): Record<string, string |
   if (s.data !== 'mnist') stored.data = resolve(s.data);
   if (s.test !== undefined) stored.test = resolve(s.test);
   stored.epochs = String(s.epochs);
+  // How it trains, spelled out: a checkpoint must resume the same run when a later version changes the defaults.
+  stored.batch = String(s.batch);
+  stored.lr = String(s.lr);
+  stored['lr-schedule'] = s.lrSchedule;
+  stored.momentum = momentumLabel(s.momentum);
+  stored['weight-decay'] = String(s.weightDecay);
+  if (!s.pt) {
+    stored.k = String(s.k);
+    delete stored.cd;
+    delete stored.pcd;
+    stored[s.pcd ? 'pcd' : 'cd'] = true;
+  }
+  if (s.visible !== 'gaussian') {
+    delete stored.centered;
+    delete stored['no-centered'];
+    delete stored['centering-rate'];
+    if (s.centered !== undefined) {
+      stored.centered = true;
+      stored['centering-rate'] = String(s.centered);
+    } else {
+      stored['no-centered'] = true;
+    }
+  }
   return stored;
 }
 
@@ -546,10 +619,10 @@ export async function runTrain(args: string[]): Promise<number> {
   // Signals during training stop after the current update and still save the model.
   const guard = new SignalGuard('finish', (line) => out.warn(line), () => gpu.close());
   try {
-    const method = s.pt ? `PT (${s.replicas} replicas)` : `${s.pcd ? 'PCD' : 'CD'}-${s.k}`;
+    const method = (s.pt ? `PT (${s.replicas} replicas)` : `${s.pcd ? 'PCD' : 'CD'}-${s.k}`) + (s.centered !== undefined ? ', centered' : '');
     out.line(
       `training a ${V}-${s.hidden}${gaussian ? ' Gaussian–Bernoulli' : ''} RBM on ${formatCount(train.count)} ${shape.width}×${shape.height} images from ${data.source}` +
-        `${test ? ` (${formatCount(test.count)} held out)` : ''}, ${method}, lr ${s.lr}, on ${gpu.adapterName}`,
+        `${test ? ` (${formatCount(test.count)} held out)` : ''}, ${method}, lr ${s.lr}${s.lrSchedule !== 'constant' ? ` (${s.lrSchedule})` : ''}, batch ${s.batch}, on ${gpu.adapterName}`,
     );
     if (resumed) out.line(`resuming ${resumed.path} after epoch ${resumed.state.epoch} of ${s.epochs}`);
     model = RBM.create(gpu.device, {
@@ -685,8 +758,10 @@ export async function runTrain(args: string[]): Promise<number> {
     const common = {
       epochs: s.epochs,
       batchSize: s.batch,
-      learningRate: s.lr,
+      // Linear: the named schedule, so checkpoints record it and --resume continues it.
+      learningRate: s.lrSchedule === 'linear' ? { schedule: 'linear' as const, rate: s.lr, epochs: s.epochs } : s.lr,
       momentum: s.momentum,
+      ...(s.centered !== undefined ? { centered: { rate: s.centered } } : {}),
       weightDecay: s.weightDecay,
       sparsityTarget: s.sparsityTarget,
       sparsityCost: s.sparsityCost,
@@ -812,7 +887,10 @@ export async function runTrain(args: string[]): Promise<number> {
       swap_acceptance: swapAcceptance,
       epoch_swap_acceptance: s.pt ? epochAcceptance : undefined,
       lr: s.lr,
+      lr_schedule: s.lrSchedule,
       momentum: s.momentum,
+      centered: s.centered !== undefined,
+      centering_rate: s.centered,
       weight_decay: s.weightDecay,
       binarize: s.binarize,
       seed: s.seed,
