@@ -16,6 +16,9 @@
 //   <f4, >f4        → Float32Array (as given)
 //   <f8, >f8        → Float32Array (rounded to float32; a finite value beyond
 //                     float32's range is refused)
+// With `integers: true` (integer-coded data: Potts states 0..q−1, see
+// src/data/potts-codes.ts) also |i1, <i2, <i4, <i8, <u2, <u4, <u8 (either byte
+// order) → Float32Array of the exact integers (|x| ≤ 2^24, else refused).
 import { ByteReader, withInput, type ByteChunks } from './chunks';
 import { firstNonBinaryByte, type DataSource } from './source';
 
@@ -27,8 +30,10 @@ export class NpyFormatError extends Error {
   }
 }
 
-/** The element types read: NumPy's |u1, |b1, f4 and f8. */
-export type NpyDtype = 'u1' | 'b1' | 'f4' | 'f8';
+/** The element types read: NumPy's |u1, |b1, f4 and f8, and (with `integers: true`) the other integer types. */
+export type NpyDtype = 'u1' | 'b1' | 'f4' | 'f8' | IntegerDtype;
+/** Integer element types other than uint8, read only with NpyReadOptions.integers. */
+export type IntegerDtype = 'i1' | 'i2' | 'i4' | 'i8' | 'u2' | 'u4' | 'u8';
 
 export interface NpyHeader {
   /** Format version: [major, minor]. */
@@ -60,6 +65,8 @@ export interface NpyReadOptions {
   maxReason?: string;
   /** The input's total size when known (a regular, uncompressed file): a mismatch fails before reading the data. */
   size?: number;
+  /** Also read signed and wider integer arrays (integer codes), as exact float32 integers. */
+  integers?: boolean;
 }
 
 /** The largest data section accepted. */
@@ -79,6 +86,18 @@ const DTYPES: Record<string, { dtype: NpyDtype; size: number }> = {
   f4: { dtype: 'f4', size: 4 },
   f8: { dtype: 'f8', size: 8 },
 };
+
+const INTEGER_DTYPES: Record<string, { dtype: NpyDtype; size: number }> = {
+  i1: { dtype: 'i1', size: 1 },
+  i2: { dtype: 'i2', size: 2 },
+  i4: { dtype: 'i4', size: 4 },
+  i8: { dtype: 'i8', size: 8 },
+  u2: { dtype: 'u2', size: 2 },
+  u4: { dtype: 'u4', size: 4 },
+  u8: { dtype: 'u8', size: 8 },
+};
+/** The largest integer read exactly as float32. */
+const MAX_EXACT_INTEGER = 2 ** 24;
 
 const NAMES: Record<string, string> = {
   i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64', u2: 'uint16', u4: 'uint32', u8: 'uint64', f2: 'float16',
@@ -182,12 +201,12 @@ class LiteralParser {
 }
 
 // The dtype of a descr string, or a clear refusal naming it.
-function parseDescr(descr: PyValue): { dtype: NpyDtype; size: number; littleEndian: boolean; descr: string } {
+function parseDescr(descr: PyValue, integers = false): { dtype: NpyDtype; size: number; littleEndian: boolean; descr: string } {
   if (typeof descr !== 'string') {
     throw new NpyFormatError(`the .npy array has a structured dtype (descr ${JSON.stringify(descr)}); save a plain 2-D array of ${SUPPORTED}`);
   }
   const m = /^([<>|=]?)([a-zA-Z]\d*)$/.exec(descr);
-  const t = m ? DTYPES[m[2]] : undefined;
+  const t = m ? (DTYPES[m[2]] ?? (integers ? INTEGER_DTYPES[m[2]] : undefined)) : undefined;
   if (!m || !t) {
     const name = m ? (NAMES[m[2]] ?? NAMES[m[2].replace(/\d+$/, '')]) : undefined;
     throw new NpyFormatError(
@@ -248,7 +267,7 @@ export function parseNpyHeader(bytes: Uint8Array, o: NpyReadOptions = {}, partia
   }
   const extra = Object.keys(dict).filter((k) => !['descr', 'fortran_order', 'shape'].includes(k));
   if (extra.length > 0) throw new NpyFormatError(`malformed .npy header: unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')}`);
-  const d = parseDescr(dict.descr);
+  const d = parseDescr(dict.descr, o.integers ?? false);
   if (typeof dict.fortran_order !== 'boolean') throw new NpyFormatError(`malformed .npy header: fortran_order is ${JSON.stringify(dict.fortran_order)}, not True or False`);
   const shape = dict.shape;
   if (!Array.isArray(shape) || !shape.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
@@ -319,6 +338,8 @@ export async function readNpyFrom(input: ByteReader, gz: boolean, o: NpyReadOpti
   let source: DataSource;
   if (h.dtype === 'f8') {
     source = await readFloat64(input, h, n);
+  } else if (Object.hasOwn(INTEGER_DTYPES, h.dtype)) {
+    source = await readIntegers(input, h, n);
   } else {
     const out = h.dtype === 'f4' ? new Float32Array(n) : new Uint8Array(n);
     const bytes = new Uint8Array(out.buffer);
@@ -361,6 +382,43 @@ function swapBytes(bytes: Uint8Array, size: number): void {
       bytes[b] = t;
     }
   }
+}
+
+// Integers (other than uint8) → exact float32 block by block; beyond 2^24 in magnitude is refused.
+async function readIntegers(input: ByteReader, h: NpyHeader, n: number): Promise<Float32Array> {
+  const size = INTEGER_DTYPES[h.dtype].size;
+  const get = (view: DataView, at: number): number => {
+    switch (h.dtype) {
+      case 'i1': return view.getInt8(at);
+      case 'i2': return view.getInt16(at, h.littleEndian);
+      case 'i4': return view.getInt32(at, h.littleEndian);
+      case 'u2': return view.getUint16(at, h.littleEndian);
+      case 'u4': return view.getUint32(at, h.littleEndian);
+      case 'i8': return Number(view.getBigInt64(at, h.littleEndian));
+      default: return Number(view.getBigUint64(at, h.littleEndian));
+    }
+  };
+  const out = new Float32Array(n);
+  const block = new Uint8Array(Math.min(F8_BLOCK, size * n));
+  const view = new DataView(block.buffer);
+  let done = 0;
+  while (done < n) {
+    const want = Math.min(block.length, size * (n - done));
+    const got = await input.readInto(block.subarray(0, want));
+    if (got < want) throw mismatch(h, size * done + got, true);
+    for (let j = 0; j < want / size; j++) {
+      const x = get(view, size * j);
+      if (Math.abs(x) > MAX_EXACT_INTEGER) {
+        const e = done + j;
+        throw new NpyFormatError(
+          `the .npy integer ${x} at row ${Math.floor(e / h.columns)}, column ${e % h.columns} is beyond ±2^24, which float32 holds exactly; integer codes must be small`,
+        );
+      }
+      out[done + j] = x;
+    }
+    done += want / size;
+  }
+  return out;
 }
 
 // float64 → float32 block by block; a finite value beyond float32's range is refused.

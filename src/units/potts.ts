@@ -10,6 +10,8 @@ import pottsWGSL from '../../shaders/units/potts.wgsl?raw';
 import { wgslModule } from '../gpu/wgsl-link';
 import { uniform01 } from '../host/philox';
 import { checkFiniteArray } from './checks';
+
+export { codesFromOneHot, oneHotFromCodes } from '../data/potts-codes';
 import type { UnitGroup, UnitType } from './types';
 
 /** Most states per site (a u8 code; protein alignments use 21). */
@@ -197,37 +199,6 @@ export function pottsUnit(q?: number): UnitType<'potts'> {
     },
     exactLogZ: { enumerable: false, chunkMode: 2, logConstant: () => 0 },
   };
-}
-
-/** [n, L] integer codes 0..q−1 → [n, L·q] one-hot rows (float32); the error names row, site and value. */
-export function oneHotFromCodes(codes: ArrayLike<number>, sites: number, q: number): Float32Array {
-  checkStatesCount('states', q);
-  if (!Number.isInteger(sites) || sites < 1) throw new RangeError(`sites must be a positive integer, got ${sites}`);
-  if (codes.length === 0 || codes.length % sites !== 0) {
-    throw new RangeError(`${codes.length} codes are not a positive multiple of ${sites} sites`);
-  }
-  const out = new Float32Array(codes.length * q);
-  for (let e = 0; e < codes.length; e++) {
-    const c = codes[e];
-    if (!Number.isInteger(c) || c < 0 || c >= q) {
-      throw new RangeError(
-        `code ${c} at row ${Math.floor(e / sites)}, site ${e % sites} is not an integer in 0..${q - 1}: ` +
-          `raise --states to at least ${Number.isInteger(c) && c >= q ? c + 1 : q} or fix the data`,
-      );
-    }
-    out[e * q + c] = 1;
-  }
-  return out;
-}
-
-/** [n, L·q] one-hot rows → [n, L] codes (the state of each site; checked one-hot). */
-export function codesFromOneHot(states: ArrayLike<number>, visible: number, q: number): Uint8Array {
-  checkOneHot('states', states, visible, q);
-  const out = new Uint8Array(states.length / q);
-  for (let g = 0; g < out.length; g++) {
-    for (let t = 0; t < q; t++) if (states[g * q + t] === 1) out[g] = t;
-  }
-  return out;
 }
 
 /**
