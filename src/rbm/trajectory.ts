@@ -36,10 +36,12 @@ import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE } from '../host/rng-streams';
 import { unitType, type UnitType } from '../units';
 import type { VisibleType } from './model-file';
 import type { RBMParamsF32 } from './params';
-import { checkFiniteArray, checkSeed, checkSize, showValue } from './validate';
+import { checkEnum, checkFiniteArray, checkSeed, checkSize, showValue } from './validate';
 
 /** Linear steps per segment between two snapshots (default of `stepsBetween`). */
 export const DEFAULT_TRAJECTORY_STEPS_BETWEEN = 20;
+/** A recorder's slot whose read has not finished. */
+const EMPTY: RBMParamsF32 = { W: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0) };
 /** The RNG step counter is a u32 (word 0 of the counter buffer). */
 const MAX_TRAJECTORY_STEPS = 0xfffffffe;
 
@@ -76,12 +78,19 @@ export interface RecordableModel {
 
 /**
  * Collects a training trajectory: call `record(model)` once before training
- * (the initialisation) and after each epoch, e.g.
+ * (the initialisation) and then as training goes, e.g.
  *   const rec = new TrajectoryRecorder(model, { data });
  *   await rec.record(model);
  *   await model.fit(data, { …, onEpoch: () => rec.record(model) });
- *   const est = await trajectoryAis(device, rec.trajectory);
- * Snapshots live on the host (V·H + V + H floats each).
+ *   const est = await trajectoryAis(device, await rec.settled());
+ * Finer is better: the path is only as smooth as its snapshots, and an epoch
+ * of updates (with momentum) can move a model far. fit's onProgress (every
+ * `updatesPerSubmit` updates) gives a snapshot per command buffer:
+ *   onProgress: () => void rec.record(model)
+ * Each record() takes its place in the list when called (the read is queued on
+ * the GPU behind the updates already submitted), so snapshots stay in training
+ * order even when their reads are not awaited; settled() awaits them all.
+ * Snapshots live on the host (V·H + V + H floats each): thin them for big models.
  */
 export class TrajectoryRecorder {
   readonly visible: number;
@@ -89,6 +98,7 @@ export class TrajectoryRecorder {
   readonly visibleType: VisibleType;
   readonly baseBiases: Float32Array;
   private readonly list: RBMParamsF32[] = [];
+  private readonly pending: Promise<unknown>[] = [];
 
   constructor(model: Pick<RecordableModel, 'visible' | 'hidden' | 'visibleType' | 'visibleStates'>, base: TrajectoryBase) {
     if (model === null || typeof model !== 'object') throw new RangeError(`TrajectoryRecorder needs a model (or { visible, hidden }), got ${showValue(model)}`);
@@ -108,7 +118,20 @@ export class TrajectoryRecorder {
         `TrajectoryRecorder: this recorder is for ${this.visible}x${this.hidden} models, the model is ${model.visible}x${model.hidden}; use one recorder per model`,
       );
     }
-    this.list.push(checkSnapshot(await model.readParams(), this.list.length, this.visible, this.hidden));
+    // The slot is taken now, so a later call's snapshot never lands before this one.
+    const index = this.list.length;
+    this.list.push(EMPTY);
+    const read = model.readParams().then((p) => {
+      this.list[index] = checkSnapshot(p, index, this.visible, this.hidden);
+    });
+    this.pending.push(read.catch(() => undefined));
+    await read;
+  }
+
+  /** The trajectory once every record() so far has its snapshot (a failed read rejects here too). */
+  async settled(): Promise<Trajectory> {
+    await Promise.all(this.pending);
+    return this.trajectory;
   }
 
   /** Appends a copy of `params` (e.g. read from a checkpoint file). */
@@ -121,8 +144,16 @@ export class TrajectoryRecorder {
     return this.list.length;
   }
 
-  /** The trajectory so far (the snapshots array is a copy of the list; the snapshots themselves are shared). */
+  /**
+   * The trajectory so far (the snapshots array is a copy of the list; the
+   * snapshots themselves are shared). Throws while a record() is still reading
+   * or after one failed: await settled() instead.
+   */
   get trajectory(): Trajectory {
+    const missing = this.list.indexOf(EMPTY);
+    if (missing >= 0) {
+      throw new RangeError(`TrajectoryRecorder: snapshot ${missing} has not been read (yet): await recorder.settled() for the trajectory`);
+    }
     return {
       visible: this.visible, hidden: this.hidden, visibleType: this.visibleType,
       baseBiases: this.baseBiases, snapshots: this.list.slice(),
@@ -133,8 +164,23 @@ export class TrajectoryRecorder {
 export interface TrajectoryAISOptions {
   /** Parallel runs R (default 100). */
   runs?: number;
-  /** S: linear steps between two neighbouring snapshots, base model → first snapshot included (default 20). */
-  stepsBetween?: number;
+  /**
+   * S: linear steps between two neighbouring snapshots, base model → first
+   * snapshot included (default 20): one count for every segment, or one per
+   * segment (T counts for T snapshots). With `allocate: 'adaptive'` the same
+   * total is shared out by a pilot run instead.
+   */
+  stepsBetween?: number | readonly number[];
+  /**
+   * 'even' (default): the steps as given. 'adaptive': a pilot run (pilotRuns
+   * runs, a quarter of the steps) measures how far apart neighbouring snapshots
+   * are — the spread over runs of each segment's log-weight increment — and the
+   * total T·S steps go to the segments in proportion to it (at least one each):
+   * training moves fast in some epochs and hardly at all in others.
+   */
+  allocate?: 'even' | 'adaptive';
+  /** Runs of the adaptive pilot (default min(runs, 64)). */
+  pilotRuns?: number;
   /** Seeds the runs' random numbers (default 1). */
   seed?: number;
   /** Steps per submitted command buffer at most (default 250; buffers also end at every snapshot). */
@@ -155,6 +201,8 @@ export interface ReverseTrajectoryAISOptions extends TrajectoryAISOptions {
 }
 
 export interface TrajectoryAISResult extends AISEstimate {
+  /** The steps each segment got (base → snapshot 1 first): the given ones, or the adaptive allocation. */
+  stepsPerSegment: number[];
   /** Final log-weight of each run (float64 sums of the GPU's float32 parts). */
   logWeights: Float64Array;
   runs: number;
@@ -168,20 +216,71 @@ export interface TrajectoryAISResult extends AISEstimate {
   seconds: number;
 }
 
+export interface ForwardTrajectoryAISResult extends TrajectoryAISResult {
+  /**
+   * The estimate at every snapshot on the way (entry t − 1 for snapshot t; the
+   * last is the result itself): each prefix of the path is an AIS path of its
+   * own, so one run gives log Z along the whole training run.
+   */
+  perSnapshot: AISEstimate[];
+  /** Seconds of the adaptive pilot run (0 without one), not in `seconds`. */
+  pilotSeconds: number;
+}
+
 /**
  * log Z of the trajectory's last snapshot by forward AIS along the
  * trajectory (a stochastic lower bound: E[estimate] ≤ log Z by Jensen), with
- * the ±3 s.e. band and effective sample size of temperature AIS.
+ * the ±3 s.e. band and effective sample size of temperature AIS, and the
+ * estimate at every snapshot on the way.
  */
-export async function trajectoryAis(device: GPUDevice, trajectory: Trajectory, options: TrajectoryAISOptions = {}): Promise<TrajectoryAISResult> {
+export async function trajectoryAis(
+  device: GPUDevice, trajectory: Trajectory, options: TrajectoryAISOptions = {},
+): Promise<ForwardTrajectoryAISResult> {
   const t = checkTrajectory(trajectory);
-  const s = settingsOf(options);
-  const points = pathPoints(t.snapshots.length, s.stepsBetween, false);
-  const { logWeights, seconds } = await anneal(device, t, { ...s, points, burnIn: 0 });
+  const s = settingsOf(options, t.snapshots.length);
+  let counts = s.stepsBetween;
+  let pilotSeconds = 0;
+  if (s.allocate === 'adaptive') {
+    const pilot = await adaptiveCounts(device, t, s);
+    counts = pilot.counts;
+    pilotSeconds = pilot.seconds;
+  }
+  const points = pathPoints(counts, false);
+  const { logWeights, history, seconds } = await anneal(device, t, { ...s, points, burnIn: 0 });
+  const perSnapshot = history.slice(1).map((w) => aisEstimate(w, t.logZ0));
   return {
-    ...aisEstimate(logWeights, t.logZ0), logWeights, runs: s.runs,
+    ...aisEstimate(logWeights, t.logZ0), logWeights, runs: s.runs, stepsPerSegment: counts, perSnapshot, pilotSeconds,
     steps: points.length - 1, snapshots: t.snapshots.length, sweeps: points.length - 2, seconds,
   };
+}
+
+/**
+ * The adaptive allocation: a pilot with a quarter of the steps (at least 2 per
+ * segment) on pilotRuns runs; segment t's length L_t = std over runs of its
+ * log-weight increment × √(its pilot steps) (for small steps the increment's
+ * variance is L_t² / S_t, so the total variance Σ L_t² / S_t is least with
+ * S_t ∝ L_t); the total is shared out in proportion, at least 1 step each.
+ */
+async function adaptiveCounts(device: GPUDevice, t: CheckedTrajectory, s: Settings): Promise<{ counts: number[]; seconds: number }> {
+  const T = t.snapshots.length;
+  const total = s.stepsBetween.reduce((a, b) => a + b, 0);
+  const pilotSteps = s.stepsBetween.map((n) => Math.max(2, Math.round(n / 4)));
+  const runs = s.pilotRuns;
+  const pilot = await anneal(device, t, { ...s, runs, seed: (s.seed ^ 0x70696c74) >>> 0, points: pathPoints(pilotSteps, false), burnIn: 0, onProgress: undefined });
+  const lengths = new Float64Array(T);
+  for (let seg = 0; seg < T; seg++) {
+    const a = pilot.history[seg];
+    const b = pilot.history[seg + 1];
+    let mean = 0;
+    for (let r = 0; r < runs; r++) mean += (b[r] - a[r]) / runs;
+    let v = 0;
+    for (let r = 0; r < runs; r++) v += (b[r] - a[r] - mean) ** 2;
+    // A floor keeps a segment the pilot saw as flat from getting no weight at all.
+    lengths[seg] = Math.sqrt(Math.max(v / Math.max(1, runs - 1), 1e-12) * pilotSteps[seg]);
+  }
+  const sum = lengths.reduce((x, y) => x + y, 0);
+  const counts = Array.from(lengths, (L) => Math.max(1, Math.round((total * L) / sum)));
+  return { counts, seconds: pilot.seconds };
 }
 
 /**
@@ -194,7 +293,10 @@ export async function reverseTrajectoryAis(
 ): Promise<TrajectoryAISResult> {
   const t = checkTrajectory(trajectory);
   if (options === null || typeof options !== 'object') throw new RangeError(`reverseTrajectoryAis options must be an object, got ${showValue(options)}`);
-  const s = settingsOf(options);
+  const s = settingsOf(options, t.snapshots.length);
+  if (s.allocate === 'adaptive') {
+    throw new RangeError("reverseTrajectoryAis takes the steps as given (allocate: 'even'); pass the forward run's stepsPerSegment as stepsBetween");
+  }
   const V = t.visible;
   const rows = options.start;
   if (!(rows instanceof Float32Array) || rows.length === 0 || rows.length % V !== 0) {
@@ -209,10 +311,10 @@ export async function reverseTrajectoryAis(
   const start = new Float32Array(s.runs * V);
   const n = rows.length / V;
   for (let r = 0; r < s.runs; r++) start.set(rows.subarray((r % n) * V, (r % n + 1) * V), r * V);
-  const points = pathPoints(t.snapshots.length, s.stepsBetween, true);
+  const points = pathPoints(s.stepsBetween, true);
   const { logWeights, seconds } = await anneal(device, t, { ...s, points, burnIn, start });
   return {
-    ...reverseAISEstimate(logWeights, t.logZ0), logWeights, runs: s.runs,
+    ...reverseAISEstimate(logWeights, t.logZ0), logWeights, runs: s.runs, stepsPerSegment: s.stepsBetween,
     steps: points.length - 1, snapshots: t.snapshots.length, sweeps: burnIn + points.length - 2, seconds,
   };
 }
@@ -230,10 +332,12 @@ interface PathPoint {
   s: number;
 }
 
-/** p_0 … p_K, K = T·S: forward from θ_0 (seg 0, s 0) to θ_T (seg T − 1, s 1); reverse the other way. */
-function pathPoints(T: number, S: number, reverse: boolean): PathPoint[] {
+/** p_0 … p_K, K = Σ S_t: forward from θ_0 (seg 0, s 0) to θ_T (seg T − 1, s 1); reverse the other way. */
+function pathPoints(counts: readonly number[], reverse: boolean): PathPoint[] {
   const out: PathPoint[] = [{ seg: 0, s: 0 }];
-  for (let t = 0; t < T; t++) for (let i = 1; i <= S; i++) out.push({ seg: t, s: Math.fround(i / S) });
+  counts.forEach((S, t) => {
+    for (let i = 1; i <= S; i++) out.push({ seg: t, s: Math.fround(i / S) });
+  });
   // Reversed, each point keeps its segment: (t, 1) = θ_{t+1} is followed by (t, (S − 1)/S), … in the same segment.
   return reverse ? out.reverse() : out;
 }
@@ -305,23 +409,43 @@ function baseBiasesOf(o: TrajectoryBase, V: number, unit: UnitType): Float32Arra
 
 interface Settings {
   runs: number;
-  stepsBetween: number;
+  /** Steps per segment, one count per snapshot. */
+  stepsBetween: number[];
+  allocate: 'even' | 'adaptive';
+  pilotRuns: number;
   seed: number;
   stepsPerSubmit: number;
   onProgress?: (stepsDone: number, steps: number) => void;
 }
 
-function settingsOf(o: TrajectoryAISOptions): Settings {
+function settingsOf(o: TrajectoryAISOptions, T: number): Settings {
   if (o === null || typeof o !== 'object') throw new RangeError(`trajectory AIS options must be an object, got ${showValue(o)}`);
   const runs = o.runs ?? DEFAULT_AIS_RUNS;
   checkSize('runs', runs);
-  const stepsBetween = o.stepsBetween ?? DEFAULT_TRAJECTORY_STEPS_BETWEEN;
-  checkSize('stepsBetween', stepsBetween);
+  const given = o.stepsBetween ?? DEFAULT_TRAJECTORY_STEPS_BETWEEN;
+  let stepsBetween: number[];
+  if (typeof given === 'number') {
+    checkSize('stepsBetween', given);
+    stepsBetween = new Array<number>(T).fill(given);
+  } else {
+    if (!Array.isArray(given) || given.length !== T) {
+      throw new RangeError(
+        `stepsBetween must be one count or one per segment (${T} for ${T} snapshots, base → snapshot 1 first), got ${Array.isArray(given) ? given.length + ' counts' : showValue(given)}`,
+      );
+    }
+    given.forEach((n, i) => checkSize(`stepsBetween[${i}]`, n));
+    stepsBetween = [...given];
+  }
+  const allocate = o.allocate ?? 'even';
+  checkEnum('allocate', allocate, ['even', 'adaptive'] as const);
+  const pilotRuns = o.pilotRuns ?? Math.min(runs, 64);
+  checkSize('pilotRuns', pilotRuns);
+  if (allocate === 'adaptive' && pilotRuns < 2) throw new RangeError(`pilotRuns must be at least 2 (the pilot measures a spread over runs), got ${pilotRuns}`);
   const stepsPerSubmit = o.stepsPerSubmit ?? 250;
   checkSize('stepsPerSubmit', stepsPerSubmit);
   const seed = o.seed ?? 1;
   checkSeed('seed', seed);
-  return { runs, stepsBetween, seed, stepsPerSubmit, onProgress: o.onProgress };
+  return { runs, stepsBetween, allocate, pilotRuns, seed, stepsPerSubmit, onProgress: o.onProgress };
 }
 
 // ---- the GPU chains ---------------------------------------------------------
@@ -346,7 +470,9 @@ interface ParamBuffers {
  * base model unless `start`), 1 … burnIn are Gibbs sweeps at p_0, and
  * g = burnIn + k anneals p_{k−1} → p_k.
  */
-async function anneal(device: GPUDevice, t: CheckedTrajectory, a: Annealing): Promise<{ logWeights: Float64Array; seconds: number }> {
+async function anneal(
+  device: GPUDevice, t: CheckedTrajectory, a: Annealing,
+): Promise<{ logWeights: Float64Array; history: Float64Array[]; seconds: number }> {
   const { visible: V, hidden: H, unit } = t;
   const { runs: R, seed, points, burnIn } = a;
   const K = points.length - 1;
@@ -389,6 +515,12 @@ async function anneal(device: GPUDevice, t: CheckedTrajectory, a: Annealing): Pr
     const xA = o.storage('x previous', R * H * 4);
     const xB = o.storage('x', R * H * 4);
     const logw = o.storage('log-weights', R * 2 * 4);
+    // Forward: the log-weights as each snapshot is reached (copied at the end of its segment), slot 0 the zero start.
+    const T = t.snapshots.length;
+    const record = !a.start;
+    const historyBuf = o.storage('log-weight history', record ? (T + 1) * R * 2 * 4 : 16);
+    const snapshotAt = new Int32Array(total).fill(-1);
+    if (record) for (let k = 1; k <= K; k++) if (points[k].s === 1) snapshotAt[burnIn + k] = points[k].seg + 1;
 
     const lerpDims = {
       W: o.uniform('lerp W dims', lerp.pack('dims', { count: V * H })),
@@ -497,13 +629,18 @@ async function anneal(device: GPUDevice, t: CheckedTrajectory, a: Annealing): Pr
           adv.encode(pass);
         }
         pass.end();
+        // A snapshot's last step always ends its command buffer (the next step is in another segment).
+        const at = snapshotAt[g0 + count - 1];
+        if (at >= 0) encoder.copyBufferToBuffer(logw, 0, historyBuf, at * R * 2 * 4, R * 2 * 4);
       },
     });
     const parts = await readFloat32(device, logw, R * 2);
+    const past = record ? await readFloat32(device, historyBuf, (T + 1) * R * 2) : new Float32Array(0);
     const seconds = (performance.now() - started) / 1000;
-    const logWeights = new Float64Array(R);
-    for (let r = 0; r < R; r++) logWeights[r] = parts[2 * r] + parts[2 * r + 1];
-    return { logWeights, seconds };
+    const sum = (f: Float32Array, at: number): Float64Array => Float64Array.from({ length: R }, (_, r) => f[at + 2 * r] + f[at + 2 * r + 1]);
+    const logWeights = sum(parts, 0);
+    const history = record ? Array.from({ length: T + 1 }, (_, i) => sum(past, i * R * 2)) : [];
+    return { logWeights, history, seconds };
   } finally {
     o.dispose();
   }
@@ -512,7 +649,7 @@ async function anneal(device: GPUDevice, t: CheckedTrajectory, a: Annealing): Pr
 /** Every GPU buffer and host array annealing allocates, checked before any is. */
 function checkSizes(device: GPUDevice, t: CheckedTrajectory, runs: number, total: number): void {
   const r: SizeFactor = { value: runs, option: 'runs' };
-  const steps: SizeFactor = { value: total, what: 'steps (snapshots × stepsBetween + burn-in)', option: 'stepsBetween' };
+  const steps: SizeFactor = { value: total, what: 'steps (Σ stepsBetween + burn-in)', option: 'stepsBetween' };
   if (total > MAX_TRAJECTORY_STEPS) {
     throw new RangeError(`trajectory AIS would take ${total} steps, past the RNG counter's ${MAX_TRAJECTORY_STEPS}; lower stepsBetween or use fewer snapshots`);
   }
@@ -521,4 +658,5 @@ function checkSizes(device: GPUDevice, t: CheckedTrajectory, runs: number, total
   checkStorageFactors(device, 'trajectory AIS weights W', [{ value: t.visible, what: 'visible units' }, { value: t.hidden, what: 'hidden units' }]);
   checkStorageFactors(device, 'trajectory AIS path positions', [steps]);
   checkHostFactors('trajectory AIS path positions', [steps], 8);
+  checkStorageFactors(device, 'trajectory AIS log-weight history', [r, { value: 2 * (t.snapshots.length + 1), what: 'values per run (2 per snapshot)' }]);
 }

@@ -143,6 +143,9 @@ describe('trajectory AIS input errors', () => {
     await expect(trajectoryAis(device, { ...traj, visibleType: 'potts' })).rejects.toThrow(/Bernoulli or Gaussian visible units/);
     await expect(reverseTrajectoryAis(device, traj, { start: new Float32Array(V + 1) })).rejects.toThrow(/rows × visible=5/);
     expect(() => new TrajectoryRecorder({ visible: V, hidden: H, visibleType: 'bernoulli' }, {})).toThrow(/training data \(data\) or its visible marginals/);
+    await expect(trajectoryAis(device, traj, { stepsBetween: [3] })).rejects.toThrow(/one per segment \(2 for 2 snapshots/);
+    await expect(trajectoryAis(device, traj, { allocate: 'adaptive', pilotRuns: 1 })).rejects.toThrow(/pilotRuns must be at least 2/);
+    await expect(reverseTrajectoryAis(device, traj, { start: new Float32Array(V), allocate: 'adaptive' })).rejects.toThrow(/stepsPerSegment/);
   });
 });
 
@@ -156,27 +159,32 @@ describe('trajectory AIS on a trained 784-16 model (exact log Z by enumeration)'
     try {
       const rec = new TrajectoryRecorder(model, { data });
       await rec.record(model);
-      const epochs = 6;
+      // PCD-1, 6 epochs of 50 updates, a snapshot every 25 updates (each progress report).
       await model.fit(data, {
-        epochs, batchSize: 20, learningRate: 0.05, k: 1, persistent: true, seed: 2,
-        onEpoch: () => rec.record(model),
+        epochs: 6, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, seed: 2,
+        updatesPerSubmit: 25, onProgress: () => void rec.record(model),
       });
-      expect(rec.length).toBe(epochs + 1);
+      const trajectory = await rec.settled();
+      expect(rec.length).toBeGreaterThanOrEqual(13);
       const exact = await exactLogZ(model);
       const runs = 100;
-      const S = 40;
-      const traj = await trajectoryAis(device, rec.trajectory, { runs, stepsBetween: S, seed: 4 });
-      // Temperature AIS with as many Gibbs sweeps per run (K − 1 each way).
+      const S = Math.round(300 / rec.length);
+      const traj = await trajectoryAis(device, trajectory, { runs, stepsBetween: S, seed: 4, allocate: 'adaptive' });
+      // Temperature AIS with as many Gibbs sweeps per run (K − 1).
       const temp = await ais(model, { data, runs, betas: traj.steps, seed: 4 });
       const show = (r: { logZ: number; logZLow: number; logZHigh: number; effectiveSampleSize: number }): string =>
         `${r.logZ.toFixed(3)} [${r.logZLow.toFixed(3)}, ${r.logZHigh.toFixed(3)}] ESS ${r.effectiveSampleSize.toFixed(1)}`;
       console.log(
-        `784-16 after ${epochs} epochs: exact log Z ${exact.toFixed(3)}; trajectory AIS (${rec.length} snapshots × ${S}, ${runs} runs) ${show(traj)}; ` +
+        `784-16: exact log Z ${exact.toFixed(3)}; trajectory AIS (${rec.length} snapshots, ${traj.steps} steps, ${runs} runs) ${show(traj)}; ` +
           `temperature AIS (${traj.steps} βs) ${show(temp)}`,
       );
+      expect(traj.stepsPerSegment.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
       expect(Math.abs(traj.logZ - exact)).toBeLessThan(0.3);
       expect(traj.logZLow).toBeLessThanOrEqual(exact);
       expect(traj.logZHigh).toBeGreaterThanOrEqual(exact);
+      // Every prefix of the path is an AIS path of its own: the estimate at the last snapshot is the result.
+      expect(traj.perSnapshot).toHaveLength(rec.length);
+      expect(traj.perSnapshot[rec.length - 1].logZ).toBe(traj.logZ);
     } finally {
       model.dispose();
     }
