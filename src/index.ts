@@ -49,6 +49,14 @@ export { exactLogZ, averageLogLikelihood, enumeratedLayer, MAX_EXACT_LOGZ_UNITS 
 export { ais, reverseAis } from './rbm/ais';
 export type { AISOptions, AISResult } from './rbm/ais';
 export {
+  trajectoryAis, reverseTrajectoryAis, trajectoryBaseLogZ, TrajectoryRecorder, DEFAULT_TRAJECTORY_STEPS_BETWEEN,
+} from './rbm/trajectory';
+export type {
+  Trajectory, TrajectoryBase, RecordableModel, TrajectoryAISOptions, ReverseTrajectoryAISOptions, TrajectoryAISResult,
+  ForwardTrajectoryAISResult,
+} from './rbm/trajectory';
+export type { AISEstimate } from './host/ais-math';
+export {
   logZBounds, convergedLogZ, drawReverseStart, boundsConverged, logMeanSigma, stopReason,
   DEFAULT_BOUNDS_BETAS, DEFAULT_LOGZ_TOLERANCE, DEFAULT_MAX_BETAS,
 } from './rbm/loglik-bounds';
