@@ -93,6 +93,19 @@ describe('greedy training', () => {
     expect((await stack.layers[1].readParams()).W).not.toEqual(top.W);
   });
 
+  it('a signal stops the stack: no layer after the one it stopped is trained', async () => {
+    const data = patterns(64, 16, 5);
+    const stack = keep(RBMStack.create(device, { sizes: [16, 8, 4], seed: 8 }));
+    const before = await stack.layers[1].readParams();
+    const stop = new AbortController();
+    const r = await stack.fit(data, { layers: FIT, signal: stop.signal, onLayerEnd: () => stop.abort() });
+    expect(r.cancelled).toBe(true);
+    expect(r.layers).toHaveLength(1);
+    expect((await stack.layers[1].readParams()).W).toEqual(before.W);
+    const none = await stack.fit(data, { layers: FIT, signal: AbortSignal.abort() });
+    expect(none).toMatchObject({ cancelled: true, layers: [] });
+  });
+
   it('rejects bad options before training', async () => {
     const stack = keep(RBMStack.create(device, { sizes: [16, 8], seed: 1 }));
     await expect(stack.fit(new Float32Array(15), { layers: FIT })).rejects.toThrow(/whole number of rows of visible=16/);
