@@ -36,6 +36,8 @@ const MAX_IMAGES = 100;
 /** Completions per image (PNG columns). */
 const MAX_CHAINS = 1000;
 const MAX_STEPS = 10_000_000;
+/** Chains × V values in each of the clamp's mask and values arrays (256 MiB of float32 each). */
+const MAX_CLAMP_VALUES = 2 ** 26;
 /** A PNG larger than this is not an image of a model's visible layer. */
 const MAX_PNG_BYTES = 64 * 2 ** 20;
 /** Gray level of the lines between tiles. */
@@ -220,19 +222,12 @@ async function readImages(v: Record<string, string | boolean | undefined>, file:
   const dataSpec = stringOption(v, 'data');
   const V = file.visible;
   if (imagePath !== undefined) {
-    if (indexSpec !== undefined || dataSpec !== undefined) {
-      throw new UsageError('--image and --index/--data both name the images; pass --image FILE or --index LIST [--data mnist|FILE]');
-    }
     const background = flag(v, 'invert') ? 1 : 0;
     let pixels = await readPng(imagePath, '--image', shape, 'the image to complete', background);
     if (flag(v, 'invert')) pixels = pixels.map((x) => 1 - x);
     return { pixels, count: 1, labels: [imagePath], source: imagePath };
   }
-  if (flag(v, 'invert')) throw new UsageError('--invert applies to --image only; the --data images are used as they are');
-  if (indexSpec === undefined) {
-    throw new UsageError('inpaint needs an image: --image FILE.png, or --index LIST for images of --data (the bundled digits by default)');
-  }
-  const indices = parseIndexList(indexSpec);
+  const indices = parseIndexList(indexSpec!);
   const data = dataSpec ?? 'mnist';
   let rows: Float32Array;
   if (data === 'mnist') {
@@ -299,9 +294,15 @@ export async function runInpaint(args: string[]): Promise<number> {
   const maskSpec = stringOption(v, 'mask') ?? 'bottom';
   if (maskSpec === '') throw new UsageError('--mask needs top, bottom, left, right or a PNG file');
   const outPath = requiredString(v, 'inpaint', 'out', 'FILE (the PNG to write, e.g. --out completions.png)');
-  if (stringOption(v, 'image') === undefined && stringOption(v, 'index') === undefined) {
+  const fromPng = stringOption(v, 'image') !== undefined;
+  if (!fromPng && stringOption(v, 'index') === undefined) {
     throw new UsageError('inpaint needs an image: --image FILE.png, or --index LIST for images of --data (the bundled digits by default)');
   }
+  if (fromPng && (v.index !== undefined || v.data !== undefined)) {
+    throw new UsageError('--image and --index/--data both name the images; pass --image FILE or --index LIST [--data mnist|FILE]');
+  }
+  if (!fromPng && flag(v, 'invert')) throw new UsageError('--invert applies to --image only; the --data images are used as they are');
+  const imageCount = fromPng ? 1 : parseIndexList(stringOption(v, 'index')!).length;
   const out = new Reporter(flag(v, 'json'));
   const inputs = [{ flag: 'MODEL', path: modelPath }];
   for (const f of ['image', 'mask', 'data'] as const) {
@@ -321,6 +322,12 @@ export async function runInpaint(args: string[]): Promise<number> {
   }
   const gaussian = unitKind === 'gaussian';
   const standardisation = gaussian ? (file.standardisation ?? readStandardisation(file.metadata, V, modelPath)) : undefined;
+  if (imageCount * chains * V > MAX_CLAMP_VALUES) {
+    throw new UsageError(
+      `${imageCount} image${imageCount === 1 ? '' : 's'} × --chains ${chains} × ${V} pixels is more than ${MAX_CLAMP_VALUES} clamped values; ` +
+        'lower --chains or inpaint fewer images per run',
+    );
+  }
   const images = await readImages(v, file, shape);
   const hole = await readMask(maskSpec, shape);
   const holeCount = hole.reduce((a, b) => a + b, 0);
