@@ -98,3 +98,10 @@ export { RBMStack } from './rbm/stack';
 export type { RBMStackOptions, StackFitOptions, StackFitResult, StackLayerInfo, StackSampleOptions, StackSampleResult, LoadedStack } from './rbm/stack';
 export { stackToSafetensors, stackFromSafetensors, isStackSafetensors, parseLayerSizes, STACK_FILE_FORMAT, STACK_FILE_VERSION, STACK_KEYS } from './rbm/stack-file';
 export type { StackParameters, StackFile, StackLayerParams, StackVisibleType } from './rbm/stack-file';
+// Potts (categorical) visible units: the unit types, codes ↔ one-hot, aligned FASTA.
+export { UNITS, UNIT_NAMES, unitType, visibleUnit } from './units';
+export type { UnitGroup, UnitName, UnitType } from './units';
+export { pottsUnit, zeroSumGauge, checkOneHot, MAX_POTTS_STATES } from './units/potts';
+export { oneHotFromCodes, codesFromOneHot, codesFromNpy, maxCode as maxCodeOf } from './data/potts-codes';
+export { parseFasta, formatFasta, checkAlphabet, PROTEIN_ALPHABET, FastaFormatError } from './data/fasta';
+export type { FastaAlignment, FastaOptions } from './data/fasta';

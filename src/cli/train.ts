@@ -15,6 +15,7 @@ import {
 } from './args';
 import type { OptionSpec, Values } from './args';
 import { loadData, MNIST_TEST_COUNT } from './data-node';
+import { runTrainPotts, wantsPotts } from './train-potts';
 import { CliError, messageOf, UsageError } from './errors';
 import { MAX_READ_BYTES, readInput } from './read-input';
 import { writeFileAtomic } from './atomic-write';
@@ -576,6 +577,8 @@ function allFinite(...arrays: Float32Array[]): boolean {
 export async function runTrain(args: string[]): Promise<number> {
   // --stack H1,H2,…: a stack of RBMs trained greedily (src/cli/train-stack.ts).
   if (wantsStack(args)) return runTrainStack(args);
+  // --visible potts: categorical sequences (src/cli/train-potts.ts).
+  if (wantsPotts(args)) return runTrainPotts(args);
   const parsed = parseCommand('train', args, OPTIONS);
   positionals(parsed, 'train', []);
   const resumed = parsed.values.resume !== undefined ? await readResume(parsed.values) : undefined;
