@@ -276,6 +276,8 @@ describe('inpaint', () => {
       [[model, '--index', '3-1'], 2, [/--index must be/]],
       [[model], 2, [/needs an image/, /--image/, /--index/]],
       [[model, '--image', small, '--index', '0'], 2, [/--image and --index/]],
+      [[model, '--index', '0', '--invert'], 2, [/--invert applies to --image only/]],
+      [[model, '--index', '0-99', '--chains', '1000'], 2, [/100 images × --chains 1000 × 784 pixels/, /lower --chains/]],
     ];
     for (const [args, code, mentions] of cases) {
       const r = await runCli(['inpaint', ...args, '--out', out]);
