@@ -13,6 +13,9 @@
 //           + Σ_j [L(β_{m+1}|x_j(A)|) − L(β_m|x_j(A)|) − L(β_{m+1}|x_j(B)|) + L(β_m|x_j(B)|)]
 //
 // with δ = β_{m+1} − β_m and L(t) = log(1 + e^{−t}) ∈ (0, log 2], from
+// (b here stands for b − b_base: with a base-rate visible bias b_base the tempered
+// model is p_β ∝ exp(−β E + (1 − β) b_baseᵀv), whose bias term is β b + (1 − β) b_base;
+// b_base = 0 tempers toward the uniform distribution, b_base = b tempers only W and c;)
 // softplus(βx) = β·max(x, 0) + L(β|x|): no two large numbers are subtracted,
 // and for β_m = β_{m+1} log r is exactly 0 (always accepted).
 // Decision: accept iff log r ≥ 0 or u < e^{log r}, u = uniform01(seed, step, row_A, decide_phase).
@@ -25,7 +28,7 @@
 // of joint (v, h) states, and it costs O(V + H) per chain because x is reused.
 //
 // Layout (f32 unless noted): vis [R, V], x and hid [R, H], R = replicas·chains
-// rows stacked by replica (row of chain i in replica m: m·chains + i); b [V];
+// rows stacked by replica (row of chain i in replica m: m·chains + i); b and b_base [V];
 // betas [replicas]; counter [4] u32 (word 0 = sweep step); accepted
 // [replicas − 1] atomic u32. One invocation per (pair, chain): invocation
 // id = pair·chains + chain, m = 2·pair + parity; the grid spills into y.
@@ -51,6 +54,7 @@ const WORKGROUP_SIZE: u32 = 64u;
 @group(0) @binding(5) var<storage, read_write> vis: array<f32>;
 @group(0) @binding(6) var<storage, read_write> hid: array<f32>;
 @group(0) @binding(7) var<storage, read_write> accepted: array<atomic<u32>>;
+@group(0) @binding(8) var<storage, read> b_base: array<f32>;
 
 // L(t) = log(1 + e^{−t}) for t ≥ 0.
 fn log1p_exp_neg(t: f32) -> f32 {
@@ -75,7 +79,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var lin = 0.0;
   var lg = 0.0;
   for (var i = 0u; i < V; i = i + 1u) {
-    lin = fma(b[i], vis[row_a * V + i] - vis[row_b * V + i], lin);
+    lin = fma(b[i] - b_base[i], vis[row_a * V + i] - vis[row_b * V + i], lin);
   }
   for (var j = 0u; j < H; j = j + 1u) {
     let xa = x[row_a * H + j];

@@ -76,6 +76,10 @@ export { standardize, applyStandardize, unstandardize } from './data/standardize
 export type { TileChoice } from './gpu/tune';
 export { parallelTempering, TemperedChains, linearBetas, DEFAULT_REPLICAS } from './rbm/tempering';
 export type { TemperingOptions, TemperingResult } from './rbm/tempering';
+export { DEFAULT_ADAPT_SWEEPS, DEFAULT_ADAPT_WINDOWS, DEFAULT_GEOMETRIC_BETA_MIN } from './rbm/tempering';
+export type { AdaptOptions, LadderAdaptation, TemperingBase, TemperingSampleOptions } from './rbm/tempering';
+export { geometricBetas, retuneBetas, replicasForTarget, DEFAULT_TARGET_ACCEPTANCE } from './rbm/ladder';
+export type { RetuneOptions } from './rbm/ladder';
 export { trainPT, fitPT } from './rbm/pt-train';
 export type { PTFitOptions, PTFitResult, PTTrainingRun, PTEpochStats } from './rbm/pt-train';
 export { DivergenceError } from './rbm/divergence';

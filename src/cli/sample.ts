@@ -1,14 +1,13 @@
 // `webgpu-rbm sample`: Gibbs chains from noise on a saved model, written as a
 // PNG grid: one row per kept step (--keep-every), or the last states alone.
-import { flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, withFlagNames } from './args';
-import { meanFreeEnergy, parallelTempering, DEFAULT_REPLICAS } from '../index';
+import { choiceOption, flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, withFlagNames } from './args';
+import { meanFreeEnergy, parallelTempering, replicasForTarget, DEFAULT_ADAPT_SWEEPS, DEFAULT_ADAPT_WINDOWS, DEFAULT_GEOMETRIC_BETA_MIN, DEFAULT_REPLICAS, DEFAULT_TARGET_ACCEPTANCE } from '../index';
 import type { SampleResult, TemperingResult } from '../index';
 import { readStandardisation } from './loglik';
 import { toPixels } from './train';
 import type { OptionSpec } from './args';
 import { UsageError } from './errors';
 import { readModelFile } from './files';
-import { isStackModel, runStackSample } from './sample-stack';
 import { checkOutputPaths } from './output-paths';
 import { withModelOnGpu } from './model-session';
 import { imageShape, writeTilesPng } from './images';
@@ -34,11 +33,25 @@ un-standardised with the mean and std stored in the model file and clipped to
   --keep-every T           also keep every T-th sweep: one grid row per kept
                            step, one column per chain (default: only the last
                            state, laid out as a square grid)
-  --pt                     parallel tempering: M replicas at evenly spaced
-                           inverse temperatures 1 … --beta-min, swaps every
-                           sweep; the β = 1 replica is kept (binary models)
+  --pt                     parallel tempering: M replicas at inverse
+                           temperatures from 1 down to --beta-min, swaps every
+                           sweep; the ladder is first adapted so every
+                           neighbouring pair swaps at about
+                           --target-acceptance, then fixed for the --steps
+                           sampled sweeps; the β = 1 replica is kept (binary
+                           models)
   --replicas M             temperatures for --pt                        [${DEFAULT_REPLICAS}]
-  --beta-min X             hottest β for --pt                            [0]
+  --ladder KIND            geometric | linear: spacing of the starting ladder
+                           [geometric; linear when only --beta-min is given]
+  --beta-min X             hottest β of the starting ladder
+                           [${DEFAULT_GEOMETRIC_BETA_MIN} geometric, 0 linear]
+  --base KIND              uniform | visible-bias: where the ladder leads at
+                           β = 0: fair coins, or v_i ~ σ(b_i) (only W and c
+                           tempered)                                   [uniform]
+  --adapt-sweeps N         burn-in sweeps that adapt the ladder before the
+                           --steps sampled ones; 0: keep the ladder as given [${DEFAULT_ADAPT_SWEEPS}]
+  --adapt-windows W        retunes during those sweeps                  [${DEFAULT_ADAPT_WINDOWS}]
+  --target-acceptance X    swap acceptance adaptation aims at per pair  [${DEFAULT_TARGET_ACCEPTANCE}]
   --seed S                 sampling seed (default: derived from the model's seed)
   --out FILE               the PNG to write
   --json                   print one JSON object on the last line of stdout
@@ -56,6 +69,11 @@ const OPTIONS = {
   pt: { type: 'boolean' },
   replicas: { type: 'string' },
   'beta-min': { type: 'string' },
+  ladder: { type: 'string' },
+  base: { type: 'string' },
+  'adapt-sweeps': { type: 'string' },
+  'adapt-windows': { type: 'string' },
+  'target-acceptance': { type: 'string' },
   out: { type: 'string' },
 } as const satisfies OptionSpec;
 
@@ -68,12 +86,31 @@ export async function runSample(args: string[]): Promise<number> {
   const keepEvery = v['keep-every'] === undefined ? undefined : intOption(v, 'keep-every', steps);
   const seed = v.seed === undefined ? undefined : seedOption(v, 0);
   const pt = flag(v, 'pt');
+  const ptFlags = ['replicas', 'beta-min', 'ladder', 'base', 'adapt-sweeps', 'adapt-windows', 'target-acceptance'];
   if (!pt) {
-    const stray = ['replicas', 'beta-min'].find((f) => v[f] !== undefined);
+    const stray = ptFlags.find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} only applies to --pt; add --pt`);
   }
   const replicas = pt ? intOption(v, 'replicas', DEFAULT_REPLICAS, 2, 1000) : undefined;
   const betaMin = v['beta-min'] === undefined ? undefined : numberOption(v, 'beta-min', 0, { min: 0, max: 1, below: true });
+  const ladder = v.ladder === undefined ? undefined : choiceOption(v, 'ladder', ['geometric', 'linear'] as const, 'geometric');
+  if (ladder === 'geometric' && betaMin === 0) {
+    throw new UsageError('--beta-min 0 cannot end a geometric ladder (its βs are ratios of 1); give --beta-min above 0 or --ladder linear');
+  }
+  const base = choiceOption(v, 'base', ['uniform', 'visible-bias'] as const, 'uniform');
+  const adaptSweeps = intOption(v, 'adapt-sweeps', DEFAULT_ADAPT_SWEEPS, 0, MAX_STEPS);
+  const adaptWindows = intOption(v, 'adapt-windows', DEFAULT_ADAPT_WINDOWS, 1, 10_000);
+  const target = numberOption(v, 'target-acceptance', DEFAULT_TARGET_ACCEPTANCE, { min: 0, max: 1, above: true, below: true });
+  if (adaptSweeps === 0 && (v['adapt-windows'] !== undefined || v['target-acceptance'] !== undefined)) {
+    throw new UsageError('--adapt-windows and --target-acceptance tune the adaptation, which --adapt-sweeps 0 turns off; drop one');
+  }
+  if (adaptSweeps > 0 && Math.floor(adaptSweeps / adaptWindows) < 2) {
+    throw new UsageError(
+      `--adapt-sweeps ${adaptSweeps} / --adapt-windows ${adaptWindows} leaves fewer than 2 sweeps per window (every pair needs an even and an odd swap round); ` +
+        `raise --adapt-sweeps to at least ${2 * adaptWindows} or lower --adapt-windows`,
+    );
+  }
+  const adapt = adaptSweeps > 0 ? { sweeps: adaptSweeps, windows: adaptWindows, targetAcceptance: target } : false;
   const outPath = requiredString(v, 'sample', 'out', 'FILE (the PNG to write, e.g. --out samples.png)');
   if (keepEvery !== undefined && keepEvery > steps) {
     throw new UsageError(`--keep-every ${keepEvery} is more than --steps ${steps}, so no step would be kept; lower --keep-every`);
@@ -86,8 +123,6 @@ export async function runSample(args: string[]): Promise<number> {
   await checkOutputPaths([{ flag: '--out', path: outPath, extension: '.png' }], [{ flag: 'MODEL', path: modelPath }]);
 
   const modelBytes = await readModelFile(modelPath);
-  // A stack of RBMs (train --stack): its top RBM's chains, passed down (src/cli/sample-stack.ts).
-  if (isStackModel(modelBytes)) return runStackSample(modelPath, modelBytes, { chains, steps, keepEvery, seed, pt, out: outPath }, out);
   return withModelOnGpu(modelPath, modelBytes, out, async (gpu, { model, metadata, standardisation: stored }) => {
     const shape = imageShape(metadata, model.visible);
     const start = performance.now();
@@ -98,7 +133,7 @@ export async function runSample(args: string[]): Promise<number> {
     out.line(`sampling ${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM${pt ? ` with ${replicas} tempered replicas` : ''} on ${gpu.adapterName}`);
     let r: SampleResult | TemperingResult;
     // Sizes are checked before anything is allocated; their errors name this command's flags.
-    if (pt) r = await withFlagNames(SAMPLE_FLAGS, () => parallelTempering(model, { chains, steps, keepEvery, seed, replicas, betaMin }));
+    if (pt) r = await withFlagNames(SAMPLE_FLAGS, () => parallelTempering(model, { chains, steps, keepEvery, seed, replicas, betaMin, ladder, base, adapt }));
     else r = await withFlagNames(SAMPLE_FLAGS, () => model.sample({ chains, steps, keepEvery, seed }));
     const seconds = (performance.now() - start) / 1000;
     const images = standardisation ? toPixels(r.probabilities, standardisation.mean, standardisation.std) : r.probabilities;
@@ -111,7 +146,25 @@ export async function runSample(args: string[]): Promise<number> {
       `${chains} chains × ${steps} sweeps of a ${model.visible}-${model.hidden} RBM in ${fmt(seconds, 3)} s; ` +
         `mean F of the final states ${fmt(finalF)}; wrote ${outPath} (${r.kept} × ${r.chains} tiles)`,
     );
-    if (swaps) out.line(`parallel tempering, ${replicas} replicas; swap acceptance per pair: ${swaps.map((a) => fmt(a, 3)).join(' ')}`);
+    const adaptation = 'adaptation' in r ? r.adaptation : undefined;
+    const first = adaptation?.windows[0];
+    if (first) {
+      out.line(`ladder before adaptation: ${first.betas.map((b) => fmt(b, 3)).join(' ')}`);
+      out.line(`  its swap acceptance per pair (first ${adaptation.sweeps / adaptation.windows.length | 0} sweeps): ${first.acceptance.map((a) => fmt(a, 3)).join(' ')}`);
+    }
+    if (swaps && 'betas' in r) {
+      out.line(`ladder${adaptation ? ` adapted in ${adaptation.sweeps} burn-in sweeps` : ''}: ${r.betas.map((b) => fmt(b, 3)).join(' ')}`);
+      out.line(`parallel tempering, ${replicas} replicas; swap acceptance per pair over the ${steps} sampled sweeps: ${swaps.map((a) => fmt(a, 3)).join(' ')}`);
+    }
+    // How many replicas would reach β = 0 at the target, from the sampled sweeps' swaps.
+    const t = 'swaps' in r ? r : undefined;
+    const needed = t && t.swaps.attempted.every((n) => n > 0)
+      ? replicasForTarget(t.betas, t.swaps.accepted, t.swaps.attempted, { targetAcceptance: target })
+      : undefined;
+    const hottest = t ? t.betas[t.betas.length - 1] : 0;
+    if (needed !== undefined && hottest > 0) {
+      out.line(`  the hottest β is ${fmt(hottest, 3)}; about ${needed} replicas would reach β = 0 at ${target} acceptance (--replicas)`);
+    }
     const json: JsonObject = {
       command: 'sample',
       model: modelPath,
@@ -128,6 +181,14 @@ export async function runSample(args: string[]): Promise<number> {
       replicas,
       betas: 'betas' in r ? r.betas : undefined,
       swap_acceptance: swaps,
+      ladder: pt ? (ladder ?? (betaMin !== undefined ? 'linear' : 'geometric')) : undefined,
+      base: pt ? base : undefined,
+      initial_betas: adaptation?.initialBetas,
+      initial_swap_acceptance: first?.acceptance,
+      adapt_sweeps: pt ? adaptSweeps : undefined,
+      target_acceptance: adaptation ? target : undefined,
+      adaptation: adaptation?.windows.map((w) => ({ betas: w.betas, swap_acceptance: w.acceptance })),
+      replicas_for_target: needed,
       seconds,
       final_mean_free_energy: finalF,
       out: outPath,

@@ -25,13 +25,13 @@ export const PT_SWAP_DIMS = {
 export const PT_KERNELS = {
   /** tempered_hidden; dims.chains > 0 picks β per replica. */
   hidden: KERNELS.temperedHidden,
-  /** tempered_visible with dims.chains > 0 and b_base = 0: β per replica; (tile?, unit?) as KERNELS.temperedVisible. */
+  /** tempered_visible with dims.chains > 0 and b_base = 0 (toward uniform) or b (toward σ(b)): β per replica; (tile?, unit?) as KERNELS.temperedVisible. */
   visible: KERNELS.temperedVisible,
   swap: () => ({
     name: 'pt_swap',
     ...linked(SHADERS.rng, SHADERS.math, PT_SWAP),
     bindings: {
-      dims: 'uniform', counter: 'read', betas: 'read', b: 'read', x: 'read', vis: 'rw', hid: 'rw', accepted: 'rw',
+      dims: 'uniform', counter: 'read', betas: 'read', b: 'read', x: 'read', vis: 'rw', hid: 'rw', accepted: 'rw', b_base: 'read',
     } as const,
     uniforms: { dims: PT_SWAP_DIMS },
   }),

@@ -28,8 +28,11 @@ export interface PTFitOptions extends Omit<FitOptions, 'k' | 'persistent' | 'onE
   replicas?: number;
   /** The ladder, β_0 = 1 first, non-increasing, in [0, 1] (default: evenly spaced from 1 to betaMin). */
   betas?: ArrayLike<number>;
-  /** The last β of the default ladder (default 0). */
+  /** The last β of the default ladder (default 0 for 'linear', 0.2 for 'geometric'). */
   betaMin?: number;
+  /** Spacing of the default ladder: 'linear' (default: evenly spaced to betaMin) or 'geometric'. */
+  ladder?: 'geometric' | 'linear';
+
   /** A swap round every this many sweeps (default 1). */
   swapEvery?: number;
   /** Tempered sweeps between two updates (default 1). */
@@ -87,7 +90,7 @@ async function runPT(
   const sweeps = o.sweepsPerUpdate ?? 1;
   checkSize('sweepsPerUpdate', sweeps);
   // The ladder and the chains' options, before anything is allocated (TemperedChains.create checks them again).
-  resolveBetas(o);
+  resolveBetas(o, 'linear');
   if (o.swapEvery !== undefined) checkSize('swapEvery', o.swapEvery);
   if (o.chainSeed !== undefined) checkSeed('chainSeed', o.chainSeed);
   const B = o.batchSize;
@@ -101,7 +104,7 @@ async function runPT(
     method: 'pt',
     k: 0,
     // The ladder as the GPU holds it (float32), as TemperedChains reports it.
-    betas: Array.from(Float32Array.from(resolveBetas(o))),
+    betas: Array.from(Float32Array.from(resolveBetas(o, 'linear'))),
     sweepsPerUpdate: sweeps,
     swapEvery: o.swapEvery ?? 1,
     chainSeed: ptChainSeed(model, o),
@@ -116,6 +119,8 @@ async function runPT(
       replicas: o.replicas,
       betas: o.betas,
       betaMin: o.betaMin,
+      // Training's default ladder stays evenly spaced to β = 0, so earlier checkpoints resume on theirs.
+      ladder: o.betas === undefined ? (o.ladder ?? 'linear') : undefined,
       swapEvery: o.swapEvery,
       seed: ptChainSeed(model, o),
       init,

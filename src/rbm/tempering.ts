@@ -30,6 +30,8 @@ import type { SizeFactor } from '../gpu/buffers';
 import { resolveTiles } from './trainer';
 import { checkBinary, checkSize } from './validate';
 import { UNIT_NAMES, UNITS, unitType } from '../units';
+import { SubmitRunner } from '../gpu/runner';
+import { checkTargetAcceptance, DEFAULT_TARGET_ACCEPTANCE, geometricBetas, retuneBetas, type RetuneOptions } from './ladder';
 
 /** Replicas when neither `replicas` nor `betas` is given. */
 export const DEFAULT_REPLICAS = 10;
@@ -41,8 +43,21 @@ export const DEFAULT_REPLICAS = 10;
  * β > 0, but tempering supports Bernoulli visible units only.)
  */
 export const DEFAULT_BETA_MIN = 0;
+/**
+ * The hottest β of the default geometric ladder, the starting point of
+ * adaptation (docs/pt-ladder.md: measured on 784-500 MNIST models, where an
+ * evenly spaced ladder to β = 0 leaves its hottest pairs at ≈ 0 % acceptance).
+ */
+export const DEFAULT_GEOMETRIC_BETA_MIN = 0.2;
+/** Burn-in sweeps that adapt the default ladder before sampling. */
+export const DEFAULT_ADAPT_SWEEPS = 400;
+/** Retunes of the ladder during those sweeps (one per window of sweeps / windows). */
+export const DEFAULT_ADAPT_WINDOWS = 8;
 /** Tempering's RNG streams differ from training's and plain sampling's for the same model seed (src/host/rng-streams.ts). */
 export { PT_SEED_SALT };
+
+/** The distribution a tempering ladder reaches at β = 0 (TemperingOptions.base). */
+export type TemperingBase = 'uniform' | 'visible-bias';
 
 export interface TemperingOptions {
   /** Chains per replica; the β = 1 replica's chains are the samples. */
@@ -54,8 +69,18 @@ export interface TemperingOptions {
    * Default: M values evenly spaced from 1 down to `betaMin`.
    */
   betas?: ArrayLike<number>;
-  /** The last β of the default, evenly spaced ladder (default 0). */
+  /**
+   * The last β of the ladder: default 0 for 'linear', DEFAULT_GEOMETRIC_BETA_MIN
+   * for 'geometric'. Given without `ladder`, the ladder is 'linear' (as before
+   * ladders were chosen).
+   */
   betaMin?: number;
+  /**
+   * How the default ladder is spaced from 1 down to betaMin: 'geometric'
+   * (equal ratios; the default when neither betas nor betaMin is given) or
+   * 'linear' (evenly spaced; the only one that can end at β = 0).
+   */
+  ladder?: 'geometric' | 'linear';
   /**
    * Start from Bernoulli(1/2) noise (default), from [chains, V] binary states
    * (every replica starts there) or from [replicas · chains, V] states
@@ -64,14 +89,49 @@ export interface TemperingOptions {
   init?: 'noise' | Float32Array;
   /** A round of swaps every this many sweeps (default 1); rounds alternate even and odd pairs. */
   swapEvery?: number;
+  /**
+   * Where the ladder leads as β → 0: 'uniform' (default; p_β ∝ e^{−β E}, β = 0
+   * is fair coins) or 'visible-bias' (only W and c are tempered,
+   * p_β ∝ e^{β (vᵀWh + cᵀh) + bᵀv}; β = 0 is v_i ~ σ(b_i), closer to the model,
+   * so fewer replicas bridge it: docs/pt-ladder.md).
+   */
+  base?: TemperingBase;
   seed?: number;
   /** GEMM tile shapes of the two sweep passes: 'auto' (default, tuned per device and shape) or given. */
   tile?: 'auto' | TileShape | TileChoice;
 }
 
+/** Adapting the ladder during burn-in (see src/rbm/ladder.ts for the rule). */
+export interface AdaptOptions extends RetuneOptions {
+  /** Burn-in sweeps spent adapting, before the sampled ones (default 400). */
+  sweeps?: number;
+  /** Retunes in those sweeps: one after each window of sweeps / windows sweeps (default 8). */
+  windows?: number;
+}
+
+/** What adaptation did: each window's ladder and the swaps it saw. */
+export interface LadderAdaptation {
+  /** The ladder before adaptation. */
+  initialBetas: number[];
+  /** Per window: the ladder it ran with and its swaps; the next window runs the retuned ladder. */
+  windows: Array<{ betas: number[]; accepted: number[]; attempted: number[]; acceptance: number[] }>;
+  /** The ladder after the last retune (float32 values, as the GPU uses it). */
+  betas: number[];
+  targetAcceptance: number;
+  /** Burn-in sweeps run. */
+  sweeps: number;
+}
+
 export interface TemperingSampleOptions extends TemperingOptions {
-  /** Tempered sweeps to run. */
+  /** Tempered sweeps to run (after the adaptation's burn-in, if any). */
   steps: number;
+  /**
+   * Adapt the ladder to a target swap acceptance during extra burn-in sweeps
+   * before the `steps` sampled ones; the ladder is then fixed, so the samples
+   * come from a fixed Markov chain. Default: on when the ladder is left to
+   * the library (no betas, betaMin or ladder given), off otherwise.
+   */
+  adapt?: boolean | AdaptOptions;
   /** Keep the β = 1 replica's state every this many sweeps (default: only the last). */
   keepEvery?: number;
   /** Sweeps per command buffer (default 50). */
@@ -92,6 +152,8 @@ export interface TemperingResult extends SampleResult {
   /** Swap acceptance rate of each pair (m, m+1), m = 0 … M−2. */
   swapAcceptance: number[];
   swaps: SwapStats;
+  /** The burn-in adaptation, when the ladder was adapted. */
+  adaptation?: LadderAdaptation;
 }
 
 /** M inverse temperatures evenly spaced from 1 down to betaMin. */
@@ -107,12 +169,26 @@ function checkBeta(name: string, b: number): void {
   }
 }
 
-/** Resolves replicas / betas / betaMin to a checked ladder. */
-export function resolveBetas(o: Pick<TemperingOptions, 'replicas' | 'betas' | 'betaMin'>): number[] {
+/**
+ * Resolves replicas / betas / betaMin / ladder to a checked ladder. With none
+ * of betas, betaMin and ladder given, the ladder is `fallback` (TemperedChains
+ * and parallelTempering: geometric; PT training keeps its evenly spaced one,
+ * so checkpoints of earlier runs resume with the ladder they were trained on).
+ */
+export function resolveBetas(
+  o: Pick<TemperingOptions, 'replicas' | 'betas' | 'betaMin' | 'ladder'>, fallback: 'geometric' | 'linear' = 'geometric',
+): number[] {
   if (o.betas === undefined) {
     const M = o.replicas ?? DEFAULT_REPLICAS;
-    return linearBetas(M, o.betaMin ?? DEFAULT_BETA_MIN);
+    if (o.ladder !== undefined && o.ladder !== 'geometric' && o.ladder !== 'linear') {
+      throw new RangeError(`ladder must be 'geometric' or 'linear', got ${String(o.ladder)}`);
+    }
+    const kind = o.ladder ?? (o.betaMin !== undefined ? 'linear' : fallback);
+    if (kind === 'linear') return linearBetas(M, o.betaMin ?? DEFAULT_BETA_MIN);
+    if (o.betaMin !== undefined) checkBeta('betaMin', o.betaMin);
+    return geometricBetas(M, o.betaMin ?? DEFAULT_GEOMETRIC_BETA_MIN);
   }
+  if (o.ladder !== undefined) throw new RangeError('give either betas or ladder, not both');
   const betas = Array.from(o.betas);
   if (betas.length < 2) throw new RangeError(`betas must hold at least 2 inverse temperatures, got ${betas.length}`);
   if (o.replicas !== undefined && o.replicas !== betas.length) {
@@ -129,6 +205,12 @@ export function resolveBetas(o: Pick<TemperingOptions, 'replicas' | 'betas' | 'b
   return betas;
 }
 
+function checkBase(base: TemperingBase | undefined): TemperingBase {
+  if (base === undefined) return 'uniform';
+  if (base !== 'uniform' && base !== 'visible-bias') throw new RangeError(`base must be 'uniform' or 'visible-bias', got ${String(base)}`);
+  return base;
+}
+
 /** Pairs (m, m+1) with m ≡ parity (mod 2) among M replicas. */
 export function swapPairs(replicas: number, parity: number): number {
   return parity === 0 ? Math.floor(replicas / 2) : Math.floor((replicas - 1) / 2);
@@ -140,8 +222,8 @@ export class TemperedChains {
   readonly vis: GPUBuffer;
   readonly visProb: GPUBuffer;
   readonly replicas: number;
-  /** The ladder as the GPU uses it (float32 values). */
-  readonly betas: readonly number[];
+  private ladder: number[];
+  private readonly betaBuffer: GPUBuffer;
   private readonly owner: BufferOwner;
   private readonly acceptedBuffer: GPUBuffer;
   /** counter[0]: the sweep step keying the RNG (advanced on the GPU, equal to `steps`). */
@@ -163,6 +245,7 @@ export class TemperedChains {
     betas: Float32Array,
     readonly swapEvery: number,
     readonly seed: number,
+    readonly base: TemperingBase,
     init: Float32Array,
     k: {
       hidden: KernelOf<typeof PT_KERNELS.hidden>;
@@ -177,13 +260,14 @@ export class TemperedChains {
     const M = betas.length;
     const R = M * n;
     this.replicas = M;
-    this.betas = Array.from(betas);
+    this.ladder = Array.from(betas);
     this.attempted = new Array<number>(M - 1).fill(0);
     const device = model.device;
     const owner = new BufferOwner(device, `tempered chains ${M}×${n}`);
     this.owner = owner;
     try {
       const betaBuf = owner.storage('betas', betas);
+      this.betaBuffer = betaBuf;
       this.vis = owner.storage('vis', init);
       this.visProb = owner.storage('vis_prob', init);
       const x = owner.storage('x', R * H * 4);
@@ -199,8 +283,9 @@ export class TemperedChains {
         'pt visible dims',
         k.visible.pack('dims', { rows: R, chains: n, n_in: H, n_out: V, seed, phase: PT_PHASE.visible }),
       );
-      // tempered_visible's base-rate biases: zero, so replica r samples σ(β_r (hWᵀ + b)).
-      const noBase = owner.storage('zero base biases', V * 4);
+      // tempered_visible's base-rate biases: zero, so replica r samples σ(β_r (hWᵀ + b)),
+      // or the model's own b (read live, as training changes it), so it samples σ(β_r hWᵀ + b).
+      const bBase = base === 'visible-bias' ? model.b : owner.storage('zero base biases', V * 4);
       // Both GEMM passes run over all M·n stacked rows.
       const plan = new DispatchPlan(device, { hint: 'lower chains or replicas' });
       this.hidden = plan.add(
@@ -210,7 +295,7 @@ export class TemperedChains {
       );
       this.visible = plan.add(
         k.visible,
-        { dims: vDims, counter, betas: betaBuf, hid, W: model.W, b: model.b, b_base: noBase, vis_prob: this.visProb, vis: this.vis },
+        { dims: vDims, counter, betas: betaBuf, hid, W: model.W, b: model.b, b_base: bBase, vis_prob: this.visProb, vis: this.vis },
         { rows: R, cols: V },
       );
       this.swap = [0, 1].map((parity) => {
@@ -225,7 +310,7 @@ export class TemperedChains {
         );
         return plan.add(
           k.swap,
-          { dims, counter, betas: betaBuf, b: model.b, x, vis: this.vis, hid, accepted: this.acceptedBuffer },
+          { dims, counter, betas: betaBuf, b: model.b, x, vis: this.vis, hid, accepted: this.acceptedBuffer, b_base: bBase },
           { elements: pairs * n, workgroupSize: PT_SWAP_WORKGROUP_SIZE },
         );
       });
@@ -246,6 +331,7 @@ export class TemperedChains {
     checkSize('chains', o.chains);
     const swapEvery = o.swapEvery ?? 1;
     checkSize('swapEvery', swapEvery);
+    const base = checkBase(o.base);
     const betas = Float32Array.from(resolveBetas(o));
     const M = betas.length;
     const V = model.visible;
@@ -268,7 +354,70 @@ export class TemperedChains {
     } else {
       init = expandStates('init', o.init, M, n, V);
     }
-    return new TemperedChains(model, n, betas, swapEvery, seed, init, { hidden, visible, swap, advance });
+    return new TemperedChains(model, n, betas, swapEvery, seed, base, init, { hidden, visible, swap, advance });
+  }
+
+  /** The ladder as the GPU uses it (float32 values); setBetas changes it. */
+  get betas(): readonly number[] {
+    return this.ladder;
+  }
+
+  /**
+   * Replaces the ladder (same length, β_0 = 1, non-increasing, in [0, 1]);
+   * sweeps encoded from now on use it. The states stay: they are a burn-in
+   * start for the new temperatures.
+   */
+  setBetas(betas: ArrayLike<number>): void {
+    this.assertLive();
+    const checked = resolveBetas({ betas });
+    if (checked.length !== this.replicas) throw new RangeError(`setBetas needs ${this.replicas} betas (the replicas), got ${checked.length}`);
+    const f32 = Float32Array.from(checked);
+    writeArray(this.model.device, this.betaBuffer, 0, f32);
+    this.ladder = Array.from(f32);
+  }
+
+  /**
+   * Adapts the ladder during `sweeps` burn-in sweeps: after each window the
+   * window's swap counts (read back from the GPU) retune the βs toward the
+   * target acceptance (retuneBetas). Deterministic: the counts are a function
+   * of the seed. The swap counters are zeroed at the end.
+   */
+  async adapt(o: AdaptOptions = {}, stepsPerSubmit = 50): Promise<LadderAdaptation> {
+    this.assertLive();
+    const sweeps = o.sweeps ?? DEFAULT_ADAPT_SWEEPS;
+    const windows = o.windows ?? DEFAULT_ADAPT_WINDOWS;
+    checkSize('adapt.sweeps', sweeps);
+    checkSize('adapt.windows', windows);
+    const target = o.targetAcceptance ?? DEFAULT_TARGET_ACCEPTANCE;
+    checkTargetAcceptance('targetAcceptance', target);
+    const per = Math.floor(sweeps / windows);
+    // Each window must try every pair: two swap rounds (an even and an odd one).
+    if (per < 2 * this.swapEvery) {
+      throw new RangeError(
+        `adaptation windows of ${per} sweeps (sweeps ${sweeps} / windows ${windows}) hold fewer than 2 swap rounds of every ${this.swapEvery} sweeps; ` +
+          `raise adapt sweeps to at least ${2 * this.swapEvery * windows} or lower windows`,
+      );
+    }
+    const initialBetas = [...this.ladder];
+    const log: LadderAdaptation['windows'] = [];
+    this.resetSwapStats();
+    let done = 0;
+    for (let w = 0; w < windows; w++) {
+      // The last window takes the remainder, so exactly `sweeps` sweeps run.
+      const n = w === windows - 1 ? sweeps - done : per;
+      await new SubmitRunner(this.model.device).run({
+        total: n,
+        chunk: () => stepsPerSubmit,
+        label: 'ladder adaptation',
+        encode: (encoder, _first, k) => this.encode(encoder, k),
+      });
+      done += n;
+      const s = await this.swapStats();
+      log.push({ betas: [...this.ladder], accepted: s.accepted, attempted: s.attempted, acceptance: s.acceptance });
+      this.setBetas(retuneBetas(this.ladder, s.accepted, s.attempted, { ...o, targetAcceptance: target }));
+      this.resetSwapStats();
+    }
+    return { initialBetas, windows: log, betas: [...this.ladder], targetAcceptance: target, sweeps };
   }
 
   /** Encodes `count` tempered sweeps (with their swap rounds) in one compute pass. */
@@ -420,6 +569,27 @@ function expandStates(name: string, a: Float32Array, M: number, n: number, V: nu
   return out;
 }
 
+/** The adaptation parallelTempering runs, or undefined; checked before anything is allocated. */
+function resolveAdapt(o: TemperingSampleOptions): AdaptOptions | undefined {
+  const a = o.adapt ?? (o.betas === undefined && o.betaMin === undefined && o.ladder === undefined);
+  if (a === false) return undefined;
+  if (a !== true && (a === null || typeof a !== 'object')) throw new RangeError(`adapt must be true, false or an options object, got ${String(a)}`);
+  const opts: AdaptOptions = a === true ? {} : a;
+  if (opts.sweeps !== undefined) checkSize('adapt.sweeps', opts.sweeps);
+  if (opts.windows !== undefined) checkSize('adapt.windows', opts.windows);
+  if (opts.targetAcceptance !== undefined) checkTargetAcceptance('adapt.targetAcceptance', opts.targetAcceptance);
+  const floor = opts.betaFloor;
+  if (floor !== undefined && !(typeof floor === 'number' && floor >= 0 && floor < 1)) throw new RangeError(`adapt.betaFloor must be a number in [0, 1), got ${floor}`);
+  const betas = resolveBetas(o);
+  for (let m = 1; m < betas.length; m++) {
+    if (!(betas[m] < betas[m - 1])) throw new RangeError(`adapting the ladder needs strictly decreasing betas; betas[${m}] = ${betas[m]} after ${betas[m - 1]}`);
+  }
+  if (floor !== undefined && betas[betas.length - 1] < floor) {
+    throw new RangeError(`the ladder's hottest β ${betas[betas.length - 1]} is below adapt.betaFloor ${floor}; raise betaMin or lower betaFloor`);
+  }
+  return opts;
+}
+
 /**
  * Samples `model` by parallel tempering: fresh chains at M temperatures,
  * `steps` sweeps with swap rounds, the β = 1 replica's states kept.
@@ -432,9 +602,12 @@ export async function parallelTempering(model: ModelParams, o: TemperingSampleOp
   // Every size up front, before the chains draw their noise.
   checkChainSizes(model, replicaRows(o, resolveBetas(o).length), 'parallel tempering');
   checkKeepingSizes(model, o.chains, o.steps, o.keepEvery ?? o.steps);
+  const adapt = resolveAdapt(o);
   const chains = await TemperedChains.create(model, o);
   try {
-    return await chains.run(o.steps, o.keepEvery ?? o.steps, o.stepsPerSubmit);
+    const adaptation = adapt ? await chains.adapt(adapt, o.stepsPerSubmit) : undefined;
+    const r = await chains.run(o.steps, o.keepEvery ?? o.steps, o.stepsPerSubmit);
+    return adaptation ? { ...r, adaptation } : r;
   } finally {
     chains.dispose();
   }

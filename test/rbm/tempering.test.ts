@@ -231,7 +231,7 @@ describe(`a bimodal RBM (V=${V}, H=${H}): parallel tempering mixes where Gibbs i
     const hGibbs = histogram(gibbs.samples, CHAINS, V);
 
     t0 = performance.now();
-    const chains = await TemperedChains.create(model, { chains: CHAINS, replicas: REPLICAS, init: zeros, seed: 10 });
+    const chains = await TemperedChains.create(model, { chains: CHAINS, replicas: REPLICAS, betaMin: 0, init: zeros, seed: 10 });
     const pt = await chains.run(STEPS);
     const ptMs = performance.now() - t0;
     const all = await chains.readAll();
@@ -269,6 +269,107 @@ describe(`a bimodal RBM (V=${V}, H=${H}): parallel tempering mixes where Gibbs i
       expect(a).toBeLessThanOrEqual(1);
     }
     expect(pt.swaps.attempted.every((a) => a === (STEPS / 2) * CHAINS)).toBe(true);
+  });
+});
+
+describe(`a bimodal RBM (V=${V}, H=${H}): adapted ladders and the visible-bias base`, () => {
+  const params = bimodal();
+  const rbm = { visible: V, hidden: H, ...params };
+  const exact = exactMarginals(rbm);
+  const CHAINS = 2000;
+  // 2000-sample histograms: TV noise about 0.06 over states, 0.03 over |v|.
+  const TV_BOUND = 0.1;
+
+  it('adaptive ladder from a bad start (4 replicas, geometric to 0.9): pairs end equal and ≥ near the target, β = 1 samples exact p(v); same seed, same run', async () => {
+    const model = RBM.create(device, { visible: V, hidden: H, params, seed: 9 });
+    const zeros = new Float32Array(CHAINS * V);
+    const o = {
+      chains: CHAINS, steps: 100, replicas: 4, ladder: 'geometric' as const, betaMin: 0.9, init: zeros, seed: 21,
+      adapt: { sweeps: 160, windows: 8, targetAcceptance: 0.3 },
+    };
+    const r = await parallelTempering(model, o);
+    const again = await parallelTempering(model, o);
+    model.dispose();
+    const a = r.adaptation!;
+    console.log(
+      `adapted ladder: before ${a.initialBetas.map((b) => b.toFixed(3)).join(' ')} acceptance ${a.windows[0].acceptance.map((x) => x.toFixed(3)).join(' ')}\n` +
+        `  after ${r.betas.map((b) => b.toFixed(3)).join(' ')} acceptance ${r.swapAcceptance.map((x) => x.toFixed(3)).join(' ')}`,
+    );
+    expect(a.windows).toHaveLength(8);
+    expect(a.initialBetas[3]).toBeCloseTo(0.9, 6);
+    // The start swaps almost always (β ≥ 0.9): far above the target, and too cold to cross the barrier.
+    for (const x of a.windows[0].acceptance) expect(x).toBeGreaterThan(0.6);
+    expect(r.betas[0]).toBe(1);
+    for (let m = 1; m < 4; m++) expect(r.betas[m]).toBeLessThan(r.betas[m - 1]);
+    expect(r.betas[3]).toBeLessThan(0.5);
+    // Every pair at least near the target and the pairs about equal (a ladder that reaches β = 0 with
+    // acceptance to spare stops there, above the target).
+    for (const x of r.swapAcceptance) expect(x).toBeGreaterThan(0.2);
+    expect(Math.max(...r.swapAcceptance) - Math.min(...r.swapAcceptance)).toBeLessThan(0.12);
+    expect(tv(histogram(r.samples, CHAINS, V), exact)).toBeLessThan(TV_BOUND);
+    expect(Math.abs(upperMass(histogram(r.samples, CHAINS, V), V) - upperMass(exact, V))).toBeLessThan(0.05);
+    // Deterministic: the retunes read GPU-counted swaps, a function of the seed.
+    expect(again.betas).toEqual(r.betas);
+    expect(again.swaps).toEqual(r.swaps);
+    expect(again.samples).toEqual(r.samples);
+    expect(await takeGPUErrors()).toEqual([]);
+  });
+
+  it("base 'visible-bias' (V=7, H=5, odd sizes): every replica samples p_β ∝ e^{β (vᵀWh + cᵀh) + bᵀv} exactly, β = 0 included", async () => {
+    const V7 = 7;
+    const H5 = 5;
+    const rand = mulberry32(77);
+    const p = { W: randomNormal(V7 * H5, 1.2, rand), b: randomNormal(V7, 1, rand), c: randomNormal(H5, 0.5, rand) };
+    const model = RBM.create(device, { visible: V7, hidden: H5, params: p, seed: 9 });
+    const betas = [1, 0.6, 0.3, 0];
+    const n = 8000;
+    const chains = await TemperedChains.create(model, { chains: n, betas, base: 'visible-bias', seed: 33 });
+    const r = await chains.run(150);
+    const all = await chains.readAll();
+    chains.dispose();
+    model.dispose();
+    // Only W and c scaled: the RBM (βW, b, βc).
+    const tempered = (beta: number): Float64Array =>
+      exactMarginals({ visible: V7, hidden: H5, W: Float64Array.from(p.W, (w) => beta * w), b: p.b, c: Float64Array.from(p.c, (c) => beta * c) });
+    const tvs = betas.map((beta, m) => tv(histogram(all, n, V7, m * n * V7), tempered(beta)));
+    // What a swap with the uniform base's ratio would target instead: the RBM (βW, βb, βc).
+    const wrong = betas.map((beta, m) => tv(histogram(all, n, V7, m * n * V7), exactMarginals(temperedParams({ visible: V7, hidden: H5, ...p }, beta))));
+    console.log(
+      `visible-bias base V=7 H=5: TV per replica ${tvs.map((t) => t.toFixed(3)).join(' ')} ` +
+        `(vs the uniform-base p_β ${wrong.map((t) => t.toFixed(3)).join(' ')}); acceptance ${r.swapAcceptance.map((x) => x.toFixed(3)).join(' ')}`,
+    );
+    // 8000 samples over 128 states: TV noise ≈ 0.04.
+    for (const t of tvs) expect(t).toBeLessThan(0.07);
+    for (const t of wrong.slice(1)) expect(t).toBeGreaterThan(0.1);
+    for (const x of r.swapAcceptance) {
+      expect(x).toBeGreaterThan(0.05);
+      expect(x).toBeLessThan(0.98);
+    }
+    expect(await takeGPUErrors()).toEqual([]);
+  });
+
+  it('rejects bad adaptation and base options, naming the fix', async () => {
+    const model = RBM.create(device, { visible: V, hidden: H, params, seed: 9 });
+    await expect(parallelTempering(model, { chains: 2, steps: 1, adapt: { sweeps: 8, windows: 8 } })).rejects.toThrow(
+      /fewer than 2 swap rounds.*raise adapt sweeps to at least 16/,
+    );
+    await expect(parallelTempering(model, { chains: 2, steps: 1, adapt: { targetAcceptance: 1 } })).rejects.toThrow(/targetAcceptance must be a number in \(0, 1\)/);
+    await expect(parallelTempering(model, { chains: 2, steps: 1, betas: [1, 0.5, 0.5], adapt: true })).rejects.toThrow(/strictly decreasing/);
+    await expect(parallelTempering(model, { chains: 2, steps: 1, base: 'data' as 'uniform' })).rejects.toThrow(/base must be 'uniform' or 'visible-bias'/);
+    await expect(parallelTempering(model, { chains: 2, steps: 1, betaMin: 0.1, adapt: { betaFloor: 0.2 } })).rejects.toThrow(/below adapt.betaFloor/);
+    model.dispose();
+  });
+
+  it('the default: a geometric ladder to 0.2, adapted; an explicit ladder is not adapted unless asked', async () => {
+    const model = RBM.create(device, { visible: V, hidden: H, params, seed: 9 });
+    const d = await parallelTempering(model, { chains: 8, steps: 2 });
+    expect(d.adaptation?.sweeps).toBe(400);
+    expect(d.adaptation?.windows).toHaveLength(8);
+    expect(d.adaptation?.initialBetas.map((b) => +b.toFixed(6))).toEqual(resolveBetas({}).map((b) => +Math.fround(b).toFixed(6)));
+    const fixed = await parallelTempering(model, { chains: 8, steps: 2, replicas: 3, betaMin: 0 });
+    expect(fixed.adaptation).toBeUndefined();
+    expect(fixed.betas).toEqual([1, 0.5, 0]);
+    model.dispose();
   });
 });
 
