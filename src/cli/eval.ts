@@ -18,6 +18,7 @@ import { reconstructionError, thresholded } from './metrics';
 import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
 import type { RBM } from '../index';
+import { trajectoryStep } from './eval-trajectory';
 
 /**
  * What every step gets: the model and the data, binarized by threshold (> 0.5)
@@ -318,7 +319,8 @@ const pllStep: EvalStep = {
  * needs to change: flags, help text and the JSON object are assembled from
  * the list.
  */
-export const EVAL_STEPS: EvalStep[] = [freeEnergyStep, reconstructionStep, logLikelihoodStep, pllStep];
+// trajectoryStep: `--trajectory` (src/cli/eval-trajectory.ts), after the log-likelihood step it sits beside.
+export const EVAL_STEPS: EvalStep[] = [freeEnergyStep, reconstructionStep, logLikelihoodStep, trajectoryStep, pllStep];
 
 const stepHelp = EVAL_STEPS.map((s) => s.help).filter((h) => h !== '').join('\n');
 
