@@ -8,6 +8,7 @@ import { toPixels } from './train';
 import type { OptionSpec } from './args';
 import { UsageError } from './errors';
 import { readModelFile } from './files';
+import { isStackModel, runStackSample } from './sample-stack';
 import { checkOutputPaths } from './output-paths';
 import { withModelOnGpu } from './model-session';
 import { imageShape, writeTilesPng } from './images';
@@ -123,6 +124,8 @@ export async function runSample(args: string[]): Promise<number> {
   await checkOutputPaths([{ flag: '--out', path: outPath, extension: '.png' }], [{ flag: 'MODEL', path: modelPath }]);
 
   const modelBytes = await readModelFile(modelPath);
+  // A stack of RBMs (train --stack): its top RBM's chains, passed down (src/cli/sample-stack.ts).
+  if (isStackModel(modelBytes)) return runStackSample(modelPath, modelBytes, { chains, steps, keepEvery, seed, pt, out: outPath }, out);
   return withModelOnGpu(modelPath, modelBytes, out, async (gpu, { model, metadata, standardisation: stored }) => {
     const shape = imageShape(metadata, model.visible);
     const start = performance.now();
