@@ -14,6 +14,7 @@ import type { LogZEstimate } from './loglik';
 import { freeEnergyGap, meanFreeEnergy, pseudoLogLikelihood } from '../index';
 import { readModelFile } from './files';
 import { withModelOnGpu } from './model-session';
+import { isPottsModelArgs, runEvalPotts } from './potts-commands';
 import { reconstructionError, thresholded } from './metrics';
 import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
@@ -358,6 +359,8 @@ const OPTIONS: OptionSpec = {
 };
 
 export async function runEval(args: string[]): Promise<number> {
+  // A Potts model is evaluated on sequences (FASTA or .npy codes): src/cli/potts-commands.ts.
+  if (await isPottsModelArgs(args)) return runEvalPotts(args);
   const parsed = parseCommand('eval', args, OPTIONS);
   const [modelPath] = positionals(parsed, 'eval', ['a model file (MODEL.safetensors)']);
   const v = parsed.values;

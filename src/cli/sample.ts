@@ -11,6 +11,7 @@ import { readModelFile } from './files';
 import { isStackModel, runStackSample } from './sample-stack';
 import { checkOutputPaths } from './output-paths';
 import { withModelOnGpu } from './model-session';
+import { isPottsModelArgs, runSamplePotts } from './potts-commands';
 import { imageShape, writeTilesPng } from './images';
 import { fmt, Reporter } from './output';
 import type { JsonObject } from './output';
@@ -79,6 +80,8 @@ const OPTIONS = {
 } as const satisfies OptionSpec;
 
 export async function runSample(args: string[]): Promise<number> {
+  // A Potts model's samples are sequences (FASTA or .npy codes): src/cli/potts-commands.ts.
+  if (await isPottsModelArgs(args)) return runSamplePotts(args);
   const parsed = parseCommand('sample', args, OPTIONS);
   const [modelPath] = positionals(parsed, 'sample', ['a model file (MODEL.safetensors)']);
   const v = parsed.values;
