@@ -2,6 +2,8 @@
 // skipped unless TRAJECTORY_MEASURE is set; prints a table):
 //   TRAJECTORY_MEASURE=exact  784-20 models (exact log Z): trajectory AIS (even and adaptive
 //                             steps) vs temperature AIS at equal Gibbs sweeps, 3 seeds per budget
+//   TRAJECTORY_MEASURE=thin   a 784-16 model (exact log Z): the same step budget along all
+//                             snapshots, thinned ones, and the straight line base → final
 //   TRAJECTORY_MEASURE=large  a 784-500 model: trajectory forward / reverse vs the temperature
 //                             forward / reverse AIS bracket; writes /tmp/traj-784-500.safetensors
 import { writeFileSync } from 'node:fs';
@@ -103,6 +105,38 @@ describe.runIf(MODE === 'large')('trajectory AIS on 784-500 vs the temperature A
       const tr = await reverseAis(model, { data, runs: 100, betas: fwd.steps, seed: 1, burnIn: 100 });
       show(`temperature reverse from data + 100 sweeps, ${fwd.steps} βs`, tr);
     }
+    model.dispose();
+  }, 3_600_000);
+});
+
+describe.runIf(MODE === 'thin')('trajectory AIS along thinned trajectories on 784-16 (exact log Z)', () => {
+  it('measures', async () => {
+    const device = await testDevice();
+    const data = await digits(2000);
+    const fit = { epochs: 10, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, seed: 2, updatesPerSubmit: 50 };
+    const { model, trajectory: t } = await trainRecorded(device, data, 16, fit);
+    const exact = await exactLogZ(model);
+    const T = t.snapshots.length;
+    const K = 300;
+    const all = t.snapshots.map((_, i) => i);
+    const variants: [string, number[]][] = [
+      ['all snapshots', all],
+      ['log-spaced', [0, 1, 2, 3, 5, 8, 13, T - 1]],
+      ['every 4th', all.filter((i) => i % 4 === 0 || i === T - 1)],
+      ['initial + final', [0, T - 1]],
+      ['final only (straight line from the base model)', [T - 1]],
+    ];
+    console.log(`\n784-16, ${T} snapshots (every 50 updates), exact log Z ${f(exact)}; ${K} steps, 100 runs, adaptive allocation`);
+    console.log('| path | snapshots | error (seed 1, 2) | ESS (seed 1, 2) |');
+    for (const [name, idx] of variants) {
+      const snaps = idx.map((i) => t.snapshots[i]);
+      const rs = [];
+      for (const seed of [1, 2]) rs.push(await trajectoryAis(device, { ...t, snapshots: snaps }, { runs: 100, stepsBetween: Math.round(K / snaps.length), seed, allocate: 'adaptive' }));
+      console.log(`| ${name} | ${snaps.length} | ${rs.map((r) => f(r.logZ - exact)).join(', ')} | ${rs.map((r) => f(r.effectiveSampleSize, 1)).join(', ')} |`);
+    }
+    const ts = [];
+    for (const seed of [1, 2]) ts.push(await ais(model, { data, runs: 100, betas: K, seed }));
+    console.log(`| temperature AIS (S&M spacing) | – | ${ts.map((r) => f(r.logZ - exact)).join(', ')} | ${ts.map((r) => f(r.effectiveSampleSize, 1)).join(', ')} |`);
     model.dispose();
   }, 3_600_000);
 });
