@@ -1,5 +1,5 @@
 // The `webgpu-rbm` command: dispatch to train | sample | eval | transform |
-// classify, turn known failures into one-line messages with an exit code (2
+// classify | inpaint, turn known failures into one-line messages with an exit code (2
 // usage, 1 runtime), and make sure the process ends: Dawn can keep the event
 // loop alive after the device is gone, so we exit explicitly once the output
 // is flushed.

@@ -24,7 +24,7 @@ export function isSupervisedChild(): boolean {
 
 /** Whether to run `argv` under a supervisor: GPU commands, unless already supervised or turned off. */
 export function wantsSupervisor(argv: string[]): boolean {
-  const gpuCommand = ['train', 'sample', 'eval'].includes(argv[0] ?? '');
+  const gpuCommand = ['train', 'sample', 'eval', 'transform', 'classify', 'inpaint'].includes(argv[0] ?? '');
   const help = argv.some((a) => a === '--help' || a === '-h');
   return gpuCommand && !help && !isSupervisedChild() && process.env.WEBGPU_RBM_NO_SUPERVISOR !== '1';
 }
