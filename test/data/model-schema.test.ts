@@ -71,7 +71,8 @@ describe('model files: what loads', () => {
 
 describe('model files: what is refused, naming the key', () => {
   it.each([
-    ['potts', /"visible" is "potts"; expected "bernoulli" or "gaussian"/],
+    ['ising', /"visible" is "ising"; expected "bernoulli", "gaussian" or "potts"/],
+    ['potts', /"visible" is "potts" but "visible_states" \(the states per site q\) is missing/],
     ['Gaussian', /"visible" is "Gaussian".*lower case.*"gaussian"/],
     ['BERNOULLI', /"visible" is "BERNOULLI".*"bernoulli"/],
     [' gaussian', /"visible" is " gaussian"/],

@@ -58,3 +58,22 @@ describe('integer-coded .npy', () => {
     expect(() => codesFromNpy(frac)).toThrow(/holds 0.5 at row 0, column 0/);
   });
 });
+
+describe('the Potts model file', () => {
+  it('round-trips "visible": "potts" with "visible_states", and refuses contradictions naming the key', async () => {
+    const { rbmToSafetensors, rbmFromSafetensors } = await import('../../src/rbm/model-file');
+    const W = new Float32Array(6 * 2);
+    const b = new Float32Array(6);
+    const c = new Float32Array(2);
+    const f = rbmFromSafetensors(rbmToSafetensors({ visible: 6, hidden: 2, W, b, c, visibleType: 'potts', visibleStates: 3 }));
+    expect(f.visibleType).toBe('potts');
+    expect(f.visibleStates).toBe(3);
+    expect(f.metadata.visible_states).toBe('3');
+    expect(() => rbmToSafetensors({ visible: 6, hidden: 2, W, b, c, visibleType: 'potts' })).toThrow(/"visible_states" \(the states per site q\) is missing/);
+    expect(() => rbmToSafetensors({ visible: 6, hidden: 2, W, b, c, visibleType: 'potts', visibleStates: 4 })).toThrow(/6 visible units, not a multiple of 4/);
+    expect(() => rbmToSafetensors({ visible: 6, hidden: 2, W, b, c, visibleType: 'bernoulli', metadata: { visible_states: '3' } })).toThrow(/only Potts models carry/);
+    expect(() => rbmToSafetensors({ visible: 6, hidden: 2, W, b, c, visibleType: 'potts', metadata: { visible_states: 'x' } })).toThrow(/"visible_states" is "x"; expected an integer in \[2, 256\]/);
+    // Bernoulli files stay as they were: no visible_states key.
+    expect(rbmFromSafetensors(rbmToSafetensors({ visible: 6, hidden: 2, W, b, c })).visibleStates).toBeUndefined();
+  });
+});
