@@ -21,6 +21,7 @@ import type { DataSource } from '../data/source';
 import { controlledRun, type RunControl } from './training-common';
 import { PT_SEED_SALT } from '../host/rng-streams';
 import { resolveBetas, TemperedChains } from './tempering';
+import { checkTargetAcceptance, retuneBetas, type RetuneOptions } from './ladder';
 import { checkSeed, checkSize, showValue } from './validate';
 
 export interface PTFitOptions extends Omit<FitOptions, 'k' | 'persistent' | 'onEpoch'> {
@@ -39,6 +40,15 @@ export interface PTFitOptions extends Omit<FitOptions, 'k' | 'persistent' | 'onE
   sweepsPerUpdate?: number;
   /** Seeds the tempered chains (default: the training seed XOR a salt). */
   chainSeed?: number;
+  /**
+   * Retune the ladder after every epoch from that epoch's swaps, toward a
+   * target acceptance per pair (retuneBetas; default off). The model sharpens
+   * as it trains, so a ladder that swapped at the start stops swapping at its
+   * hot end; retuning follows it. Deterministic (the counts are a function of
+   * the seeds). Not with onCheckpoint or resume yet: a checkpoint does not
+   * hold the adapted ladder (TemperingCheckpoint has no betas field).
+   */
+  adapt?: boolean | RetuneOptions;
   /** Called after each epoch's metrics are back; may be async. */
   onEpoch?: (e: PTEpochStats) => void | Promise<void>;
 }
@@ -46,11 +56,13 @@ export interface PTFitOptions extends Omit<FitOptions, 'k' | 'persistent' | 'onE
 export interface PTEpochStats extends EpochStats {
   /** Swap acceptance rate of each pair (m, m+1) during this epoch. */
   swapAcceptance: number[];
+  /** The ladder this epoch ran with (float32 values). */
+  betas: number[];
 }
 
 export interface PTFitResult extends FitResult {
   epochs: PTEpochStats[];
-  /** The ladder as the GPU used it. */
+  /** The ladder as the GPU used it at the end (adapted: after the last retune). */
   betas: number[];
   /** Swap acceptance rate of each pair (m, m+1) over the whole run. */
   swapAcceptance: number[];
@@ -93,6 +105,7 @@ async function runPT(
   resolveBetas(o, 'linear');
   if (o.swapEvery !== undefined) checkSize('swapEvery', o.swapEvery);
   if (o.chainSeed !== undefined) checkSeed('chainSeed', o.chainSeed);
+  const adapt = resolveTrainingAdapt(o);
   const B = o.batchSize;
   const N = o.chains ?? B;
   const negOffset = B * model.visible * 4;
@@ -157,7 +170,10 @@ async function runPT(
           totalAccepted[m] += a;
           totalAttempted[m] += swaps.attempted[m];
         });
-        return { ...stats, swapAcceptance: swaps.acceptance };
+        const betas = [...chains.betas];
+        // Retune for the next epoch once every pair has been tried (an even and an odd round).
+        if (adapt && swaps.attempted.every((n) => n > 0)) chains.setBetas(retuneBetas(betas, swaps.accepted, swaps.attempted, adapt));
+        return { ...stats, swapAcceptance: swaps.acceptance, betas };
       },
       dispose: () => chains.dispose(),
     };
@@ -170,4 +186,21 @@ async function runPT(
     swapsAccepted: totalAccepted,
     swapsAttempted: totalAttempted,
   };
+}
+
+/** The retune options of an adaptive run, or undefined; checked before anything is allocated. */
+function resolveTrainingAdapt(o: PTFitOptions): RetuneOptions | undefined {
+  const a = o.adapt ?? false;
+  if (a === false) return undefined;
+  if (a !== true && (a === null || typeof a !== 'object')) throw new RangeError(`adapt must be true, false or an options object, got ${showValue(a)}`);
+  if (o.onCheckpoint !== undefined || o.resume !== undefined) {
+    throw new RangeError('adapt: a checkpoint does not hold the adapted ladder yet, so an adaptive run cannot be checkpointed or resumed; drop adapt, or onCheckpoint/resume');
+  }
+  const r: RetuneOptions = a === true ? {} : a;
+  if (r.targetAcceptance !== undefined) checkTargetAcceptance('adapt.targetAcceptance', r.targetAcceptance);
+  const betas = resolveBetas(o, 'linear');
+  for (let m = 1; m < betas.length; m++) {
+    if (!(betas[m] < betas[m - 1])) throw new RangeError(`adapting the ladder needs strictly decreasing betas; betas[${m}] = ${betas[m]} after ${betas[m - 1]}`);
+  }
+  return r;
 }

@@ -528,6 +528,60 @@ describe('training with a parallel-tempering negative phase', () => {
     expect(await takeGPUErrors()).toEqual([]);
   });
 
+  it('adapt: the ladder is retuned after every epoch toward the target; deterministic; refused with checkpoints', async () => {
+    const Vn = 16;
+    const N = 200;
+    const rand = mulberry32(13);
+    const data = new Float32Array(N * Vn);
+    for (let r = 0; r < N; r++) {
+      const kind = r % 4;
+      for (let i = 0; i < Vn; i++) {
+        const on = kind < 2 ? Math.floor(Math.floor(i / 4) / 2) === kind : Math.floor((i % 4) / 2) === kind - 2;
+        data[r * Vn + i] = (rand() < 0.05) !== on ? 1 : 0;
+      }
+    }
+    const EPOCHS = 12;
+    const run = async (): Promise<{ r: Awaited<ReturnType<typeof fitPT>>; betas: number[][]; p: Awaited<ReturnType<RBM['readParams']>> }> => {
+      const model = RBM.create(device, { visible: Vn, hidden: 8, seed: 5 });
+      const betas: number[][] = [];
+      const r = await fitPT(model, data, {
+        epochs: EPOCHS, batchSize: 20, replicas: 4, ladder: 'geometric', betaMin: 0.95, adapt: { targetAcceptance: 0.4 },
+        learningRate: 0.05, momentum: 0.5, binarize: 'none',
+        onEpoch: (e) => {
+          betas.push(e.betas);
+        },
+      });
+      const p = await model.readParams();
+      model.dispose();
+      return { r, betas, p };
+    };
+    const a = await run();
+    const b = await run();
+    console.log(
+      `adaptive PT training: epoch 1 betas ${a.betas[0].map((x) => x.toFixed(3)).join(' ')} acceptance ${a.r.epochs[0].swapAcceptance.map((x) => x.toFixed(3)).join(' ')}\n` +
+        `  epoch ${EPOCHS} betas ${a.betas[EPOCHS - 1].map((x) => x.toFixed(3)).join(' ')} acceptance ${a.r.epochs[EPOCHS - 1].swapAcceptance.map((x) => x.toFixed(3)).join(' ')}; final ${a.r.betas.map((x) => x.toFixed(3)).join(' ')}`,
+    );
+    expect(a.betas[0][3]).toBeCloseTo(0.95, 6);
+    // Nearly equal βs swap almost always: far above the target.
+    for (const x of a.r.epochs[0].swapAcceptance) expect(x).toBeGreaterThan(0.8);
+    const last = a.r.epochs[EPOCHS - 1].swapAcceptance;
+    // This small model is easy: the ladder reaches β = 0 with acceptance to spare.
+    for (const x of last) expect(x).toBeGreaterThan(0.2);
+    expect(a.r.betas[0]).toBe(1);
+    for (let m = 1; m < 4; m++) expect(a.r.betas[m]).toBeLessThan(a.r.betas[m - 1]);
+    expect(a.r.betas[3]).toBeLessThan(0.8);
+    expect(b.r.betas).toEqual(a.r.betas);
+    expect(b.betas).toEqual(a.betas);
+    expect(b.p.W).toEqual(a.p.W);
+
+    const model = RBM.create(device, { visible: Vn, hidden: 8, seed: 5 });
+    await expect(fitPT(model, data, { epochs: 1, batchSize: 20, replicas: 3, adapt: true, onCheckpoint: () => undefined })).rejects.toThrow(
+      /checkpoint does not hold the adapted ladder.*drop adapt/,
+    );
+    await expect(fitPT(model, data, { epochs: 1, batchSize: 20, replicas: 3, adapt: { targetAcceptance: 2 } })).rejects.toThrow(/targetAcceptance must be a number in \(0, 1\)/);
+    model.dispose();
+  });
+
   it('cancels between chunks and reports the swaps of the updates that ran', async () => {
     const Vn = 12;
     const B = 10;
