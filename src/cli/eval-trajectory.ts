@@ -38,7 +38,12 @@ function settings(v: Values): TrajectorySettings {
 
 /** W, b, c of a model file or a checkpoint, checked against the evaluated model's shape. */
 async function snapshotFile(path: string, model: RBM): Promise<RBMParamsF32> {
-  const bytes = await readModelFile(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readModelFile(path);
+  } catch (e) {
+    throw new CliError(`--trajectory snapshot ${e instanceof Error ? e.message : String(e)}`);
+  }
   let params: RBMParamsF32 & { visible: number; hidden: number };
   try {
     const f = rbmFromSafetensors(bytes);
