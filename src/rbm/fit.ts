@@ -3,7 +3,7 @@
 // chunk is queued before the previous one is awaited) and a page keeps
 // repainting. Metrics are reduced on the GPU and read back once per epoch.
 import { shuffledPermutation } from '../data/split';
-import { isByteSource, sourceColumnMeans, sourceLength, type DataSource } from '../data/source';
+import { isByteSource, sourceColumnMeans, sourceLength, sourceRows, type DataSource } from '../data/source';
 import { BINARIZE_MODES, GpuDataset, type BinarizeMode } from './dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
 import { SubmitRunner } from '../gpu/runner';
@@ -24,6 +24,7 @@ import {
   countNonFinite, DivergenceError, FiniteMonitor, type FiniteProbe, type NonFiniteCounts, type ParamSnapshot,
 } from './divergence';
 import { MAX_CD_K } from '../host/rng-streams';
+import { visibleUnit } from '../units';
 
 export type { Schedule, LearningRateSchedule };
 
@@ -321,7 +322,9 @@ export async function runEpochs<E extends EpochStats>(
   const B = o.batchSize;
   const chainCount = o.chains ?? B;
   const gaussian = model.visibleType === 'gaussian';
-  const binarize = o.binarize ?? (gaussian ? 'none' : 'stochastic');
+  // Potts units train on one-hot rows as given (src/units/potts.ts); a row that is not one-hot is an error naming the fix.
+  const potts = checkPottsData(model, data, o.binarize);
+  const binarize = o.binarize ?? (gaussian || potts ? 'none' : 'stochastic');
   if (gaussian && binarize !== 'none') {
     throw new RangeError("a Gaussian RBM trains on real values: use binarize: 'none' (and standardised data)");
   }
@@ -634,4 +637,15 @@ function checkRngSteps(epochs: number, batches: number, stepsPerUpdate: number):
         '(continue in a further run with another seed).',
     );
   }
+}
+
+/** A Potts model's training data: one-hot rows, used as given (binarize 'none'); true for Potts models. */
+function checkPottsData(model: TrainableModel, data: DataSource, binarize: BinarizeMode | undefined): boolean {
+  const unit = visibleUnit(model);
+  if (!unit.grouped) return false;
+  if (binarize !== undefined && binarize !== 'none') {
+    throw new RangeError(`a Potts RBM trains on one-hot rows as given: use binarize: 'none' (got '${binarize}')`);
+  }
+  unit.checkStates('training data', data instanceof Float32Array ? data : sourceRows(data, model.visible), model.visible);
+  return true;
 }

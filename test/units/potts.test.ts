@@ -267,6 +267,15 @@ describe('the Potts unit descriptor', () => {
     expect(() => RBM.create(device, { visible: 9, hidden: 2, visibleStates: 3 })).toThrow(/visibleStates is for Potts units/);
   });
 
+  it('fit refuses rows that are not one-hot and binarization, naming the fix', async () => {
+    const m = pottsModel(randomParams(2, 3, 2, 0.1, 3));
+    const bad = Float32Array.of(0, 1, 0, 1, 1, 0, 1, 0, 0, 0, 0, 1);
+    await expect(m.fit(bad, { epochs: 1, batchSize: 1, binarize: 'none' })).rejects.toThrow(/training data is not one-hot: row 0, site 1 of 2/);
+    const good = Float32Array.of(0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1);
+    await expect(m.fit(good, { epochs: 1, batchSize: 1, binarize: 'stochastic' })).rejects.toThrow(/use binarize: 'none'/);
+    await expect(m.fit(good, { epochs: 1, batchSize: 1 })).resolves.toBeDefined();
+  });
+
   it('codes ↔ one-hot, with errors naming the bad code', () => {
     const oh = oneHotFromCodes([2, 0, 1, 1], 2, 3);
     expect(Array.from(oh)).toEqual([0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0]);
