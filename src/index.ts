@@ -13,7 +13,7 @@ export type { BinarizeMode } from './rbm/dataset';
 export { standardizeInGather, MAX_DATASET_VALUES } from './rbm/dataset';
 export type { DatasetUploadOptions, DataShard, GatherStandardisation } from './rbm/dataset';
 export type { FitOptions, FitResult, TrainingRun, TrainingProgress, EpochStats, Schedule } from './rbm/fit';
-export { DEFAULT_CENTERING_RATE } from './rbm/fit';
+export { DEFAULT_CENTERING_RATE, RECOMMENDED_FIT_OPTIONS } from './rbm/fit';
 export type { LearningRateSchedule } from './rbm/fit';
 export type { CenteringOptions } from './rbm/trainer';
 export { GibbsChains } from './rbm/sampler';

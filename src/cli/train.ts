@@ -35,10 +35,9 @@ import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject, ProgressBar } from './output';
 
 /**
- * Chosen by comparing 5 epochs of 784-256 CD-1 on the bundled digits at 0.01,
- * 0.02, 0.05, 0.1 and 0.2: 0.1 gave the crispest, most stroke-like filters and
- * a low reconstruction error (0.038; 0.2 is no better, 0.01 reaches only 0.062).
- * Long chains from noise fall mostly into the "0" basin at every rate ≥ 0.02.
+ * The binary-unit defaults (PCD-1, batch 20, this rate decaying linearly to 0,
+ * no momentum, centered gradients) won the sweep in docs/defaults-sweep.md:
+ * exact test log-likelihoods of 784-20 and 784-25 models after 10 epochs.
  */
 export const DEFAULT_LEARNING_RATE = 0.1;
 /**
@@ -49,11 +48,17 @@ export const DEFAULT_LEARNING_RATE = 0.1;
 export const DEFAULT_GAUSSIAN_LEARNING_RATE = 0.002;
 
 const DEFAULTS = {
-  data: 'mnist', hidden: 256, epochs: 5, batch: 100, k: 1, pcd: false, lr: DEFAULT_LEARNING_RATE, momentum: 'hinton',
-  lrSchedule: 'constant', centered: false, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
+  data: 'mnist', hidden: 256, epochs: 5, batch: 20, k: 1, pcd: true, lr: DEFAULT_LEARNING_RATE, momentum: 0,
+  lrSchedule: 'linear', centered: true, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
 } as const satisfies {
   pcd: boolean; lrSchedule: LrSchedule; centered: boolean; momentum: number | 'hinton'; [key: string]: unknown;
 };
+
+/**
+ * --visible gaussian keeps the settings it was tuned with (the sweep measured
+ * binary units only): CD-1, batch 100, a constant rate, 'hinton' momentum, no centering.
+ */
+const GAUSSIAN_DEFAULTS = { batch: 100, pcd: false, momentum: 'hinton', lrSchedule: 'constant' } as const;
 
 /** --lr-schedule: constant, or linear (from --lr down to 0 over the run's --epochs). */
 export const LR_SCHEDULES = ['constant', 'linear'] as const;
@@ -79,10 +84,11 @@ Data
 Model and training
   --hidden N               hidden units                                 [${DEFAULTS.hidden}]
   --epochs E               passes over the training images              [${DEFAULTS.epochs}]
-  --batch B                mini-batch size                              [${DEFAULTS.batch}]
+  --batch B                mini-batch size    [${DEFAULTS.batch}; ${GAUSSIAN_DEFAULTS.batch} for --visible gaussian]
   --k K                    Gibbs steps per update                       [${DEFAULTS.k}]
-  --pcd                    persistent chains (PCD-k)${DEFAULTS.pcd ? '                    [the default]' : ''}
-  --cd                     chains restarted from the data (CD-k)${DEFAULTS.pcd ? '' : '        [the default]'}
+  --pcd                    persistent chains (PCD-k)    [the default; not for
+                           --visible gaussian]
+  --cd                     chains restarted from the data (CD-k)
   --pt                     parallel tempering for the negative phase (one
                            tempered sweep per update; not with --k or --pcd)
   --chains N               persistent chains for --pcd or --pt; the negative
@@ -91,11 +97,13 @@ Model and training
   --beta-min X             hottest β of --pt's evenly spaced ladder     [0]
   --lr X                   learning rate    [${DEFAULTS.lr}; ${DEFAULT_GAUSSIAN_LEARNING_RATE} for --visible gaussian]
   --lr-schedule S          constant | linear: from --lr down to 0 over the
-                           run's --epochs (checkpoints keep it)  [${DEFAULTS.lrSchedule}]
-  --momentum X|hinton      momentum, or hinton: 0.5 for 5 epochs, then 0.9 [${DEFAULTS.momentum}]
+                           run's --epochs (checkpoints keep it)
+                           [${DEFAULTS.lrSchedule}; ${GAUSSIAN_DEFAULTS.lrSchedule} for --visible gaussian]
+  --momentum X|hinton      momentum, or hinton: 0.5 for 5 epochs, then 0.9
+                           [${DEFAULTS.momentum}; ${GAUSSIAN_DEFAULTS.momentum} for --visible gaussian]
   --centered               centered gradients (Melchior et al. 2016): offsets
-                           μ, λ track the data means; binary units only${DEFAULTS.centered ? ' [on]' : ''}
-  --no-centered            the plain gradient${DEFAULTS.centered ? '' : '                           [the default]'}
+                           μ, λ track the data means; binary units only [on]
+  --no-centered            the plain gradient
   --centering-rate X       sliding rate of the offsets, in [0, 1]   [${DEFAULT_CENTERING_RATE}]
   --weight-decay X         L2 penalty on W                              [${DEFAULTS.weightDecay}]
   --sparsity-target X      target mean hidden activation (with --sparsity-cost) [0.1]
@@ -261,7 +269,7 @@ export function readTrainSettings(v: Values): TrainSettings {
     throw new UsageError('--centering-rate only applies to centered gradients; add --centered (or drop --no-centered)');
   }
   // PCD unless --cd or --pt (or the default is CD).
-  const pcd = !pt && (flag(v, 'pcd') || (DEFAULTS.pcd && !flag(v, 'cd')));
+  const pcd = !pt && (flag(v, 'pcd') || (!gaussian && DEFAULTS.pcd && !flag(v, 'cd')));
   if (pt && v.k !== undefined) throw new UsageError('--pt runs one tempered sweep per update; drop --k');
   if (!pt) {
     const stray = ['replicas', 'beta-min'].find((f) => v[f] !== undefined);
@@ -285,7 +293,7 @@ export function readTrainSettings(v: Values): TrainSettings {
     visible,
     hidden: intOption(v, 'hidden', DEFAULTS.hidden),
     epochs: intOption(v, 'epochs', DEFAULTS.epochs),
-    batch: intOption(v, 'batch', DEFAULTS.batch),
+    batch: intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : DEFAULTS.batch),
     k: intOption(v, 'k', DEFAULTS.k, 1, 10_000),
     pcd,
     pt,
@@ -296,8 +304,8 @@ export function readTrainSettings(v: Values): TrainSettings {
     aisBetas: intOption(v, 'ais-betas', CLI_AIS_BETAS, 1, 10_000_000),
     aisRuns: intOption(v, 'ais-runs', CLI_AIS_RUNS, 1, 100_000),
     lr: numberOption(v, 'lr', gaussian ? DEFAULT_GAUSSIAN_LEARNING_RATE : DEFAULTS.lr, { min: 0, above: true }),
-    lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, DEFAULTS.lrSchedule),
-    momentum: readMomentum(momentumFlag),
+    lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, gaussian ? GAUSSIAN_DEFAULTS.lrSchedule : DEFAULTS.lrSchedule),
+    momentum: readMomentum(momentumFlag, gaussian ? GAUSSIAN_DEFAULTS.momentum : DEFAULTS.momentum),
     centered: centered ? numberOption(v, 'centering-rate', DEFAULT_CENTERING_RATE, { min: 0, max: 1 }) : undefined,
     weightDecay: numberOption(v, 'weight-decay', DEFAULTS.weightDecay, { min: 0 }),
     sparsityTarget: numberOption(v, 'sparsity-target', undefined, { min: 0, max: 1, above: true, below: true }),
@@ -318,8 +326,8 @@ export function readTrainSettings(v: Values): TrainSettings {
   return settings;
 }
 
-function readMomentum(s: string | undefined): number | 'hinton' {
-  if (s === undefined) return DEFAULTS.momentum;
+function readMomentum(s: string | undefined, fallback: number | 'hinton'): number | 'hinton' {
+  if (s === undefined) return fallback;
   if (s === 'hinton') return 'hinton';
   const m = s.trim() === '' ? NaN : Number(s);
   if (!(m >= 0 && m < 1)) throw new UsageError(`--momentum must be a number in [0, 1) or "hinton", got "${s}"`);

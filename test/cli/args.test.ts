@@ -28,11 +28,15 @@ describe('flag readers', () => {
 
   it('read train settings with defaults and cross-checks', () => {
     const s = readTrainSettings({ out: 'm.safetensors' });
-    expect(s).toMatchObject({ data: 'mnist', hidden: 256, epochs: 5, batch: 100, k: 1, lr: 0.1, pcd: false, momentum: 'hinton', seed: 1 });
+    // The defaults docs/defaults-sweep.md measured best: PCD-1, batch 20, lr 0.1 decaying linearly, no momentum, centered.
+    expect(s).toMatchObject({ data: 'mnist', hidden: 256, epochs: 5, batch: 20, k: 1, lr: 0.1, lrSchedule: 'linear', pcd: true, momentum: 0, centered: 0.01, seed: 1 });
+    expect(readTrainSettings({ out: 'm', cd: true, 'no-centered': true })).toMatchObject({ pcd: false, centered: undefined });
     expect(readTrainSettings({ out: 'm', momentum: '0.9' }).momentum).toBe(0.9);
     expect(() => readTrainSettings({})).toThrow(/train needs --out/);
     expect(() => readTrainSettings({ out: 'm', 'sparsity-target': '0.05' })).toThrow(/--sparsity-cost/);
-    expect(readTrainSettings({ out: 'm', visible: 'gaussian' })).toMatchObject({ visible: 'gaussian', lr: 0.002, binarize: 'none' });
+    expect(readTrainSettings({ out: 'm', visible: 'gaussian' })).toMatchObject({
+      visible: 'gaussian', lr: 0.002, binarize: 'none', batch: 100, pcd: false, momentum: 'hinton', lrSchedule: 'constant', centered: undefined,
+    });
     expect(readTrainSettings({ out: 'm', visible: 'gaussian', lr: '0.005' }).lr).toBe(0.005);
     expect(readTrainSettings({ out: 'm', pt: true })).toMatchObject({ pt: true, replicas: 10 });
     expect(() => readTrainSettings({ out: 'm', pt: true, replicas: '1' })).toThrow(/--replicas must be an integer in 2\.\.1000/);

@@ -79,6 +79,8 @@ describe('train → sample → eval on the bundled digits', () => {
     const samples = join(dir, 'png', 'samples.png');
     const r = await runCli([
       'train', '--data', 'mnist', '--limit', '1000', '--hidden', '16', '--epochs', '2', '--batch', '50', '--lr', '0.1',
+      // The defaults before docs/defaults-sweep.md's switch, spelled out (the metadata below pins them).
+      '--cd', '--momentum', 'hinton', '--lr-schedule', 'constant', '--no-centered',
       '--out', model, '--filters', filters, '--samples', samples, '--sample-steps', '20', '--json', '--log', log,
     ]);
     expect(r.code, r.stderr).toBe(0);

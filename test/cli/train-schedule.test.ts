@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rbmFromSafetensors } from '../../src/rbm/model-file';
 import { checkpointFromSafetensors } from '../../src/rbm/checkpoint';
+import { DEFAULT_CENTERING_RATE, RECOMMENDED_FIT_OPTIONS } from '../../src/rbm/fit';
+import { readTrainSettings } from '../../src/cli/train';
 import { buildCli, expectCleanFailure, lastJson, runCli } from './helpers';
 
 let dir: string;
@@ -19,6 +21,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('train defaults', () => {
+  it("are the library's RECOMMENDED_FIT_OPTIONS (docs/defaults-sweep.md's winner)", () => {
+    const s = readTrainSettings({ out: 'm.safetensors' });
+    const r = RECOMMENDED_FIT_OPTIONS;
+    expect({ batch: s.batch, k: s.k, pcd: s.pcd, lr: s.lr, lrSchedule: s.lrSchedule, momentum: s.momentum, weightDecay: s.weightDecay, centered: s.centered }).toEqual({
+      batch: r.batchSize, k: r.k, pcd: r.persistent, lr: r.learningRate.rate, lrSchedule: r.learningRate.schedule,
+      momentum: r.momentum, weightDecay: r.weightDecay, centered: DEFAULT_CENTERING_RATE,
+    });
+  });
 });
 
 describe('train --lr-schedule linear --centered', () => {
