@@ -11,6 +11,7 @@ import {
 } from '../../src/gpu/kernels';
 import { EVAL_KERNELS } from '../../src/gpu/eval-kernels';
 import { PT_KERNELS } from '../../src/gpu/pt-kernels';
+import { POTTS_KERNELS } from '../../src/gpu/potts-kernels';
 import { packHyper } from '../../src/rbm/hyper';
 import { UNITS } from '../../src/units';
 import { testDevice } from '../helpers/device';
@@ -22,6 +23,7 @@ const FAMILIES: Record<string, Record<string, Factory>> = {
   KERNELS: KERNELS as unknown as Record<string, Factory>,
   EVAL_KERNELS: EVAL_KERNELS as unknown as Record<string, Factory>,
   PT_KERNELS: PT_KERNELS as unknown as Record<string, Factory>,
+  POTTS_KERNELS: POTTS_KERNELS as unknown as Record<string, Factory>,
 };
 
 /**

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferOwner, readFloat32 } from '../../src/gpu/buffers';
 import { DEFAULT_TILE, KERNELS, VISIBLE_FLAGS } from '../../src/gpu/kernels';
-import { POTTS_KERNELS } from '../../src/gpu/potts-kernels';
+import { POTTS_GROUP, POTTS_KERNELS } from '../../src/gpu/potts-kernels';
 import { uniform01 } from '../../src/host/philox';
 import { ais } from '../../src/rbm/ais';
 import { exactLogZ } from '../../src/rbm/logz';
@@ -126,6 +126,13 @@ describe('the Potts visible pass and group pass', () => {
       }
     }
     expect(mismatches).toBeLessThanOrEqual(1);
+  });
+
+  it("potts_group.wgsl's flag bits are the visible pass's VISIBLE_FLAGS", () => {
+    for (const [name, value] of Object.entries(VISIBLE_FLAGS)) {
+      const m = new RegExp(`const ${name}: u32 = (\\d+)u;`).exec(POTTS_GROUP.code);
+      expect(Number(m?.[1]), name).toBe(value);
+    }
   });
 
   it('the TS draw reproduces the kernel stream: uniform01 at the site\'s first element', () => {
