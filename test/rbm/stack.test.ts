@@ -167,6 +167,28 @@ describe('sampling', () => {
   });
 });
 
+describe('a Gaussian bottom layer', () => {
+  it('trains on real values, feeds binary layers above, samples real values and saves its standardisation', async () => {
+    const rand = mulberry32(12);
+    const V = 10;
+    const data = Float32Array.from({ length: 64 * V }, (_, e) => (e % V < 5 ? 1 : -1) * (Math.floor(e / V) % 2 ? 1 : -1) + 0.3 * (rand() - 0.5));
+    const stack = keep(RBMStack.create(device, { sizes: [V, 6, 4], seed: 3, visibleType: 'gaussian' }));
+    expect(stack.layers.map((m) => m.visibleType)).toEqual(['gaussian', 'bernoulli']);
+    const r = await stack.fit(data, { layers: (l) => ({ epochs: 2, batchSize: 16, learningRate: l === 0 ? 0.005 : 0.1 }) });
+    expect(r.layers).toHaveLength(2);
+    const s = await stack.sample({ chains: 3, steps: 4, seed: 1 });
+    expect(s.probabilities.some((x) => x < 0 || x > 1)).toBe(true);
+    const mean = new Float32Array(V).fill(0.5);
+    const std = new Float32Array(V).fill(0.25);
+    const bytes = await stack.toSafetensors({}, { standardisation: { mean, std } });
+    const loaded = RBMStack.fromSafetensors(device, bytes);
+    keep(loaded.stack);
+    expect(loaded.stack.visibleType).toBe('gaussian');
+    expect(loaded.standardisation).toEqual({ mean, std });
+    expect(await loaded.stack.features(data)).toEqual(await stack.features(data));
+  });
+});
+
 describe('the stack file', () => {
   it('round-trips bit-identically, with metadata and per-layer records', async () => {
     const stack = keep(RBMStack.create(device, { sizes: [10, 7, 4], seed: 21, weightScale: 0.3 }));
