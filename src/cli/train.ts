@@ -81,6 +81,9 @@ Data
   --visible TYPE           bernoulli | gaussian: Gaussian visible units on
                            standardised pixels (per-pixel mean/std stored in
                            the model file; no binarization)          [bernoulli]
+                           potts: categorical sequences, q one-hot states per
+                           site (--data aligned FASTA, or a .npy of integer
+                           codes with --states Q); options: docs/potts.md
 Model and training
   --hidden N               hidden units                                 [${DEFAULTS.hidden}]
   --epochs E               passes over the training images              [${DEFAULTS.epochs}]
