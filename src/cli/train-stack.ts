@@ -6,7 +6,7 @@
 // whole stack (tensors layer0.W, …; see src/rbm/stack-file.ts); transform,
 // classify and sample read it.
 import {
-  DeviceLostError, DivergenceError, imageShapeMetadata, RBMStack, sourceColumnMeans, stackToSafetensors,
+  DEFAULT_CENTERING_RATE, DeviceLostError, DivergenceError, imageShapeMetadata, RBMStack, sourceColumnMeans, stackToSafetensors,
 } from '../index';
 import type { EpochStats, FitOptions, FitResult, ImageShape, StackFitResult } from '../index';
 import { flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, stringOption, withFlagNames } from './args';
@@ -23,7 +23,11 @@ import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject, ProgressBar } from './output';
 import { SignalGuard } from './signals';
 
-/** The same defaults as a single RBM's `train` (784-256 CD-1, lr 0.1, 5 epochs, batch 100, Hinton momentum). */
+/**
+ * A stack's defaults: the earlier defaults of a single RBM's `train` (CD-1, batch 100, a constant
+ * lr 0.1, Hinton momentum, plain gradient), with which its measurements were made; `train`'s
+ * newer defaults (PCD-1, batch 20, a decaying rate, centered gradients) are flags here.
+ */
 export const STACK_DEFAULTS = {
   data: 'mnist', epochs: 5, batch: 100, k: 1, lr: 0.1, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
 } as const;
@@ -43,8 +47,13 @@ const OPTIONS = {
   batch: { type: 'string' },
   k: { type: 'string' },
   pcd: { type: 'boolean' },
+  cd: { type: 'boolean' },
   chains: { type: 'string' },
   lr: { type: 'string' },
+  'lr-schedule': { type: 'string' },
+  centered: { type: 'boolean' },
+  'no-centered': { type: 'boolean' },
+  'centering-rate': { type: 'string' },
   momentum: { type: 'string' },
   'weight-decay': { type: 'string' },
   'sparsity-target': { type: 'string' },
@@ -98,6 +107,10 @@ export interface StackSettings {
   pcd: boolean;
   chains?: number;
   lr: number;
+  /** constant, or linear: from --lr down to 0 over each layer's epochs. */
+  lrSchedule: 'constant' | 'linear';
+  /** Centered gradients' offset rate (--centered), or undefined for the plain gradient. */
+  centered?: number;
   momentum: number | 'hinton';
   weightDecay: number;
   sparsityTarget?: number;
@@ -143,6 +156,11 @@ export function readStackSettings(v: Values): StackSettings {
     epochs = hidden.map((_, l) => list[list.length === 1 ? 0 : l]);
   }
   const pcd = flag(v, 'pcd');
+  if (pcd && flag(v, 'cd')) throw new UsageError('--cd and --pcd are two different negative phases; choose one');
+  if (flag(v, 'centered') && flag(v, 'no-centered')) throw new UsageError('--centered and --no-centered contradict each other; choose one');
+  if (v['centering-rate'] !== undefined && !flag(v, 'centered')) {
+    throw new UsageError('--centering-rate only applies to centered gradients; add --centered (a stack trains with the plain gradient by default)');
+  }
   if (v.chains !== undefined && !pcd) throw new UsageError('--chains only applies to --pcd (CD-k starts its chains from the batch); add --pcd');
   const momentumText = stringOption(v, 'momentum');
   let momentum: number | 'hinton' = 'hinton';
@@ -164,6 +182,13 @@ export function readStackSettings(v: Values): StackSettings {
     pcd,
     chains: v.chains === undefined ? undefined : intOption(v, 'chains', 1),
     lr: numberOption(v, 'lr', STACK_DEFAULTS.lr, { min: 0, above: true }),
+    lrSchedule: v['lr-schedule'] === undefined ? 'constant' : (() => {
+      if (v['lr-schedule'] !== 'constant' && v['lr-schedule'] !== 'linear') {
+        throw new UsageError(`--lr-schedule must be one of constant, linear, got "${String(v['lr-schedule'])}"`);
+      }
+      return v['lr-schedule'];
+    })(),
+    centered: flag(v, 'centered') ? numberOption(v, 'centering-rate', DEFAULT_CENTERING_RATE, { min: 0, max: 1 }) : undefined,
     momentum,
     weightDecay: numberOption(v, 'weight-decay', STACK_DEFAULTS.weightDecay, { min: 0 }),
     sparsityTarget: numberOption(v, 'sparsity-target', undefined, { min: 0, max: 1, above: true, below: true }),
@@ -199,6 +224,8 @@ function layerRecord(s: StackSettings, sizes: number[], l: number, r: FitResult 
     pcd: String(s.pcd),
     ...(s.chains !== undefined ? { chains: String(s.chains) } : {}),
     lr: String(s.lr),
+    lr_schedule: s.lrSchedule,
+    ...(s.centered !== undefined ? { centered: 'true', centering_rate: String(s.centered) } : {}),
     momentum: String(s.momentum),
     weight_decay: String(s.weightDecay),
     seed: String((s.seed + l) >>> 0),
@@ -261,7 +288,8 @@ export async function runTrainStack(args: string[]): Promise<number> {
       k: s.k,
       persistent: s.pcd,
       ...(s.chains !== undefined ? { chains: s.chains } : {}),
-      learningRate: s.lr,
+      learningRate: s.lrSchedule === 'linear' ? { schedule: 'linear', rate: s.lr } : s.lr,
+      ...(s.centered !== undefined ? { centered: { rate: s.centered } } : {}),
       momentum: s.momentum,
       weightDecay: s.weightDecay,
       ...(s.sparsityTarget !== undefined ? { sparsityTarget: s.sparsityTarget } : {}),
@@ -355,6 +383,8 @@ export async function runTrainStack(args: string[]): Promise<number> {
       method: s.pcd ? 'pcd' : 'cd',
       k: s.k,
       lr: s.lr,
+      lr_schedule: s.lrSchedule,
+      centering_rate: s.centered,
       momentum: s.momentum,
       weight_decay: s.weightDecay,
       binarize: s.binarize,

@@ -117,7 +117,10 @@ Stacks of RBMs (a deep belief net)
   --stack H1,H2,…          train RBMs V-H1, H1-H2, … greedily, bottom to top:
                            each one above learns P(h|v) of the one below (of
                            the images thresholded at 0.5). --epochs may list
-                           one value per layer. Not with --hidden, --pt,
+                           one value per layer; the other training flags
+                           apply to every layer, whose defaults here are
+                           CD-1, batch 100, constant lr 0.1, hinton momentum
+                           and the plain gradient. Not with --hidden, --pt,
                            --visible gaussian, --eval-every, --log,
                            --checkpoint or --resume. One file holds the stack;
                            transform, classify and sample read it.

@@ -66,9 +66,26 @@ describe('train --stack', () => {
     [['--stack', '16,8', '--resume', 'x.ckpt'], /not supported with --stack yet; drop --resume/],
     [['--stack', '16,8', '--epochs', '1,2,3'], /--epochs 1,2,3 lists 3 values for 2 layers/],
     [['--stack', '16,8', '--chains', '10'], /--chains only applies to --pcd/],
+    [['--stack', '16,8', '--cd', '--pcd'], /--cd and --pcd are two different negative phases/],
+    [['--stack', '16,8', '--centering-rate', '0.1'], /--centering-rate only applies to centered gradients; add --centered/],
+    [['--stack', '16,8', '--lr-schedule', 'cosine'], /--lr-schedule must be one of constant, linear/],
   ])('refuses %j with one clear line (exit 2)', async (args, message) => {
     const r = await runCli(['train', ...args, '--out', join(dir, 'never.safetensors')]);
     expectCleanFailure(r, 2, message);
+  });
+
+  it("takes train's newer settings for every layer: centered gradients and a linear rate", async () => {
+    const out = join(dir, 'centered.safetensors');
+    const r = await runCli(['train', '--stack', '8,4', '--limit', '200', '--epochs', '1', '--centered', '--lr-schedule', 'linear', '--pcd', '--batch', '20', '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(r)).toMatchObject({ stack: [784, 8, 4], method: 'pcd', lr_schedule: 'linear', centering_rate: 0.01 });
+    const device = await testDevice();
+    const loaded = RBMStack.fromSafetensors(device, new Uint8Array(await readFile(out)));
+    try {
+      expect(loaded.layerMetadata.map((m) => [m.centered, m.lr_schedule, m.pcd])).toEqual([['true', 'linear', 'true'], ['true', 'linear', 'true']]);
+    } finally {
+      loaded.stack.dispose();
+    }
   });
 
   it('train --help lists --stack', async () => {
