@@ -2,7 +2,7 @@
 // a second instead of after an hour of training.
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { describeSizeLimit, DeviceLimitError, RBM, SAFETENSORS_MAX_HEADER, SafetensorsFormatError, safetensorsDeclaredSize } from '../index';
+import { describeSizeLimit, DeviceLimitError, isStackSafetensors, RBM, SAFETENSORS_MAX_HEADER, SafetensorsFormatError, safetensorsDeclaredSize } from '../index';
 import type { LoadedModel } from '../index';
 import { MAX_READ_BYTES, readInput, useCliHostBudget } from './read-input';
 import { CliError, messageOf, UsageError } from './errors';
@@ -50,8 +50,18 @@ export async function readModelFile(path: string): Promise<Uint8Array> {
   }
 }
 
+/** Commands that take one RBM: a stack file (train --stack) is named as such, not as a file missing "W". */
+export function refuseStack(path: string, bytes: Uint8Array): void {
+  if (isStackSafetensors(bytes)) {
+    throw new CliError(
+      `model ${path} is a stack of RBMs (train --stack); this command takes one RBM — use transform, classify or sample on a stack, or a single model's file here`,
+    );
+  }
+}
+
 /** Loads a model file's bytes onto `device`, with one-line errors for files that are not RBMs. */
 export function loadModel(device: GPUDevice, path: string, bytes: Uint8Array): LoadedModel {
+  refuseStack(path, bytes);
   try {
     // The library checks W's size against this device before anything is decoded.
     return RBM.fromSafetensors(device, bytes);

@@ -12,7 +12,7 @@ import { flag, intOption, parseCommand, positionals, requiredString, seedOption,
 import type { OptionSpec } from './args';
 import { MNIST_TEST_COUNT, readImagesFile } from './data-node';
 import { CliError, messageOf, UsageError } from './errors';
-import { readModelFile } from './files';
+import { readModelFile, refuseStack } from './files';
 import { imageShape } from './images';
 import type { ImageShape } from './images';
 import { readStandardisation, standardiseWith } from './loglik';
@@ -199,6 +199,7 @@ async function readPng(path: string, flag: string, shape: ImageShape, what: stri
 
 /** The host-side model file: shape, unit type, metadata; decoded before any GPU work so input errors come first. */
 function readModelHeader(path: string, bytes: Uint8Array): RbmFile {
+  refuseStack(path, bytes);
   try {
     return rbmFromSafetensors(bytes);
   } catch (e) {

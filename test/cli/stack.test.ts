@@ -147,6 +147,11 @@ describe('transform, classify and sample of a stack', () => {
     expectCleanFailure(await runCli(['sample', model, '--pt', '--out', join(dir, 'c.png')]), 2, /is a stack of RBMs.*drop --pt/);
   });
 
+  it('eval and inpaint, which take one RBM, name a stack file as such (exit 1)', async () => {
+    expectCleanFailure(await runCli(['eval', model, '--limit', '100']), 1, /is a stack of RBMs \(train --stack\).*use transform, classify or sample/);
+    expectCleanFailure(await runCli(['inpaint', model, '--index', '0', '--out', join(dir, 'i.png')]), 1, /is a stack of RBMs/);
+  });
+
   it('a malformed stack file is one clear line naming the tensor (exit 1)', async () => {
     const bad = join(dir, 'bad.safetensors');
     const t = (shape: number[]) => ({ shape, data: new Float32Array(shape.reduce((x, y) => x * y, 1)) });
