@@ -76,6 +76,36 @@ describe('exactLogZ', () => {
     }
   });
 
+  it('enumerates 2^25 hidden states (512 chunks) right: a 26-25 model whose log Z has a closed form', async () => {
+    // Only visible units 0 and 1 are connected, so Σ_h over 2^25 states collapses to
+    // log Σ_{v0,v1} e^{b0·v0 + b1·v1} Π_j (1 + e^{c_j + W0j·v0 + W1j·v1}) + Σ_{i≥2} softplus(b_i):
+    // a lost or doubled chunk at this size (where trained 784-25 models are judged) changes it.
+    const V = 26;
+    const H = 25;
+    const rand = mulberry32(25);
+    const W = new Float32Array(V * H);
+    for (let j = 0; j < H; j++) {
+      W[j] = rand() * 3 - 1.5;
+      W[H + j] = rand() * 3 - 1.5;
+    }
+    const b = Float32Array.from({ length: V }, () => rand() * 2 - 1);
+    const c = Float32Array.from({ length: H }, () => rand() * 2 - 1.5);
+    const m = RBM.create(device, { visible: V, hidden: H, params: { W, b, c } });
+    models.push(m);
+    const terms: number[] = [];
+    for (const v0 of [0, 1]) {
+      for (const v1 of [0, 1]) {
+        let t = b[0] * v0 + b[1] * v1;
+        for (let j = 0; j < H; j++) t += exact.softplus(c[j] + W[j] * v0 + W[H + j] * v1);
+        terms.push(t);
+      }
+    }
+    let closed = exact.logSumExp(terms);
+    for (let i = 2; i < V; i++) closed += exact.softplus(b[i]);
+    expect(enumeratedLayer(m)).toBe('hidden');
+    expect(Math.abs((await exactLogZ(m)) - closed)).toBeLessThan(1e-4);
+  });
+
   it('names the unit count and the limit when the smaller layer is too large', async () => {
     const m = randomModel(30, 27, 0.01, 1);
     await expect(exactLogZ(m)).rejects.toThrow(/27 units.*limited to 26 units/);
