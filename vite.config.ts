@@ -20,9 +20,32 @@ export const CHROMIUM_WEBGPU_ARGS = [
 const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
 if (!process.env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = LAVAPIPE_ICD;
 
+/**
+ * Measurements behind docs/ (bench/*-measure.test.ts): not checks, so not part of `npm test`;
+ * the project exists only when one is asked for, e.g.
+ * `TRAJECTORY_MEASURE=exact npx vitest run --project measure`.
+ */
+const MEASURE_PROJECTS = process.env.TRAJECTORY_MEASURE
+  ? [
+      {
+        extends: true as const,
+        test: {
+          name: 'measure',
+          environment: 'node' as const,
+          include: ['bench/*-measure.test.ts'],
+          setupFiles: ['test/setup/node.ts'],
+          testTimeout: 0,
+          hookTimeout: 0,
+          fileParallelism: false,
+        },
+      },
+    ]
+  : [];
+
 export default defineConfig({
   test: {
     projects: [
+      ...MEASURE_PROJECTS,
       {
         extends: true,
         test: {

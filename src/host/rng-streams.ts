@@ -46,6 +46,12 @@ export const TRAINING_RNG_STEPS = 0xffffffff;
 export const SAMPLER_SEED_SALT = 0x53414d50; // 'SAMP'
 /** Tempered chains (sampling and PT training) key with seed XOR this by default. */
 export const PT_SEED_SALT = 0x50545250; // 'PTRP'
+/**
+ * Trajectory AIS's adaptive pilot (src/rbm/trajectory.ts) keys its AIS-phase runs with
+ * seed XOR this, so the step counts it picks do not depend on the random numbers of
+ * the run they are used in. The pilot's draws only allocate steps: its estimate is discarded.
+ */
+export const TRAJECTORY_PILOT_SEED_SALT = 0x70696c74; // 'pilt'
 
 // ---- families: phases that depend on parameters ------------------------------
 

@@ -32,7 +32,7 @@ import { SubmitRunner } from '../gpu/runner';
 import { TRAJECTORY_KERNELS, TRAJECTORY_LERP_WORKGROUP_SIZE } from '../gpu/trajectory-kernels';
 import { chooseTiles } from '../gpu/tune';
 import { aisEstimate, DEFAULT_AIS_RUNS, reverseAISEstimate, type AISEstimate } from '../host/ais-math';
-import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE } from '../host/rng-streams';
+import { AIS_HIDDEN_PHASE, AIS_VISIBLE_PHASE, TRAJECTORY_PILOT_SEED_SALT } from '../host/rng-streams';
 import { unitType, type UnitType } from '../units';
 import type { VisibleType } from './model-file';
 import type { RBMParamsF32 } from './params';
@@ -40,12 +40,6 @@ import { checkEnum, checkFiniteArray, checkSeed, checkSize, showValue } from './
 
 /** Linear steps per segment between two snapshots (default of `stepsBetween`). */
 export const DEFAULT_TRAJECTORY_STEPS_BETWEEN = 20;
-/**
- * The adaptive pilot keys its runs with seed XOR this ('pilt'), so the step
- * counts it picks do not depend on the random numbers of the run they are used in.
- * (AIS phases; not in src/host/rng-streams.ts's registry, which this module does not own.)
- */
-const PILOT_SEED_SALT = 0x70696c74;
 /** A recorder's slot whose read has not finished. */
 const EMPTY: RBMParamsF32 = { W: new Float32Array(0), b: new Float32Array(0), c: new Float32Array(0) };
 /** The RNG step counter is a u32 (word 0 of the counter buffer). */
@@ -272,7 +266,7 @@ async function adaptiveCounts(device: GPUDevice, t: CheckedTrajectory, s: Settin
   const total = s.stepsBetween.reduce((a, b) => a + b, 0);
   const pilotSteps = s.stepsBetween.map((n) => Math.max(2, Math.round(n / 4)));
   const runs = s.pilotRuns;
-  const pilot = await anneal(device, t, { ...s, runs, seed: (s.seed ^ PILOT_SEED_SALT) >>> 0, points: pathPoints(pilotSteps, false), burnIn: 0, onProgress: undefined });
+  const pilot = await anneal(device, t, { ...s, runs, seed: (s.seed ^ TRAJECTORY_PILOT_SEED_SALT) >>> 0, points: pathPoints(pilotSteps, false), burnIn: 0, onProgress: undefined });
   const lengths = new Float64Array(T);
   for (let seg = 0; seg < T; seg++) {
     const a = pilot.history[seg];

@@ -173,7 +173,7 @@ describe('TrainerOptions', () => {
 
 type CreateCase = [string, Record<string, unknown>, RegExp];
 const createCases: CreateCase[] = [
-  ["visibleType: 'binary'", { visibleType: 'binary' }, /visibleType must be one of 'bernoulli', 'gaussian', got 'binary'/],
+  ["visibleType: 'binary'", { visibleType: 'binary' }, /visibleType must be one of 'bernoulli', 'gaussian', 'potts', got 'binary'/],
   ['seed: NaN', { seed: Number.NaN }, /seed must be an integer .*, got NaN/],
   ['weightScale: -1', { weightScale: -1 }, /weightScale must be a finite number ≥ 0, got -1/],
   ['visibleMarginals: 3 values', { visibleMarginals: [0.5, 0.5, 0.5] }, /visibleMarginals must hold one value per visible unit \(6\), got 3 values/],

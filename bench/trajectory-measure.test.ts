@@ -1,5 +1,6 @@
-// Measurements behind docs/results.md "Trajectory annealing" (not a check:
-// skipped unless TRAJECTORY_MEASURE is set; prints a table):
+// Measurements behind docs/results.md "Trajectory annealing" (not a check, so not in
+// `npm test`; run one with `TRAJECTORY_MEASURE=<mode> npx vitest run --project measure`,
+// see vite.config.ts; prints a table):
 //   TRAJECTORY_MEASURE=exact  784-20 models (exact log Z): trajectory AIS (even and adaptive
 //                             steps) vs temperature AIS at equal Gibbs sweeps, 3 seeds per budget
 //   TRAJECTORY_MEASURE=thin   a 784-16 model (exact log Z): the same step budget along all
@@ -8,15 +9,15 @@
 //                             forward / reverse AIS bracket; writes /tmp/traj-784-500.safetensors
 import { writeFileSync } from 'node:fs';
 import { describe, it } from 'vitest';
-import { RBM } from '../../src/rbm/model';
-import { ais, reverseAis } from '../../src/rbm/ais';
-import { exactLogZ } from '../../src/rbm/logz';
-import { columnMeans } from '../../src/rbm/init';
-import { loadBundledMnistNode } from '../../src/data/assets-node';
-import { gatherRows, splitDataset } from '../../src/data/split';
-import { reverseTrajectoryAis, trajectoryAis, TrajectoryRecorder, type Trajectory } from '../../src/rbm/trajectory';
-import type { FitOptions } from '../../src/rbm/fit';
-import { testDevice } from '../helpers/device';
+import { RBM } from '../src/rbm/model';
+import { ais, reverseAis } from '../src/rbm/ais';
+import { exactLogZ } from '../src/rbm/logz';
+import { columnMeans } from '../src/rbm/init';
+import { loadBundledMnistNode } from '../src/data/assets-node';
+import { gatherRows, splitDataset } from '../src/data/split';
+import { reverseTrajectoryAis, trajectoryAis, TrajectoryRecorder, type Trajectory } from '../src/rbm/trajectory';
+import type { FitOptions } from '../src/rbm/fit';
+import { testDevice } from '../test/helpers/device';
 
 const MODE = process.env.TRAJECTORY_MEASURE ?? '';
 
