@@ -131,7 +131,7 @@ const logLikelihoodStep: EvalStep = {
                            both sides: forward AIS from the base rate of the
                            --data images (a stochastic lower bound) and reverse
                            AIS from model samples (an upper bound; exact samples
-                           when the smaller layer has ≤ 20 units, else parallel
+                           when the smaller layer has ≤ 26 units, else parallel
                            tempering). The schedule doubles from ${CLI_AIS_BETAS} βs until
                            the band is within --ais-tolerance of the estimate
                            (or the gap stops shrinking: reported, not hidden)

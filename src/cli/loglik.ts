@@ -121,7 +121,7 @@ const BOUNDS_FLAGS = { ...AIS_FLAGS, maxBetas: '--max-betas', tolerance: '--ais-
 
 /**
  * log Z bracketed by forward AIS and reverse AIS from model samples (exact when
- * the smaller layer has ≤ 20 units, else parallel tempering), the schedule
+ * the smaller layer has ≤ 26 units, else parallel tempering), the schedule
  * doubled until the band is within the tolerance (see src/rbm/loglik-bounds.ts).
  */
 export async function boundsEstimate(model: RBM, data: Float32Array, s: BoundsSettings): Promise<LogZEstimate> {

@@ -15,24 +15,39 @@
 // samples to start reverse AIS (src/rbm/loglik-bounds.ts), where exact model
 // samples make it a stochastic upper bound on log Z.
 //
+// Above HOST_EXACT_SAMPLE_UNITS units (21 … 26) exactSamples enumerates on the
+// GPU instead: the exact log Z kernels keep each group of 256 consecutive
+// states' mass (exactLogZGroups, float32), the host draws a group by its mass,
+// then recomputes that group's 256 log-marginals in float64 and draws a state
+// within it. The enumeration costs what one exactLogZ does; the host work is
+// 256·n·L per distinct group drawn. The only approximation is the float32
+// rounding of the group masses (relative error about 1e-6).
+//
 // Random numbers: a small host-only generator (sfc32, seeded through splitmix32),
 // not the GPU's Philox streams, so these draws can never meet a kernel's.
 import { readFloat32 } from '../gpu/buffers';
+import { LOGZ_STATES_PER_GROUP } from '../gpu/eval-kernels';
+import { exactLogZGroups, MAX_EXACT_LOGZ_UNITS, type LogZGroups } from './logz';
 import type { ModelParams } from './params';
 import type { VisibleType } from './model-file';
 import { checkEnum, checkSeed, checkSize } from './validate';
 
-/** Most units exactSamples enumerates by default: 2^20 states × the other layer is seconds to a minute on a CPU. */
-export const MAX_EXACT_SAMPLE_UNITS = 20;
-/** A hard ceiling: the table of 2^n float64 log-marginals is 8·2^n bytes (2^24: 128 MiB). */
-const HARD_MAX_UNITS = 24;
+/** Most units exactSamples enumerates by default: 2^26 states, the exact log Z enumeration's limit (GPU above 20 units). */
+export const MAX_EXACT_SAMPLE_UNITS = MAX_EXACT_LOGZ_UNITS;
+/** Most units the host enumerates (exactSamplesFromParams' default; exactSamples hands larger layers to the GPU). */
+export const HOST_EXACT_SAMPLE_UNITS = 20;
+/** A hard ceiling for the host: the table of 2^n float64 log-marginals is 8·2^n bytes (2^24: 128 MiB). */
+const HOST_HARD_MAX_UNITS = 24;
 
 export interface ExactSampleOptions {
   /** How many samples to draw. */
   count: number;
   /** Seeds the host generator (default 1). */
   seed?: number;
-  /** Refuse to enumerate more units than this (default 20, at most 24). */
+  /**
+   * Refuse to enumerate more units than this: exactSamples defaults to 26 (its
+   * limit), exactSamplesFromParams (host only) to 20, at most 24.
+   */
   maxUnits?: number;
 }
 
@@ -70,28 +85,45 @@ export function exactSampleLayer(model: Shape): { layer: 'hidden' | 'visible'; u
 
 /** Whether exactSamples can enumerate this model within `maxUnits`. */
 export function canSampleExactly(model: Shape, maxUnits = MAX_EXACT_SAMPLE_UNITS): boolean {
-  return exactSampleLayer(model).units <= Math.min(maxUnits, HARD_MAX_UNITS);
+  return exactSampleLayer(model).units <= Math.min(maxUnits, MAX_EXACT_SAMPLE_UNITS);
 }
 
-/** Exact samples of a model on the GPU: its parameters are read back once, the rest runs on the host. */
+/**
+ * Exact samples of a model: its parameters are read back once; up to 20
+ * enumerated units the host enumerates them in float64, above that (≤ 26) the
+ * GPU enumerates and the host refines (see the file comment).
+ */
 export async function exactSamples(model: ModelParams, options: ExactSampleOptions): Promise<ExactSamples> {
   model.assertLive();
-  checkOptions(model, options);
+  checkOptions(model, options, MAX_EXACT_SAMPLE_UNITS, MAX_EXACT_SAMPLE_UNITS);
+  const start = performance.now();
   const { device, visible: V, hidden: H } = model;
   const [W, b, c] = await Promise.all([readFloat32(device, model.W, V * H), readFloat32(device, model.b, V), readFloat32(device, model.c, H)]);
-  return exactSamplesFromParams({ visible: V, hidden: H, visibleType: model.visibleType, W, b, c }, options);
+  const host: HostModel = { visible: V, hidden: H, visibleType: model.visibleType, W, b, c };
+  if (exactSampleLayer(model).units <= HOST_EXACT_SAMPLE_UNITS) return exactSamplesFromParams(host, { ...options, maxUnits: HOST_EXACT_SAMPLE_UNITS });
+  const table = await exactLogZGroups(model);
+  return samplesFromGroups(host, table, options, start);
 }
 
-/** exactSamples for parameters already on the host. */
-export function exactSamplesFromParams(model: HostModel, options: ExactSampleOptions): ExactSamples {
-  checkOptions(model, options);
-  const start = performance.now();
+/** The enumerated layer's weights as columns, and both layers' biases, in float64. */
+interface Enumeration {
+  n: number;
+  L: number;
+  hiddenSide: boolean;
+  gaussian: boolean;
+  /** cols[k·L + l] = the weight between enumerated unit k and other unit l. */
+  cols: Float64Array;
+  /** The enumerated layer's biases. */
+  lin: Float64Array;
+  /** The other layer's biases. */
+  other: Float64Array;
+}
+
+function enumeration(model: HostModel): Enumeration {
   const { visible: V, hidden: H, W, b, c } = model;
-  const gaussian = model.visibleType === 'gaussian';
   const { layer, units: n } = exactSampleLayer(model);
   const hiddenSide = layer === 'hidden';
   const L = hiddenSide ? V : H;
-  // cols[k·L + l] = the weight between enumerated unit k and other unit l; lin = the enumerated layer's biases.
   const cols = new Float64Array(n * L);
   for (let i = 0; i < V; i++) {
     for (let j = 0; j < H; j++) {
@@ -99,58 +131,134 @@ export function exactSamplesFromParams(model: HostModel, options: ExactSampleOpt
       else cols[i * L + j] = W[i * H + j];
     }
   }
-  const lin = Float64Array.from(hiddenSide ? c : b);
-  const other = Float64Array.from(hiddenSide ? b : c);
-  const logp = logMarginals(cols, lin, other, n, L, gaussian);
+  return {
+    n, L, hiddenSide, gaussian: model.visibleType === 'gaussian', cols,
+    lin: Float64Array.from(hiddenSide ? c : b), other: Float64Array.from(hiddenSide ? b : c),
+  };
+}
+
+/** Draws `count` states: a group by its GPU-summed mass, then a state within it from float64 log-marginals. */
+function samplesFromGroups(model: HostModel, table: LogZGroups, options: ExactSampleOptions, start: number): ExactSamples {
+  const e = enumeration(model);
+  const G = LOGZ_STATES_PER_GROUP;
+  const pairs = table.groups;
+  let max = -Infinity;
+  for (let g = 0; g < pairs.length; g += 2) if (pairs[g + 1] > 0) max = Math.max(max, pairs[g]);
+  if (!Number.isFinite(max)) throw new RangeError(`exactSamples: the enumeration reached ${max}; are the parameters finite?`);
+  const cumulative = new Float64Array(pairs.length / 2);
+  let total = 0;
+  for (let g = 0; g < cumulative.length; g++) {
+    if (pairs[2 * g + 1] > 0) total += pairs[2 * g + 1] * Math.exp(pairs[2 * g] - max);
+    cumulative[g] = total;
+  }
+  const rand = sfc32(options.seed ?? 1);
+  // Each drawn group's cumulative in-group masses, computed once.
+  const within = new Map<number, { cumulative: Float64Array; total: number }>();
+  const pick = (): number => {
+    const g = search(cumulative, rand() * total);
+    let w = within.get(g);
+    if (w === undefined) {
+      w = cumulate(groupLogMarginals(e, g * G, G));
+      within.set(g, w);
+    }
+    return g * G + search(w.cumulative, rand() * w.total);
+  };
+  return {
+    samples: drawRows(e, model.visible, options.count, pick, rand), count: options.count, logZ: table.logZ,
+    enumerated: table.layer, units: table.units, seconds: (performance.now() - start) / 1000,
+  };
+}
+
+/** log p*(x) of the states first … first + count − 1 (first a multiple of count, a power of two). */
+function groupLogMarginals(e: Enumeration, first: number, count: number): Float64Array {
+  const base = Float64Array.from(e.other);
+  let linear = 0;
+  for (let k = 0; k < e.n; k++) {
+    if (((first >>> k) & 1) === 0) continue;
+    linear += e.lin[k];
+    for (let l = 0; l < e.L; l++) base[l] += e.cols[k * e.L + l];
+  }
+  const low = Math.log2(count);
+  const part = logMarginals(e.cols, e.lin, base, Math.min(low, e.n), e.L, e.gaussian, e.other);
+  for (let s = 0; s < part.length; s++) part[s] += linear;
+  return part;
+}
+
+/** The running sum of exp(logp − max), and its total. */
+function cumulate(logp: Float64Array): { cumulative: Float64Array; total: number } {
   let max = -Infinity;
   for (let s = 0; s < logp.length; s++) if (logp[s] > max) max = logp[s];
-  if (!Number.isFinite(max)) throw new RangeError(`exactSamples: the enumeration reached ${max}; are the parameters finite?`);
-  // cumulative[s] = Σ_{t ≤ s} p*(t) / p*(max)
   const cumulative = new Float64Array(logp.length);
   let total = 0;
   for (let s = 0; s < logp.length; s++) {
     total += Math.exp(logp[s] - max);
     cumulative[s] = total;
   }
-  const logZ = max + Math.log(total) + (gaussian ? (V / 2) * Math.log(2 * Math.PI) : 0);
+  return { cumulative, total };
+}
 
-  const rand = sfc32(options.seed ?? 1);
-  const count = options.count;
+/**
+ * Rows [count, V], each from a state `pick` draws: the state itself (visible
+ * enumerated) or v ~ p(v | h), the state's draws and the row's interleaved.
+ */
+function drawRows(e: Enumeration, V: number, count: number, pick: () => number, rand: () => number): Float32Array {
   const samples = new Float32Array(count * V);
-  const a = new Float64Array(L);
+  const a = new Float64Array(e.L);
   for (let r = 0; r < count; r++) {
-    const state = search(cumulative, rand() * total);
-    if (!hiddenSide) {
+    const state = pick();
+    if (!e.hiddenSide) {
       for (let i = 0; i < V; i++) samples[r * V + i] = (state >>> i) & 1;
       continue;
     }
     // v | h: a = b + W h, then Bernoulli(σ(a)) or N(a, 1).
-    a.set(other);
-    for (let j = 0; j < n; j++) {
+    a.set(e.other);
+    for (let j = 0; j < e.n; j++) {
       if (((state >>> j) & 1) === 0) continue;
-      const off = j * L;
-      for (let i = 0; i < L; i++) a[i] += cols[off + i];
+      const off = j * e.L;
+      for (let i = 0; i < e.L; i++) a[i] += e.cols[off + i];
     }
     for (let i = 0; i < V; i++) {
-      samples[r * V + i] = gaussian ? a[i] + normal(rand) : rand() < sigmoid(a[i]) ? 1 : 0;
+      samples[r * V + i] = e.gaussian ? a[i] + normal(rand) : rand() < sigmoid(a[i]) ? 1 : 0;
     }
   }
-  return { samples, count, logZ, enumerated: layer, units: n, seconds: (performance.now() - start) / 1000 };
+  return samples;
 }
 
-function checkOptions(model: Shape, o: ExactSampleOptions): void {
+/** exactSamples for parameters already on the host (float64 enumeration of all 2^n states). */
+export function exactSamplesFromParams(model: HostModel, options: ExactSampleOptions): ExactSamples {
+  checkOptions(model, options, HOST_EXACT_SAMPLE_UNITS, HOST_HARD_MAX_UNITS);
+  const start = performance.now();
+  const V = model.visible;
+  const e = enumeration(model);
+  const { gaussian, n } = e;
+  const layer = e.hiddenSide ? 'hidden' : 'visible';
+  const logp = logMarginals(e.cols, e.lin, e.other, n, e.L, gaussian);
+  let max = -Infinity;
+  for (let s = 0; s < logp.length; s++) if (logp[s] > max) max = logp[s];
+  if (!Number.isFinite(max)) throw new RangeError(`exactSamples: the enumeration reached ${max}; are the parameters finite?`);
+  const { cumulative, total } = cumulate(logp);
+  const logZ = max + Math.log(total) + (gaussian ? (V / 2) * Math.log(2 * Math.PI) : 0);
+  const rand = sfc32(options.seed ?? 1);
+  const pick = (): number => search(cumulative, rand() * total);
+  return {
+    samples: drawRows(e, V, options.count, pick, rand), count: options.count, logZ, enumerated: layer, units: n,
+    seconds: (performance.now() - start) / 1000,
+  };
+}
+
+function checkOptions(model: Shape, o: ExactSampleOptions, defaultMax: number, hardMax: number): void {
   if (o === null || typeof o !== 'object') throw new RangeError('exactSamples needs options { count }');
   checkSize('count', o.count);
   if (o.seed !== undefined) checkSeed('seed', o.seed);
-  const maxUnits = o.maxUnits ?? MAX_EXACT_SAMPLE_UNITS;
+  const maxUnits = o.maxUnits ?? defaultMax;
   checkSize('maxUnits', maxUnits);
   if (model.visibleType !== undefined) checkEnum('visibleType', model.visibleType, ['bernoulli', 'gaussian']);
   const { layer, units } = exactSampleLayer(model);
-  const limit = Math.min(maxUnits, HARD_MAX_UNITS);
+  const limit = Math.min(maxUnits, hardMax);
   if (units > limit) {
     throw new RangeError(
       `exactSamples enumerates the ${layer} layer, which has ${units} units (visible=${model.visible}, hidden=${model.hidden}); ` +
-        `at most ${limit} (maxUnits, ≤ ${HARD_MAX_UNITS}) can be enumerated: sample by parallel tempering instead`,
+        `at most ${limit} (maxUnits, ≤ ${hardMax}) can be enumerated: sample by parallel tempering instead`,
     );
   }
 }
@@ -159,7 +267,11 @@ function checkOptions(model: Shape, o: ExactSampleOptions): void {
  * log p*(x) of every state x of the enumerated layer (bit k of the index = unit k),
  * Gray-code order: one column of W added or subtracted per state.
  */
-function logMarginals(cols: Float64Array, lin: Float64Array, other: Float64Array, n: number, L: number, gaussian: boolean): Float64Array {
+function logMarginals(
+  cols: Float64Array, lin: Float64Array, other: Float64Array, n: number, L: number, gaussian: boolean,
+  /** The other layer's own biases, when `other` already holds more than them (a group's high bits). */
+  bias: Float64Array = other,
+): Float64Array {
   const out = new Float64Array(2 ** n);
   const a = Float64Array.from(other); // other + M x, the other layer's total input
   let linear = 0; // linᵀx
@@ -178,7 +290,7 @@ function logMarginals(cols: Float64Array, lin: Float64Array, other: Float64Array
         for (let l = 0; l < L; l++) a[l] -= cols[off + l];
       }
     }
-    out[x] = linear + (gaussian ? gaussianTerm(a, other, L) : softplusSum(a, L));
+    out[x] = linear + (gaussian ? gaussianTerm(a, bias, L) : softplusSum(a, L));
   }
   return out;
 }

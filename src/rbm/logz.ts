@@ -41,6 +41,36 @@ export function enumeratedLayer(model: Pick<ModelParams, 'visible' | 'hidden'> &
  * summed out: log Z = logsumexp_h [cᵀh + Σ_site logsumexp_s (b + W h)_{site·q+s}].
  */
 export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = {}): Promise<number> {
+  return (await enumerate(model, options, false)).logZ;
+}
+
+/**
+ * The enumeration behind exactLogZ, kept per group of LOGZ_STATES_PER_GROUP
+ * (256) consecutive states: groups[2g] = m = max t(s), groups[2g + 1] =
+ * Σ exp(t(s) − m) over states g·256 … g·256 + 255 (bit k of s = unit k of the
+ * enumerated layer), in float32; logZ merges them in float64 (the unit type's
+ * constant included, which the groups leave out). 2^26 states make 2^18 groups
+ * (2 MiB): exact samplers pick a group by its mass, then a state within it.
+ */
+export interface LogZGroups {
+  logZ: number;
+  layer: 'hidden' | 'visible';
+  units: number;
+  groups: Float32Array;
+}
+
+/** exactLogZ, and the per-group masses of its enumeration (see LogZGroups). */
+export async function exactLogZGroups(model: ModelParams, options: ExactLogZOptions = {}): Promise<LogZGroups> {
+  const r = await enumerate(model, options, true);
+  if (r.groups === undefined) throw new Error('exactLogZGroups: the enumeration kept no groups');
+  return { logZ: r.logZ, layer: r.layer, units: r.units, groups: r.groups };
+}
+
+async function enumerate(
+  model: ModelParams,
+  options: ExactLogZOptions,
+  keepGroups: boolean,
+): Promise<{ logZ: number; layer: 'hidden' | 'visible'; units: number; groups?: Float32Array }> {
   model.assertLive();
   const { visible: V, hidden: H, device } = model;
   const unit = visibleUnit(model);
@@ -78,6 +108,8 @@ export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = 
     const counter = scratch.storage('chunk counter', new Uint32Array(4));
     const partials = scratch.storage('partials', groups * 2 * 4);
     const results = scratch.storage('chunk results', chunks * 2 * 4);
+    const groupBytes = groups * 2 * 4;
+    const table = keepGroups ? scratch.storage('group table', chunks * groupBytes) : undefined;
     const a = hiddenSide ? model.c : model.b;
     const d = hiddenSide ? model.b : model.c;
     // One chunk of states: enumerate and reduce (the combine kernel advances the chunk counter).
@@ -88,15 +120,27 @@ export async function exactLogZ(model: ModelParams, options: ExactLogZOptions = 
       total: chunks,
       chunk: Math.max(1, Math.floor(WORK_PER_SUBMIT / (chunkStates * L))),
       label: 'exactLogZ',
-      encode: (encoder, _first, count) => {
+      encode: (encoder, first, count) => {
         model.assertLive();
-        const pass = encoder.beginComputePass({ label: 'exactLogZ chunks' });
-        plan.encode(pass, count);
-        pass.end();
+        if (table === undefined) {
+          const pass = encoder.beginComputePass({ label: 'exactLogZ chunks' });
+          plan.encode(pass, count);
+          pass.end();
+          return;
+        }
+        // Keeping groups: each chunk's partials are copied out before the next chunk overwrites them.
+        for (let i = 0; i < count; i++) {
+          const pass = encoder.beginComputePass({ label: 'exactLogZ chunk' });
+          plan.encode(pass, 1);
+          pass.end();
+          encoder.copyBufferToBuffer(partials, 0, table, (first + i) * groupBytes, groupBytes);
+        }
       },
     });
-    const logSum = mergeLogSumExp(await readFloat32(device, results, chunks * 2));
-    return logSum + unit.exactLogZ.logConstant(V);
+    const logZ = mergeLogSumExp(await readFloat32(device, results, chunks * 2)) + unit.exactLogZ.logConstant(V);
+    const layer = hiddenSide ? 'hidden' : 'visible';
+    if (table === undefined) return { logZ, layer, units: n };
+    return { logZ, layer, units: n, groups: await readFloat32(device, table, chunks * groups * 2) };
   } finally {
     scratch.dispose();
   }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { exactLogZ } from '../../src/rbm/logz';
-import { canSampleExactly, exactSamplesFromParams } from '../../src/rbm/exact-sample';
+import { canSampleExactly, exactSamples, exactSamplesFromParams } from '../../src/rbm/exact-sample';
 import {
   boundsConverged, combine, convergedLogZ, DEFAULT_LOGZ_TOLERANCE, drawReverseStart, logMeanSigma, logZBounds, stopReason,
   type ReverseStart,
@@ -112,11 +112,81 @@ describe('exact samples (host enumeration)', () => {
     const a = exactSamplesFromParams(p, { count: 20, seed: 3 });
     expect(exactSamplesFromParams(p, { count: 20, seed: 3 }).samples).toEqual(a.samples);
     expect(exactSamplesFromParams(p, { count: 20, seed: 4 }).samples).not.toEqual(a.samples);
-    expect(canSampleExactly({ visible: 784, hidden: 20 })).toBe(true);
-    expect(canSampleExactly({ visible: 784, hidden: 21 })).toBe(false);
-    expect(canSampleExactly({ visible: 784, hidden: 21, visibleType: 'bernoulli' }, 22)).toBe(true);
+    expect(canSampleExactly({ visible: 784, hidden: 26 })).toBe(true);
+    expect(canSampleExactly({ visible: 784, hidden: 27 })).toBe(false);
+    expect(canSampleExactly({ visible: 784, hidden: 21, visibleType: 'bernoulli' }, 20)).toBe(false);
+    expect(canSampleExactly({ visible: 784, hidden: 27 }, 40)).toBe(false);
     expect(() => exactSamplesFromParams(p, { count: 5, maxUnits: 4 })).toThrow(/hidden layer, which has 5 units.*parallel tempering/);
     expect(() => exactSamplesFromParams(p, { count: 0 })).toThrow(/count/);
+  });
+});
+
+describe('exact samples (GPU enumeration, 21 … 26 units)', () => {
+  /** E[v_i] = Σ_h p(h) σ(b + W h)_i and log Z by a float64 Gray-code walk over the hidden states. */
+  function exactVisibleMeans(p: Params): { mean: Float64Array; logZ: number } {
+    const { visible: V, hidden: H, W, b, c } = p;
+    const a = Float64Array.from(b);
+    let linear = 0;
+    let h = 0;
+    const logp = new Float64Array(2 ** H);
+    for (let k = 0; k < logp.length; k++) {
+      if (k > 0) {
+        const j = 31 - Math.clz32(k & -k);
+        const sign = (h >>> j) & 1 ? -1 : 1;
+        h ^= 1 << j;
+        linear += sign * c[j];
+        for (let i = 0; i < V; i++) a[i] += sign * W[i * H + j];
+      }
+      let t = linear;
+      for (let i = 0; i < V; i++) t += Math.max(a[i], 0) + Math.log1p(Math.exp(-Math.abs(a[i])));
+      logp[k] = t;
+    }
+    const max = logp.reduce((m, x) => Math.max(m, x), -Infinity);
+    // Second walk: weight each state's σ(a) by p*(h) / p*(max).
+    const mean = new Float64Array(V);
+    a.set(b);
+    linear = 0;
+    h = 0;
+    let total = 0;
+    for (let k = 0; k < logp.length; k++) {
+      if (k > 0) {
+        const j = 31 - Math.clz32(k & -k);
+        const sign = (h >>> j) & 1 ? -1 : 1;
+        h ^= 1 << j;
+        for (let i = 0; i < V; i++) a[i] += sign * W[i * H + j];
+      }
+      const w = Math.exp(logp[k] - max);
+      total += w;
+      for (let i = 0; i < V; i++) mean[i] += w / (1 + Math.exp(-a[i]));
+    }
+    for (let i = 0; i < V; i++) mean[i] /= total;
+    return { mean, logZ: max + Math.log(total) };
+  }
+
+  it('30-21: v has the exact marginals and log Z is the enumeration\'s, reproducibly by seed', async () => {
+    const p = randomParams(30, 21, 0.6, 11);
+    const m = gpuModel(p);
+    const n = 20_000;
+    const s = await exactSamples(m, { count: n, seed: 5 });
+    expect(s).toMatchObject({ enumerated: 'hidden', units: 21, count: n });
+    const exact = exactVisibleMeans(p);
+    expect(Math.abs(s.logZ - exact.logZ)).toBeLessThan(1e-4 * Math.abs(exact.logZ) + 1e-3);
+    for (let i = 0; i < p.visible; i++) {
+      let got = 0;
+      for (let r = 0; r < n; r++) got += s.samples[r * p.visible + i] / n;
+      const q = exact.mean[i];
+      expect(Math.abs(got - q), `unit ${i}`).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / n) + 1e-3);
+    }
+    const again = await exactSamples(m, { count: 50, seed: 5 });
+    expect(again.samples).toEqual(s.samples.subarray(0, 50 * p.visible));
+    expect((await exactSamples(m, { count: 50, seed: 6 })).samples).not.toEqual(again.samples);
+  });
+
+  it('refuses more than 26 units and honours maxUnits', async () => {
+    const m = gpuModel(randomParams(30, 21, 0.1, 12));
+    await expect(exactSamples(m, { count: 5, maxUnits: 20 })).rejects.toThrow(/hidden layer, which has 21 units.*at most 20/);
+    const big = gpuModel(randomParams(30, 27, 0.1, 13));
+    await expect(exactSamples(big, { count: 5 })).rejects.toThrow(/27 units.*at most 26.*parallel tempering/);
   });
 });
 
