@@ -1,27 +1,22 @@
 // Centered gradients (update_centered, center_offsets, center_bias) against the
 // float64 reference's Algorithm 1 on odd sizes, and the plain update recovered
 // exactly when the offsets are zero and never move.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { CpuRBM } from '../reference/reference';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary } from '../helpers/random';
 import { maxRelError } from '../helpers/compare';
+import { disposedAfterAll, replayHyper, replaySetup, replayUpdates, type ReplayCase } from '../helpers/update-replay';
 
 let device: GPUDevice;
 beforeAll(async () => {
   device = await testDevice();
 });
 
-interface Case {
-  name: string;
-  V: number;
-  H: number;
-  B: number;
-  k: number;
+interface Case extends ReplayCase {
   persistent: boolean;
   rate: number;
-  sparsity?: boolean;
 }
 
 const CASES: Case[] = [
@@ -32,15 +27,10 @@ const CASES: Case[] = [
 const UPDATES = 5;
 
 describe.each(CASES)('centered $name matches the float64 reference', ({ V, H, B, k, persistent, rate, sparsity }) => {
-  const models: RBM[] = [];
-  afterAll(() => models.forEach((m) => m.dispose()));
+  const models = disposedAfterAll();
 
   it(`leaves W, b, c and the offsets equal to the reference after ${UPDATES} updates`, async () => {
-    const rand = mulberry32(V * 100 + H);
-    const data = randomBinary(UPDATES * B * V, 0.3, rand);
-    const gpu = RBM.create(device, { visible: V, hidden: H, seed: 5, weightScale: 0.3, visibleMarginals: new Float64Array(V).fill(0.3) });
-    models.push(gpu);
-    const init = await gpu.readParams();
+    const { rand, data, gpu, init } = await replaySetup(device, models, { V, H, B, updates: UPDATES, density: 0.3, dataSeed: V * 100 + H, modelSeed: 5 });
     // Offsets away from 0.5 and from each other, so every term of the centered step counts.
     const mu = Float32Array.from({ length: V }, () => 0.1 + 0.8 * rand());
     const lambda = Float32Array.from({ length: H }, () => 0.1 + 0.8 * rand());
@@ -48,16 +38,11 @@ describe.each(CASES)('centered $name matches the float64 reference', ({ V, H, B,
     const cpu = new CpuRBM(V, H, init, 5);
     cpu.centering = { mu: Float64Array.from(mu), lambda: Float64Array.from(lambda), rate };
     const plain = new CpuRBM(V, H, init, 5);
-    const hyper = {
-      learningRate: 0.2, momentum: 0.5, weightDecay: 1e-3,
-      ...(sparsity ? { sparsityTarget: 0.05, sparsityCost: 0.5, sparsityDecay: 0.7 } : {}),
-    };
-    for (let u = 0; u < UPDATES; u++) {
-      const batch = data.subarray(u * B * V, (u + 1) * B * V);
-      trainer.update(batch, hyper);
+    const hyper = replayHyper(0.2, sparsity);
+    replayUpdates(trainer, data, B * V, UPDATES, hyper, (batch) => {
       cpu.update(batch, B, k, persistent, hyper);
       plain.update(batch, B, k, persistent, hyper);
-    }
+    });
     const after = await gpu.readParams();
     const state = await trainer.readState();
     // Centering changes the step (else the comparison below could not tell the updates apart) …

@@ -2,13 +2,14 @@
 // B data rows in the positive. The update weighs the negative statistics
 // 1/N and the positive 1/B; a float64 replay (the reference's passes, this
 // layout) checks whole PCD-k updates on odd sizes with N > B and N < B.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { fitPT } from '../../src/rbm/pt-train';
 import { hiddenPass, visiblePass, type CpuHyper } from '../reference/reference';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary } from '../helpers/random';
 import { maxRelError } from '../helpers/compare';
+import { disposedAfterAll, replayHyper, replaySetup, replayUpdates, type ReplayCase } from '../helpers/update-replay';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -111,15 +112,9 @@ class CpuChains {
   }
 }
 
-interface Case {
-  name: string;
-  V: number;
-  H: number;
-  B: number;
+interface Case extends ReplayCase {
   N: number;
-  k: number;
   updates: number;
-  sparsity?: boolean;
 }
 
 const CASES: Case[] = [
@@ -130,32 +125,17 @@ const CASES: Case[] = [
 ];
 
 describe.each(CASES)('$name', ({ V, H, B, N, k, updates, sparsity }) => {
-  const models: RBM[] = [];
-  afterAll(() => models.forEach((m) => m.dispose()));
+  const models = disposedAfterAll();
 
   it(`matches the float64 replay after ${updates} updates`, async () => {
-    const rand = mulberry32(V * 100 + N);
-    const data = randomBinary(updates * B * V, 0.35, rand);
+    const { rand, data, gpu, init } = await replaySetup(device, models, { V, H, B, updates, density: 0.35, dataSeed: V * 100 + N, modelSeed: 41 });
     const chains = randomBinary(N * V, 0.5, rand);
-    const gpu = RBM.create(device, { visible: V, hidden: H, seed: 41, weightScale: 0.3, visibleMarginals: new Float64Array(V).fill(0.35) });
-    models.push(gpu);
-    const init = await gpu.readParams();
     const cpu = new CpuChains(V, H, B, N, init, chains, 41);
     const trainer = await gpu.createTrainer({ batchSize: B, k, persistent: true, chains: N });
     expect(trainer.chains).toBe(N);
     trainer.initChains(chains);
-    const hyper = {
-      learningRate: 0.1,
-      momentum: 0.5,
-      weightDecay: 1e-3,
-      ...(sparsity ? { sparsityTarget: 0.05, sparsityCost: 0.5, sparsityDecay: 0.7 } : {}),
-    };
-    const recon: number[] = [];
-    for (let u = 0; u < updates; u++) {
-      const batch = data.subarray(u * B * V, (u + 1) * B * V);
-      trainer.update(batch, hyper);
-      recon.push(cpu.update(batch, k, hyper));
-    }
+    const hyper = replayHyper(0.1, sparsity);
+    const recon = replayUpdates(trainer, data, B * V, updates, hyper, (batch) => cpu.update(batch, k, hyper));
     expect(maxRelError(await trainer.readMetrics(updates), recon)).toBeLessThan(1e-5);
     const after = await gpu.readParams();
     expect(maxRelError(after.W, init.W, 1e-2)).toBeGreaterThan(1e-2);

@@ -1,25 +1,20 @@
 // Whole CD-k / PCD-k updates, several in a row, replayed on the CPU reference.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { CpuRBM } from '../reference/reference';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary } from '../helpers/random';
 import { maxRelError } from '../helpers/compare';
+import { disposedAfterAll, replayHyper, replaySetup, replayUpdates, type ReplayCase } from '../helpers/update-replay';
 
 let device: GPUDevice;
 beforeAll(async () => {
   device = await testDevice();
 });
 
-interface Case {
-  name: string;
-  V: number;
-  H: number;
-  B: number;
-  k: number;
+interface Case extends ReplayCase {
   persistent: boolean;
   updates: number;
-  sparsity?: boolean;
 }
 
 const CASES: Case[] = [
@@ -31,30 +26,14 @@ const CASES: Case[] = [
 ];
 
 describe.each(CASES)('$name updates match the CPU reference', ({ V, H, B, k, persistent, updates, sparsity }) => {
-  const models: RBM[] = [];
-  afterAll(() => models.forEach((m) => m.dispose()));
+  const models = disposedAfterAll();
 
   it(`leaves W, b, c equal to the reference after ${updates} updates`, async () => {
-    const rand = mulberry32(V * 1000 + k);
-    const data = randomBinary(updates * B * V, 0.35, rand);
-    const marginals = new Float64Array(V).fill(0.35);
-    const gpu = RBM.create(device, { visible: V, hidden: H, seed: 77, weightScale: 0.3, visibleMarginals: marginals });
-    models.push(gpu);
-    const init = await gpu.readParams();
+    const { data, gpu, init } = await replaySetup(device, models, { V, H, B, updates, density: 0.35, dataSeed: V * 1000 + k, modelSeed: 77 });
     const cpu = new CpuRBM(V, H, init, 77);
     const trainer = await gpu.createTrainer({ batchSize: B, k, persistent });
-    const hyper = {
-      learningRate: 0.1,
-      momentum: 0.5,
-      weightDecay: 1e-3,
-      ...(sparsity ? { sparsityTarget: 0.05, sparsityCost: 0.5, sparsityDecay: 0.7 } : {}),
-    };
-    const recon: number[] = [];
-    for (let u = 0; u < updates; u++) {
-      const batch = data.subarray(u * B * V, (u + 1) * B * V);
-      trainer.update(batch, hyper);
-      recon.push(cpu.update(batch, B, k, persistent, hyper));
-    }
+    const hyper = replayHyper(0.1, sparsity);
+    const recon = replayUpdates(trainer, data, B * V, updates, hyper, (batch) => cpu.update(batch, B, k, persistent, hyper));
     // The GPU-reduced reconstruction error of every update equals the reference's.
     const gpuRecon = await trainer.readMetrics(updates);
     expect(maxRelError(gpuRecon, recon)).toBeLessThan(1e-5);

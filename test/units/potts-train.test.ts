@@ -9,15 +9,13 @@ import { cdHiddenPhase, cdVisiblePhase } from '../../src/host/rng-streams';
 import { RBM } from '../../src/rbm/model';
 import { oneHotFromCodes } from '../../src/units/potts';
 import { testDevice } from '../helpers/device';
-import { mulberry32, randomNormal } from '../helpers/random';
+import { mulberry32 } from '../helpers/random';
+import { POTTS_ODD, pottsModel, randomCodes, randomPottsParams } from '../helpers/random-potts';
 import { sigmoid } from '../reference/exact';
 import { categorical, pottsConditional } from '../reference/potts';
 
-const L = 5;
-const Q = 7;
+const { sites: L, states: Q, hidden: H, rows: B } = POTTS_ODD;
 const V = L * Q;
-const H = 9;
-const B = 3;
 const K = 2;
 const SEED = 4242;
 const LR = 0.1;
@@ -32,19 +30,16 @@ afterAll(() => model?.dispose());
 describe('a CD-k update of a Potts RBM', () => {
   it('matches the float64 replay of the same draws (L = 5, q = 7, H = 9, B = 3, k = 2)', async () => {
     const rand = mulberry32(77);
-    const W = randomNormal(V * H, 0.8, rand);
-    const b = randomNormal(V, 0.8, rand);
-    const c = randomNormal(H, 0.8, rand);
-    const codes = Array.from({ length: B * L }, () => Math.floor(rand() * Q));
-    const v0 = oneHotFromCodes(codes, L, Q);
-    model = RBM.create(device, { visible: V, hidden: H, seed: SEED, visibleType: 'potts', visibleStates: Q, params: { W, b, c } });
+    const p = randomPottsParams(L, Q, H, 0.8, rand);
+    const { W, b, c } = p;
+    const v0 = oneHotFromCodes(randomCodes(B, L, Q, rand), L, Q);
+    model = pottsModel(device, p, SEED);
     const trainer = await model.createTrainer({ batchSize: B, k: K, metrics: false, tile: { wgCols: 4, wgRows: 4, threadRows: 2, tileK: 4, shared: true } });
     trainer.update(v0, { learningRate: LR });
     const got = await model.readParams();
     trainer.dispose();
 
     // The replay, step 0.
-    const p = { sites: L, states: Q, hidden: H, W, b, c };
     const hiddenPass = (v: ArrayLike<number>, row: number, phase: number): { prob: number[]; sample: number[] } => {
       const prob: number[] = [];
       const sample: number[] = [];

@@ -15,7 +15,8 @@ import { UNITS, unitType, visibleUnit } from '../../src/units';
 import { checkOneHot, codesFromOneHot, oneHotFromCodes, zeroSumGauge } from '../../src/units/potts';
 import { dispatchOnce } from '../helpers/dispatch';
 import { testDevice } from '../helpers/device';
-import { mulberry32, randomNormal } from '../helpers/random';
+import { mulberry32 } from '../helpers/random';
+import { POTTS_ODD, pottsModel as createPottsModel, randomCodes, randomPottsParams, type RandomPottsParams } from '../helpers/random-potts';
 import * as ref from '../reference/potts';
 
 let device: GPUDevice;
@@ -30,29 +31,19 @@ afterAll(() => {
   owner?.dispose();
 });
 
-function randomParams(L: number, q: number, H: number, scale: number, seed: number): ref.PottsParams & { W: Float32Array; b: Float32Array; c: Float32Array } {
-  const rand = mulberry32(seed);
-  return { sites: L, states: q, hidden: H, W: randomNormal(L * q * H, scale, rand), b: randomNormal(L * q, scale, rand), c: randomNormal(H, scale, rand) };
+function randomParams(L: number, q: number, H: number, scale: number, seed: number): RandomPottsParams {
+  return randomPottsParams(L, q, H, scale, mulberry32(seed));
 }
 
-function pottsModel(p: ReturnType<typeof randomParams>, seed = 1): RBM {
-  const m = RBM.create(device, {
-    visible: p.sites * p.states, hidden: p.hidden, seed, visibleType: 'potts', visibleStates: p.states, params: { W: p.W, b: p.b, c: p.c },
-  });
+function pottsModel(p: RandomPottsParams, seed = 1): RBM {
+  const m = createPottsModel(device, p, seed);
   models.push(m);
   return m;
 }
 
-function randomCodes(rows: number, L: number, q: number, rand: () => number): number[] {
-  return Array.from({ length: rows * L }, () => Math.floor(rand() * q));
-}
-
 describe('the Potts visible pass and group pass', () => {
   // Odd sizes: L = 5 sites of q = 7 states (V = 35), H = 9, B = 3 rows written at row offset 1.
-  const L = 5;
-  const q = 7;
-  const H = 9;
-  const B = 3;
+  const { sites: L, states: q, hidden: H, rows: B } = POTTS_ODD;
   const V = L * q;
   const OFFSET = 1;
   const SEED = 0xabc1;
