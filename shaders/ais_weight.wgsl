@@ -16,22 +16,13 @@
 // log1p and expm1 use series where 1 + x would round, so tiny steps keep
 // their relative precision. Either direction of schedule works (δ < 0 for reverse AIS).
 //
-// Accumulation: logw[2r + 1] collects a block of BLOCK steps and is folded into
-// logw[2r] at every BLOCK-th step, so adding thousands of small increments to
-// a large total costs only a few f32 roundings (and no compiler can
-// reassociate it away, unlike a Kahan sum). log-weight = logw[2r] + logw[2r + 1].
-//
 // Layout (f32): x [R, H], vis [R, V], b and b_A [V], betas [K + 1], logw [2R];
-// counter [1] u32. One workgroup per run, invocations stride over units, tree reduction.
-
-struct Dims {
-  rows: u32,
-  n_vis: u32,
-  n_hid: u32,
-}
-
-const WORKGROUP_SIZE: u32 = 64u;
-const BLOCK: u32 = 64u;
+// counter [1] u32.
+//
+// Linked after the unit module (and its rng.wgsl, math.wgsl) and before
+// log_weight.wgsl, which has Dims, log1p_small and main: one workgroup per run,
+// the tree reduction of partial_sums' (lin, log) shares, and the blocked
+// accumulation of increment's inc_r into logw.
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> counter: array<u32>;
@@ -41,25 +32,6 @@ const BLOCK: u32 = 64u;
 @group(0) @binding(5) var<storage, read> b: array<f32>;
 @group(0) @binding(6) var<storage, read> b_base: array<f32>;
 @group(0) @binding(7) var<storage, read_write> logw: array<f32>;
-
-var<workgroup> red_lin: array<f32, WORKGROUP_SIZE>;
-var<workgroup> red_log: array<f32, WORKGROUP_SIZE>;
-
-// log(1 + t) for t in (−1/2, 1]: 2·atanh(t / (2 + t)) by its series, |z| ≤ 1/3.
-fn log1p_small(t: f32) -> f32 {
-  let z = t / (2.0 + t);
-  let z2 = z * z;
-  var s = 1.0 / 17.0;
-  s = fma(s, z2, 1.0 / 15.0);
-  s = fma(s, z2, 1.0 / 13.0);
-  s = fma(s, z2, 1.0 / 11.0);
-  s = fma(s, z2, 1.0 / 9.0);
-  s = fma(s, z2, 1.0 / 7.0);
-  s = fma(s, z2, 1.0 / 5.0);
-  s = fma(s, z2, 1.0 / 3.0);
-  s = fma(s, z2, 1.0);
-  return 2.0 * z * s;
-}
 
 // e^t − 1 for t ≤ 0: Taylor series near 0, plain exp where nothing cancels.
 fn expm1_neg(t: f32) -> f32 {
@@ -78,52 +50,33 @@ fn expm1_neg(t: f32) -> f32 {
   return t * s;
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) wg: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let r = wg.x + wg.y * nwg.x;
+// δ = β_k − β_{k−1}.
+fn beta_step(k: u32) -> f32 {
+  return betas[k] - betas[k - 1u];
+}
+
+// (Σ_j max(x_j, 0) + the visible-bias term, Σ_j log1p(…)) over invocation lid's units.
+fn partial_sums(r: u32, k: u32, lid: u32) -> vec2<f32> {
   let V = dims.n_vis;
   let H = dims.n_hid;
-  let k = counter[0];
-  let beta = betas[k];
-  let beta_prev = betas[k - 1u];
-  let delta = beta - beta_prev;
-  let beta_lo = min(beta, beta_prev);
-  let abs_delta = abs(delta);
-
-  var lin = 0.0; // Σ_j max(x_j, 0) + the visible-bias term, later times δ
+  let abs_delta = abs(beta_step(k));
+  let beta_lo = min(betas[k], betas[k - 1u]);
+  var lin = 0.0;
   var lg = 0.0;
-  if (r < dims.rows) {
-    for (var j = lid; j < H; j = j + WORKGROUP_SIZE) {
-      let xj = x[r * H + j];
-      let ax = abs(xj);
-      lin = lin + max(xj, 0.0);
-      lg = lg + log1p_small(sigmoid(-beta_lo * ax) * expm1_neg(-abs_delta * ax));
-    }
-    for (var i = lid; i < V; i = i + WORKGROUP_SIZE) {
-      lin = unit_add_bias_difference(lin, vis[r * V + i], b[i], b_base[i]);
-    }
+  for (var j = lid; j < H; j = j + WORKGROUP_SIZE) {
+    let xj = x[r * H + j];
+    let ax = abs(xj);
+    lin = lin + max(xj, 0.0);
+    lg = lg + log1p_small(sigmoid(-beta_lo * ax) * expm1_neg(-abs_delta * ax));
   }
-  red_lin[lid] = lin;
-  red_log[lid] = lg;
-  workgroupBarrier();
-  for (var width = WORKGROUP_SIZE / 2u; width > 0u; width = width / 2u) {
-    if (lid < width) {
-      red_lin[lid] = red_lin[lid] + red_lin[lid + width];
-      red_log[lid] = red_log[lid] + red_log[lid + width];
-    }
-    workgroupBarrier();
+  for (var i = lid; i < V; i = i + WORKGROUP_SIZE) {
+    lin = unit_add_bias_difference(lin, vis[r * V + i], b[i], b_base[i]);
   }
-  if (lid == 0u && r < dims.rows) {
-    let block = logw[2u * r + 1u] + fma(delta, red_lin[0], sign(delta) * red_log[0]);
-    if (k % BLOCK == 0u) {
-      logw[2u * r] = logw[2u * r] + block;
-      logw[2u * r + 1u] = 0.0;
-    } else {
-      logw[2u * r + 1u] = block;
-    }
-  }
+  return vec2<f32>(lin, lg);
+}
+
+// inc_r = δ · lin + sign(δ) · log.
+fn increment(k: u32, sums: vec2<f32>) -> f32 {
+  let delta = beta_step(k);
+  return fma(delta, sums.x, sign(delta) * sums.y);
 }

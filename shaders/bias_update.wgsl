@@ -19,14 +19,8 @@
 // Layout: vis [R, V], hid_prob [R, H] with R = B + N; b [V], c [H]; b_vel [V], c_vel [H];
 // q [H]. Biases carry no weight decay (Hinton's practical guide, section 10).
 
-struct Dims {
-  n_vis: u32,
-  n_hid: u32,
-  n_rows: u32,
-  neg_start: u32,
-}
-
-// struct Hyper: shaders/hyper.wgsl (prepended).
+// struct Dims and phase_difference (the rows' weights): shaders/update_batch.wgsl;
+// struct Hyper: shaders/hyper.wgsl (both linked before).
 
 const WORKGROUP_SIZE: u32 = 64u;
 
@@ -59,15 +53,6 @@ fn column_sums(src_is_vis: bool, col: u32, width: u32) -> vec2<f32> {
     }
   }
   return vec2<f32>(pos, neg);
-}
-
-// The column's gradient sum: positive minus ρ · negative (update.wgsl weighs its rows alike).
-fn phase_difference(s: vec2<f32>) -> f32 {
-  let chains = dims.n_rows - dims.neg_start;
-  if (chains == dims.neg_start) {
-    return s.x - s.y;
-  }
-  return s.x - s.y * (f32(dims.neg_start) / f32(chains));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -13,12 +13,7 @@
 //
 // Layout: vel [V, H] (W's velocity, row-major); mu [V]; lambda [H]; b [V]; c [H].
 
-struct Dims {
-  n_vis: u32,
-  n_hid: u32,
-  n_rows: u32,
-  neg_start: u32,
-}
+// struct Dims: shaders/update_batch.wgsl (linked before; bias_update.wgsl's Dims).
 
 const WORKGROUP_SIZE: u32 = 64u;
 

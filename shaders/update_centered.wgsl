@@ -12,58 +12,24 @@
 //   W[i, j] += vel[i, j]                                   (in place)
 // W is the same matrix in the centered and the ordinary parametrisation, so the
 // step is that of update.wgsl with centered operands; vel ends holding ΔW, which
-// bias_update_centered.wgsl (run next) needs to move the ordinary biases.
+// center_bias.wgsl (run after bias_update.wgsl) needs to move the ordinary biases.
 // μ = λ = 0 gives update.wgsl's step exactly.
 //
 // Layout (row-major f32): vis [R, V], hid_prob [R, H] (R = B + N, data rows
 // first); W, vel [V, H]; mu [V]; lambda [H] (center_offsets.wgsl keeps them).
+//
+// Linked as update.wgsl, with this file in its place: hyper.wgsl,
+// update_batch.wgsl (Dims, the rows' weights s_r), update_step.wgsl (bindings
+// 0–5 dims, hyper, vis, hid_prob, W, vel; the GEMM's size and the epilogue),
+// this file (the offsets' bindings and the centered operands), gemm.wgsl.
 
-struct Dims {
-  n_vis: u32,
-  n_hid: u32,
-  n_rows: u32,
-  neg_start: u32,
-}
-
-// struct Hyper: shaders/hyper.wgsl (prepended).
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<uniform> hyper: Hyper;
-@group(0) @binding(2) var<storage, read> vis: array<f32>;
-@group(0) @binding(3) var<storage, read> hid_prob: array<f32>;
-@group(0) @binding(4) var<storage, read_write> W: array<f32>;
-@group(0) @binding(5) var<storage, read_write> vel: array<f32>;
 @group(0) @binding(6) var<storage, read> mu: array<f32>;
 @group(0) @binding(7) var<storage, read> lambda: array<f32>;
-
-const A_CONTIGUOUS_IN_K: bool = false;
-const B_CONTIGUOUS_IN_K: bool = false;
-
-fn gemm_size() -> vec3<u32> {
-  return vec3<u32>(dims.n_vis, dims.n_hid, dims.n_rows);
-}
 
 fn load_a(m: u32, k: u32) -> f32 {
   return vis[k * dims.n_vis + m] - mu[m];
 }
 
 fn load_b(k: u32, n: u32) -> f32 {
-  let p = hid_prob[k * dims.n_hid + n] - lambda[n];
-  if (k < dims.neg_start) {
-    return p;
-  }
-  let chains = dims.n_rows - dims.neg_start;
-  if (chains == dims.neg_start) {
-    return -p;
-  }
-  return -p * (f32(dims.neg_start) / f32(chains));
-}
-
-fn epilogue(m: u32, n: u32, g: f32) {
-  let e = m * dims.n_hid + n;
-  let w = W[e];
-  let grad = g * hyper.inv_batch - hyper.weight_decay * w;
-  let v = hyper.momentum * vel[e] + hyper.learning_rate * grad;
-  vel[e] = v;
-  W[e] = w + v;
+  return phase_weighted(k, hid_prob[k * dims.n_hid + n] - lambda[n]);
 }

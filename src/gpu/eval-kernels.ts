@@ -3,7 +3,7 @@
 import logzChunkWGSL from '../../shaders/logz_chunk.wgsl?raw';
 import logzCombineWGSL from '../../shaders/logz_combine.wgsl?raw';
 import aisWeightWGSL from '../../shaders/ais_weight.wgsl?raw';
-import { DEFAULT_UNIT, KERNELS, linked, SHADERS, unitModules, type KernelSpec, type UniformFields, type UnitModule } from './kernels';
+import { DEFAULT_UNIT, KERNELS, linked, LOG_WEIGHT_DIMS, SHADERS, unitModules, type KernelSpec, type UniformFields, type UnitModule } from './kernels';
 import { wgslModule } from './wgsl-link';
 
 /** The shader files of the evaluation kernels, as named linker modules. */
@@ -24,8 +24,8 @@ export const LOGZ_CHUNK_DIMS = {
 } as const satisfies UniformFields;
 /** logz_combine.wgsl's Dims. */
 export const LOGZ_COMBINE_DIMS = { groups: 'u32', _pad0: 'u32', _pad1: 'u32', _pad2: 'u32' } as const satisfies UniformFields;
-/** ais_weight.wgsl's Dims. */
-export const AIS_WEIGHT_DIMS = { rows: 'u32', n_vis: 'u32', n_hid: 'u32' } as const satisfies UniformFields;
+/** ais_weight.wgsl's Dims (log_weight.wgsl's struct). */
+export const AIS_WEIGHT_DIMS = LOG_WEIGHT_DIMS;
 
 export const EVAL_KERNELS = {
   logzChunk: () => ({
@@ -50,7 +50,7 @@ export const EVAL_KERNELS = {
   /** One β step's log-weight increments, the visible bias terms from the layer's unit module `unit`. */
   aisWeight: (unit: UnitModule = DEFAULT_UNIT) => ({
     name: 'ais_weight',
-    ...linked(...unitModules(unit), EVAL_SHADERS.aisWeight),
+    ...linked(...unitModules(unit), EVAL_SHADERS.aisWeight, SHADERS.logWeight),
     bindings: {
       dims: 'uniform', counter: 'read', betas: 'read', x: 'read', vis: 'read', b: 'read', b_base: 'read', logw: 'rw',
     } as const,

@@ -6,6 +6,8 @@ import mathWGSL from '../../shaders/math.wgsl?raw';
 import hiddenWGSL from '../../shaders/hidden.wgsl?raw';
 import visibleWGSL from '../../shaders/visible.wgsl?raw';
 import updateWGSL from '../../shaders/update.wgsl?raw';
+import updateBatchWGSL from '../../shaders/update_batch.wgsl?raw';
+import updateStepWGSL from '../../shaders/update_step.wgsl?raw';
 import hyperWGSL from '../../shaders/hyper.wgsl?raw';
 import gemmWGSL from '../../shaders/gemm.wgsl?raw';
 import gemmSubgroupWGSL from '../../shaders/gemm_subgroup.wgsl?raw';
@@ -23,6 +25,7 @@ import reconErrorWGSL from '../../shaders/recon_error.wgsl?raw';
 import clampWGSL from '../../shaders/clamp.wgsl?raw';
 import advanceWGSL from '../../shaders/advance.wgsl?raw';
 import finiteCheckWGSL from '../../shaders/finite_check.wgsl?raw';
+import logWeightWGSL from '../../shaders/log_weight.wgsl?raw';
 import bernoulliUnitWGSL from '../../shaders/units/bernoulli.wgsl?raw';
 import softmaxWGSL from '../../shaders/softmax.wgsl?raw';
 import softmaxForwardWGSL from '../../shaders/softmax_forward.wgsl?raw';
@@ -39,6 +42,8 @@ export const SHADERS = {
   tempered: wgslModule('tempered.wgsl', temperedWGSL),
   hidden: wgslModule('hidden.wgsl', hiddenWGSL),
   visible: wgslModule('visible.wgsl', visibleWGSL),
+  updateBatch: wgslModule('update_batch.wgsl', updateBatchWGSL),
+  updateStep: wgslModule('update_step.wgsl', updateStepWGSL),
   update: wgslModule('update.wgsl', updateWGSL),
   gemm: wgslModule('gemm.wgsl', gemmWGSL),
   gemmSubgroup: wgslModule('gemm_subgroup.wgsl', gemmSubgroupWGSL),
@@ -55,6 +60,8 @@ export const SHADERS = {
   clamp: wgslModule('clamp.wgsl', clampWGSL),
   advance: wgslModule('advance.wgsl', advanceWGSL),
   finiteCheck: wgslModule('finite_check.wgsl', finiteCheckWGSL),
+  /** The AIS weight kernels' skeleton (ais_weight.wgsl in eval-kernels.ts, trajectory_weight.wgsl in trajectory-kernels.ts). */
+  logWeight: wgslModule('log_weight.wgsl', logWeightWGSL),
   softmax: wgslModule('softmax.wgsl', softmaxWGSL),
   softmaxForward: wgslModule('softmax_forward.wgsl', softmaxForwardWGSL),
   softmaxUpdate: wgslModule('softmax_update.wgsl', softmaxUpdateWGSL),
@@ -178,8 +185,10 @@ export const VISIBLE_DIMS = {
 } as const satisfies UniformFields;
 /** visible.wgsl's flag bits (its WRITE_PROB, WRITE_SAMPLE constants); the unit type is its linked module, not a flag. */
 export const VISIBLE_FLAGS = { WRITE_PROB: 1, WRITE_SAMPLE: 2 } as const;
-/** Dims of update.wgsl and bias_update.wgsl. */
+/** update_batch.wgsl's Dims: of update.wgsl, update_centered.wgsl, bias_update.wgsl and center_bias.wgsl. */
 export const UPDATE_DIMS = { n_vis: 'u32', n_hid: 'u32', n_rows: 'u32', neg_start: 'u32' } as const satisfies UniformFields;
+/** log_weight.wgsl's Dims: of ais_weight.wgsl (AIS_WEIGHT_DIMS) and trajectory_weight.wgsl (TRAJECTORY_WEIGHT_DIMS). */
+export const LOG_WEIGHT_DIMS = { rows: 'u32', n_vis: 'u32', n_hid: 'u32' } as const satisfies UniformFields;
 /** center_offsets.wgsl's Dims: the data rows B and the offsets' sliding rate ν. */
 export const CENTER_DIMS = { n_vis: 'u32', n_hid: 'u32', batch: 'u32', rate: 'f32' } as const satisfies UniformFields;
 /** hyper.wgsl's Hyper (update and bias_update). */
@@ -298,6 +307,13 @@ export function gemmSpec<B extends Bindings, U extends Uniforms>(
   };
 }
 
+/**
+ * What the weight-step kernels (update.wgsl, update_centered.wgsl) link before
+ * their own file, which supplies the GEMM operands: Hyper, the batch's Dims and
+ * row weights, and the shared bindings 0–5 with the momentum-step epilogue.
+ */
+const UPDATE_STEP_MODULES = [SHADERS.hyper, SHADERS.updateBatch, SHADERS.updateStep] as const;
+
 export const KERNELS = {
   hidden: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
@@ -319,14 +335,14 @@ export const KERNELS = {
   update: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
       'update',
-      [SHADERS.hyper, SHADERS.update],
+      [...UPDATE_STEP_MODULES, SHADERS.update],
       { dims: 'uniform', hyper: 'uniform', vis: 'read', hid_prob: 'read', W: 'rw', vel: 'rw' } as const,
       { dims: UPDATE_DIMS, hyper: HYPER },
       t,
     ),
   biasUpdate: () => ({
     name: 'bias_update',
-    ...linked(SHADERS.hyper, SHADERS.biasUpdate),
+    ...linked(SHADERS.hyper, SHADERS.updateBatch, SHADERS.biasUpdate),
     bindings: {
       dims: 'uniform', hyper: 'uniform', vis: 'read', hid_prob: 'read',
       b: 'rw', c: 'rw', b_vel: 'rw', c_vel: 'rw', counter: 'rw', q: 'rw',
@@ -337,7 +353,7 @@ export const KERNELS = {
   updateCentered: (t: TileShape = DEFAULT_TILE) =>
     gemmSpec(
       'update_centered',
-      [SHADERS.hyper, SHADERS.updateCentered],
+      [...UPDATE_STEP_MODULES, SHADERS.updateCentered],
       { dims: 'uniform', hyper: 'uniform', vis: 'read', hid_prob: 'read', W: 'rw', vel: 'rw', mu: 'read', lambda: 'read' } as const,
       { dims: UPDATE_DIMS, hyper: HYPER },
       t,
@@ -352,7 +368,7 @@ export const KERNELS = {
   /** The ordinary biases' share of a centered step: b −= ΔW·λ, c −= ΔWᵀ·μ (after bias_update). */
   centerBias: () => ({
     name: 'center_bias',
-    ...linked(SHADERS.centerBias),
+    ...linked(SHADERS.updateBatch, SHADERS.centerBias),
     bindings: { dims: 'uniform', vel: 'read', mu: 'read', lambda: 'read', b: 'rw', c: 'rw' } as const,
     uniforms: { dims: UPDATE_DIMS },
   }),
