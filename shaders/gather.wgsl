@@ -11,7 +11,10 @@
 //
 // Stochastic binarization keys the RNG by (seed, epoch) and counts by the
 // pixel's place in the whole data set, so each epoch sees a fresh, reproducible
-// draw whatever the storage format or sharding.
+// draw whatever the storage format or sharding. A streamed block (FLAG_ROW_IDS,
+// src/rbm/streamed-dataset.ts) holds rows in epoch order, so src is a position;
+// it carries each row's global id, and the draw counts by that id instead, the
+// same draw as resident training.
 //
 // Storage (src/rbm/dataset.ts writes it): the data set is split into shards of
 // whole rows, one storage buffer each. A shard is self-describing: words
@@ -27,6 +30,7 @@
 //   FORMAT_BITS: x = f32((data[payload + l/32] >> (l%32)) & 1)          (LSB first)
 // A row may start in the middle of a word: values are indexed by l, never by row.
 // With FLAG_STANDARDIZE, x = (x − mean[i]) · inv_std[i] (f32 − and ·, correctly rounded in WGSL; no division).
+// With FLAG_ROW_IDS, data[row_ids + local_row] is the global id of the shard's row local_row (the RNG's row).
 // Layout: perm [N] u32 (global row ids), vis [2B, V] (rows [0, B) written).
 
 struct Dims {
@@ -54,10 +58,12 @@ const H_N_VIS: u32 = 3u;       // values per row
 const H_PAYLOAD: u32 = 4u;     // word offset of the packed values
 const H_FLAGS: u32 = 5u;       // FLAG_*
 const H_STATS: u32 = 6u;       // word offset of mean [V] then inv_std [V] (FLAG_STANDARDIZE)
+const H_ROW_IDS: u32 = 7u;     // word offset of the rows' global ids [rows] (FLAG_ROW_IDS)
 const FORMAT_F32: u32 = 0u;
 const FORMAT_U8: u32 = 1u;
 const FORMAT_BITS: u32 = 2u;
 const FLAG_STANDARDIZE: u32 = 1u;
+const FLAG_ROW_IDS: u32 = 2u;
 
 // U8_BITS[b] = the float32 bits of Math.fround(b / 255): the value the host computes for byte b,
 // exact (WGSL's division is not correctly rounded). test/data/compact.test.ts checks every entry.
@@ -140,7 +146,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (dims.mode == MODE_THRESHOLD) {
     v = select(0.0, 1.0, x > dims.threshold);
   } else if (dims.mode == MODE_STOCHASTIC) {
-    v = select(0.0, 1.0, uniform01(dims.seed, dims.epoch, src * V + i, BINARIZE_PHASE) < x);
+    var row = src;
+    if ((data[H_FLAGS] & FLAG_ROW_IDS) != 0u) {
+      row = data[data[H_ROW_IDS] + local_row];
+    }
+    v = select(0.0, 1.0, uniform01(dims.seed, dims.epoch, row * V + i, BINARIZE_PHASE) < x);
   }
   vis[e] = v;
 }

@@ -44,13 +44,16 @@ export const SHARD_HEADER = {
   payload: 4,
   flags: 5,
   stats: 6,
+  /** Word offset of the rows' global ids (streamed blocks, FLAG rowIds). */
+  rowIds: 7,
 } as const;
 /** Format codes in the shard header (gather.wgsl FORMAT_F32, FORMAT_U8, FORMAT_BITS). */
 export const FORMAT_CODE: Readonly<Record<DataFormat, number>> = { f32: 0, u8: 1, bits: 2 };
-/** Shard header flag bits (gather.wgsl FLAG_STANDARDIZE). */
-export const SHARD_FLAGS = { standardize: 1 } as const;
+/** Shard header flag bits (gather.wgsl FLAG_STANDARDIZE, FLAG_ROW_IDS). */
+export const SHARD_FLAGS = { standardize: 1, rowIds: 2 } as const;
 
-const VALUES_PER_WORD: Readonly<Record<DataFormat, number>> = { f32: 1, u8: 4, bits: 32 };
+/** Values packed per u32 word in each format. */
+export const VALUES_PER_WORD: Readonly<Record<DataFormat, number>> = { f32: 1, u8: 4, bits: 32 };
 
 /** The most values a data set may hold: the gather counts elements (and random draws) with 32-bit integers. */
 export const MAX_DATASET_VALUES = 2 ** 32;
@@ -89,13 +92,112 @@ export function standardizeInGather(x: number, mean: number, std: number): numbe
   return Math.fround(Math.fround(x - mean) * Math.fround(1 / std));
 }
 
-/** The shard layout for `rows` rows of `dim` values in `format`: words before the payload, payload words. */
-function shardWords(format: DataFormat, dim: number, rows: number, statsWords: number): { payload: number; total: number } {
-  const payload = SHARD_HEADER.words + statsWords;
+/**
+ * The shard layout for `rows` rows of `dim` values in `format`: words before
+ * the payload (header, statistics, `idWords` row ids), and in all.
+ */
+export function shardWords(format: DataFormat, dim: number, rows: number, statsWords: number, idWords = 0): { payload: number; total: number } {
+  const payload = SHARD_HEADER.words + statsWords + idWords;
   return { payload, total: payload + Math.ceil((rows * dim) / VALUES_PER_WORD[format]) };
 }
 
-export class GpuDataset {
+/**
+ * Writes a shard header (and the standardisation statistics after it) into
+ * `head`, whose first words are the header; `rowIds`: the rows' global ids
+ * follow the statistics (streamed blocks).
+ */
+export function fillShardHeader(
+  head: Uint32Array, format: DataFormat, dim: number, firstRow: number, rows: number,
+  standardize: GatherStandardisation | undefined, rowIds: boolean,
+): void {
+  const statsWords = standardize ? 2 * dim : 0;
+  head[SHARD_HEADER.format] = FORMAT_CODE[format];
+  head[SHARD_HEADER.firstRow] = firstRow;
+  head[SHARD_HEADER.rows] = rows;
+  head[SHARD_HEADER.nVis] = dim;
+  head[SHARD_HEADER.payload] = SHARD_HEADER.words + statsWords + (rowIds ? rows : 0);
+  head[SHARD_HEADER.flags] = (standardize ? SHARD_FLAGS.standardize : 0) | (rowIds ? SHARD_FLAGS.rowIds : 0);
+  if (standardize) {
+    head[SHARD_HEADER.stats] = SHARD_HEADER.words;
+    const f = new Float32Array(head.buffer, head.byteOffset + SHARD_HEADER.words * 4, 2 * dim);
+    f.set(standardize.mean);
+    for (let i = 0; i < dim; i++) f[dim + i] = 1 / standardize.std[i];
+  }
+  if (rowIds) head[SHARD_HEADER.rowIds] = SHARD_HEADER.words + statsWords;
+}
+
+/**
+ * What a trainer's gather reads (trainer.bindDataset): the resident GpuDataset,
+ * or a StreamedDataset (src/rbm/streamed-dataset.ts) whose two block buffers
+ * the epoch loop refills.
+ */
+export interface GatherData {
+  readonly count: number;
+  readonly dim: number;
+  readonly format: DataFormat;
+  /** The permutation buffer the gather reads (global rows, or positions for a streamed data set). */
+  readonly perm: GPUBuffer;
+  /** One buffer per gather dispatch. */
+  gatherData(): readonly GPUBuffer[];
+  /** A streamed data set's batch size (its blocks hold whole batches); absent: any batch size. */
+  readonly batchSize?: number;
+  /** Bytes held on the GPU. */
+  readonly gpuBytes: number;
+  /** Sets the order in which this epoch visits the rows (a permutation of all rows). */
+  setPermutation(perm: Uint32Array): void;
+  dispose(): void;
+}
+
+/** A checked source: its row count and the format it is stored in on the GPU. */
+export interface CheckedSource {
+  count: number;
+  format: DataFormat;
+  /** Words of standardisation statistics per shard (0 without standardize). */
+  statsWords: number;
+}
+
+/** Checks a source as GpuDataset.upload does (sizes, values, standardisation) and picks its GPU format; allocates nothing. */
+export function checkSource(source: DataSource, dim: number, o: DatasetUploadOptions): CheckedSource {
+  checkSize('data dimension', dim);
+  checkDataSource('data', source);
+  const n = sourceLength(source);
+  if (n === 0 || n % dim !== 0) {
+    throw new RangeError(`data has ${n} values, which is not a positive multiple of ${dim} per row`);
+  }
+  const count = n / dim;
+  if (n > MAX_DATASET_VALUES) {
+    throw new RangeError(
+      `data has ${count} rows × ${dim} values = ${n} values; the gather counts values with 32-bit integers, so a data set ` +
+        `holds at most ${MAX_DATASET_VALUES} (${Math.floor(MAX_DATASET_VALUES / dim)} rows of ${dim}): train on parts of it`,
+    );
+  }
+  const format = chooseFormat(source, dim, o);
+  if (o.standardize) checkStandardisation(o.standardize, dim, format);
+  return { count, format, statsWords: o.standardize ? 2 * dim : 0 };
+}
+
+/** Throws unless this device can hold the permutation of `count` rows in one buffer. */
+export function checkPermutationFits(device: GPUDevice, count: number): void {
+  const limit = storageLimit(device);
+  if (4 * count > limit.bytes) {
+    throw new DeviceLimitError(
+      `the permutation of ${count} rows needs ${formatBytes(4 * count)} of GPU storage but this device allows ` +
+        `${formatBytes(limit.bytes)} per buffer (${limit.name}); train on at most ${Math.floor(limit.bytes / 4)} rows at a time`,
+    );
+  }
+}
+
+/** Bytes a resident GpuDataset of this source would hold on the GPU (shards and permutation). */
+export function residentBytes(device: GPUDevice, s: CheckedSource, dim: number, maxShardBytes?: number): number {
+  const rowsPerShard = shardRows(device, s.format, dim, s.count, s.statsWords, maxShardBytes);
+  let bytes = 4 * s.count;
+  for (let first = 0; first < s.count; first += rowsPerShard) {
+    bytes += 4 * shardWords(s.format, dim, Math.min(rowsPerShard, s.count - first), s.statsWords).total;
+  }
+  return bytes;
+}
+
+export class GpuDataset implements GatherData {
   readonly perm: GPUBuffer;
   /** The shards in row order; bind one gather per shard (see gatherData). */
   readonly shards: readonly DataShard[];
@@ -124,18 +226,7 @@ export class GpuDataset {
         // Zero-filled; the header (and statistics) and the values are written into it from the source as it is.
         const buffer = this.owner.storage(label, total * 4);
         const head = new Uint32Array(payload);
-        head[SHARD_HEADER.format] = FORMAT_CODE[format];
-        head[SHARD_HEADER.firstRow] = firstRow;
-        head[SHARD_HEADER.rows] = rows;
-        head[SHARD_HEADER.nVis] = dim;
-        head[SHARD_HEADER.payload] = payload;
-        if (standardize) {
-          head[SHARD_HEADER.flags] = SHARD_FLAGS.standardize;
-          head[SHARD_HEADER.stats] = SHARD_HEADER.words;
-          const f = new Float32Array(head.buffer, SHARD_HEADER.words * 4, 2 * dim);
-          f.set(standardize.mean);
-          for (let i = 0; i < dim; i++) f[dim + i] = 1 / standardize.std[i];
-        }
+        fillShardHeader(head, format, dim, firstRow, rows, standardize, false);
         writeArray(device, buffer, 0, head);
         writeValues(device, buffer, payload * 4, source, format, firstRow * dim, rows * dim);
         shards.push({ buffer, firstRow, rows, bytes: total * 4 });
@@ -163,30 +254,15 @@ export class GpuDataset {
     options: DatasetUploadOptions | boolean = {},
     realValued = false,
   ): GpuDataset {
-    const o: DatasetUploadOptions = typeof options === 'boolean' ? { requireBinary: options, realValued } : { realValued, ...options };
-    checkSize('data dimension', dim);
-    checkDataSource('data', source);
-    const n = sourceLength(source);
-    if (n === 0 || n % dim !== 0) {
-      throw new RangeError(`data has ${n} values, which is not a positive multiple of ${dim} per row`);
-    }
-    const count = n / dim;
-    if (n > MAX_DATASET_VALUES) {
-      throw new RangeError(
-        `data has ${count} rows × ${dim} values = ${n} values; the gather counts values with 32-bit integers, so a data set ` +
-          `holds at most ${MAX_DATASET_VALUES} (${Math.floor(MAX_DATASET_VALUES / dim)} rows of ${dim}): train on parts of it`,
-      );
-    }
-    const format = chooseFormat(source, dim, o);
-    if (o.standardize) checkStandardisation(o.standardize, dim, format);
-    const rowsPerShard = shardRows(device, format, dim, count, o.standardize ? 2 * dim : 0, o.maxShardBytes);
-    const limit = storageLimit(device);
-    if (4 * count > limit.bytes) {
-      throw new DeviceLimitError(
-        `the permutation of ${count} rows needs ${formatBytes(4 * count)} of GPU storage but this device allows ` +
-          `${formatBytes(limit.bytes)} per buffer (${limit.name}); train on at most ${Math.floor(limit.bytes / 4)} rows at a time`,
-      );
-    }
+    const o = uploadOptions(options, realValued);
+    return GpuDataset.uploadChecked(device, source, dim, checkSource(source, dim, o), o);
+  }
+
+  /** upload() for a source checkSource() has checked with the same options (no second pass over the values). */
+  static uploadChecked(device: GPUDevice, source: DataSource, dim: number, checked: CheckedSource, o: DatasetUploadOptions): GpuDataset {
+    const { count, format, statsWords } = checked;
+    const rowsPerShard = shardRows(device, format, dim, count, statsWords, o.maxShardBytes);
+    checkPermutationFits(device, count);
     return new GpuDataset(device, count, dim, format, source, rowsPerShard, o.standardize);
   }
 
@@ -228,6 +304,11 @@ export class GpuDataset {
   dispose(): void {
     this.owner.dispose();
   }
+}
+
+/** The options object of GpuDataset.upload's older positional form (requireBinary, realValued). */
+export function uploadOptions(options: DatasetUploadOptions | boolean, realValued = false): DatasetUploadOptions {
+  return typeof options === 'boolean' ? { requireBinary: options, realValued } : { realValued, ...options };
 }
 
 // Validates the values and picks the storage format: 'bits' whenever every
@@ -339,14 +420,18 @@ function shardRows(device: GPUDevice, format: DataFormat, dim: number, count: nu
 /** Bytes per queue.writeBuffer call when uploading values (bounds any one staging copy the implementation makes). */
 const WRITE_CHUNK = 1 << 24;
 
+/** Writes `bytes` bytes of `data` from its byte `byteOffset` at byte `at` of `buffer`, WRITE_CHUNK at a time. */
+export function writeInChunks(device: GPUDevice, buffer: GPUBuffer, at: number, data: ArrayBufferView, byteOffset: number, bytes: number): void {
+  for (let done = 0; done < bytes; done += WRITE_CHUNK) {
+    device.queue.writeBuffer(buffer, at + done, data.buffer as ArrayBuffer, data.byteOffset + byteOffset + done, Math.min(WRITE_CHUNK, bytes - done));
+  }
+}
+
 // Writes values [from, from + n) of the source in `format` at byte `offset` of a zeroed buffer:
 // float32 and 8-bit values straight from the source's memory (in chunks), binary values packed 32 per word.
 function writeValues(device: GPUDevice, buffer: GPUBuffer, offset: number, source: DataSource, format: DataFormat, from: number, n: number): void {
-  const write = (at: number, data: ArrayBufferView, byteOffset: number, bytes: number): void => {
-    for (let done = 0; done < bytes; done += WRITE_CHUNK) {
-      device.queue.writeBuffer(buffer, at + done, data.buffer as ArrayBuffer, data.byteOffset + byteOffset + done, Math.min(WRITE_CHUNK, bytes - done));
-    }
-  };
+  const write = (at: number, data: ArrayBufferView, byteOffset: number, bytes: number): void =>
+    writeInChunks(device, buffer, at, data, byteOffset, bytes);
   if (format === 'f32') {
     write(offset, source as Float32Array, 4 * from, 4 * n);
     return;

@@ -4,7 +4,8 @@
 // repainting. Metrics are reduced on the GPU and read back once per epoch.
 import { shuffledPermutation } from '../data/split';
 import { isByteSource, sourceColumnMeans, sourceLength, sourceRows, type DataSource } from '../data/source';
-import { BINARIZE_MODES, GpuDataset, type BinarizeMode } from './dataset';
+import { BINARIZE_MODES, type BinarizeMode } from './dataset';
+import { StreamedDataset, uploadTrainingData, type DataPlacement } from './streamed-dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
 import { SubmitRunner } from '../gpu/runner';
 import { readFloat32, writeArray } from '../gpu/buffers';
@@ -97,6 +98,13 @@ export interface FitOptions {
   seed?: number;
   /** Updates per command buffer (default 32): the grain of progress, pause and cancel. */
   updatesPerSubmit?: number;
+  /**
+   * GPU bytes the training set may take (default DEFAULT_DATA_BUDGET_BYTES,
+   * 1 GiB). A set that needs more is streamed: two blocks of whole batches on
+   * the GPU, refilled from host memory each epoch in the same shuffled order,
+   * with bit-identical results (docs/streaming.md).
+   */
+  dataBudgetBytes?: number;
   onProgress?: (p: TrainingProgress) => void;
   /** Called after each epoch's metrics are back; may be async (e.g. an evaluation). */
   onEpoch?: (e: EpochStats) => void | Promise<void>;
@@ -157,6 +165,8 @@ export interface EpochStats {
 
 export interface FitResult {
   epochs: EpochStats[];
+  /** Where the training set lived: resident, or streamed (with its block size). */
+  data?: DataPlacement;
   reconError: number[];
   updates: number;
   seconds: number;
@@ -213,6 +223,9 @@ export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
   checkSize('epochs', o.epochs);
   checkSize('batchSize', o.batchSize);
   if (o.updatesPerSubmit !== undefined) checkSize('updatesPerSubmit', o.updatesPerSubmit);
+  if (o.dataBudgetBytes !== undefined && !(Number.isSafeInteger(o.dataBudgetBytes) && o.dataBudgetBytes >= 1)) {
+    throw new RangeError(`dataBudgetBytes must be a positive whole number of bytes, got ${showValue(o.dataBudgetBytes)}`);
+  }
   if (o.binarize !== undefined) checkEnum('binarize', o.binarize, BINARIZE_MODES);
   if (o.threshold !== undefined) checkFiniteNumber('threshold', o.threshold);
   if (o.seed !== undefined) checkSeed('seed', o.seed);
@@ -367,7 +380,7 @@ export async function runEpochs<E extends EpochStats>(
     checkRngSteps(o.epochs, perEpoch, spec.rngStepsPerUpdate ?? 1);
   }
   const release = model.lockForTraining();
-  let dataset: GpuDataset | undefined;
+  let dataset: ReturnType<typeof uploadTrainingData>['dataset'] | undefined;
   let trainer: CDTrainer | undefined;
   let phase: NegativePhase<E> | undefined;
   let monitor: FiniteMonitor | undefined;
@@ -375,7 +388,14 @@ export async function runEpochs<E extends EpochStats>(
   // Chunks submitted and not yet settled (drained before a divergence restores the snapshot).
   let runner: SubmitRunner<ChunkCheck> | undefined;
   try {
-    dataset = GpuDataset.upload(model.device, data, V, binarize === 'none' && !gaussian, gaussian);
+    // A budget too small even to stream throws here, before anything is allocated.
+    const uploaded = uploadTrainingData(model.device, data, V, {
+      requireBinary: binarize === 'none' && !gaussian, realValued: gaussian, batchSize: B, dataBudgetBytes: o.dataBudgetBytes,
+    });
+    dataset = uploaded.dataset;
+    const placement = uploaded.placement;
+    // Streamed: no submit crosses a block's end, and each block's first submit sends up the next block.
+    const stream = dataset instanceof StreamedDataset ? dataset : undefined;
     const N = dataset.count;
     const batches = Math.floor(N / B);
     if (batches < 1) throw new RangeError(`the data set has ${N} rows, fewer than one batch of ${B}`);
@@ -508,17 +528,18 @@ export async function runEpochs<E extends EpochStats>(
       const m = monitor;
       const chunks = await runner.steps({
         total: batches,
-        chunk,
+        chunk: stream ? (done) => Math.min(chunk, stream.updatesLeftInBlock(done)) : chunk,
         label: (first, n) => `epoch ${epoch} updates ${first}+${n}`,
         gate,
         cancelled: isCancelled,
         encode: (encoder, first, n): ChunkCheck => {
           p.encode(encoder, t, n);
-          return { probe: m.encode(encoder), epoch, epochStep: first + n, lr };
+          return { probe: m.encode(encoder), epoch, epochStep: first + n, lr, first };
         },
         // The probe's staging buffer is mapped once its command buffer is submitted.
         submitted: (c) => {
           c.check = m.read(c.probe);
+          stream?.submitted(c.first);
         },
       });
       stopped = chunks.cancelled;
@@ -564,6 +585,7 @@ export async function runEpochs<E extends EpochStats>(
       seconds,
       samplesPerSecond: (done * B) / Math.max(seconds, 1e-9),
       cancelled: isCancelled(),
+      data: placement,
     };
   } catch (e) {
     if (e instanceof DeviceLostError && snapshot) e.snapshot = snapshot;
@@ -639,6 +661,8 @@ interface ChunkCheck {
   epoch: number;
   /** Updates of the epoch submitted up to this chunk's end. */
   epochStep: number;
+  /** The chunk's first update within the epoch. */
+  first: number;
   lr: number;
 }
 

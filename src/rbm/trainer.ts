@@ -6,7 +6,7 @@ import { BIAS_WORKGROUP_SIZE, getKernel, KERNELS, tileConstants, VISIBLE_FLAGS, 
 import { raceLoss } from '../gpu/lost';
 import { DispatchPlan } from '../gpu/plan';
 import { chooseTiles, type TileChoice, type TuneProblem } from '../gpu/tune';
-import { BINARIZE_MODES, type GpuDataset, type BinarizeMode } from './dataset';
+import { BINARIZE_MODES, type GatherData, type BinarizeMode } from './dataset';
 import type { TrainableModel } from './params';
 import { updateSchedule, type Pass } from './schedule';
 import {
@@ -101,7 +101,7 @@ export class CDTrainer {
   /** One update: hidden, (visible, hidden) × k, [recon_error], update, bias_update. */
   private readonly plan: DispatchPlan;
   /** The gather that precedes each update once a data set is bound. */
-  private gather?: { plan: DispatchPlan; dims: GPUBuffer; dataset: GpuDataset; options: GatherOptions };
+  private gather?: { plan: DispatchPlan; dims: GPUBuffer; dataset: GatherData; options: GatherOptions };
   private chainsReady = false;
   private lastHyper = '';
   /** Updates encoded so far (mirrors counter[0] on the GPU). */
@@ -322,14 +322,21 @@ export class CDTrainer {
     this.chainsReady = true;
   }
 
-  /** Makes later encodeUpdates() gather their batches from `dataset` on the GPU. */
-  bindDataset(dataset: GpuDataset, options: GatherOptions): void {
+  /**
+   * Makes later encodeUpdates() gather their batches from `dataset` on the GPU
+   * (a GpuDataset, or a StreamedDataset whose blocks the caller refills: see
+   * src/rbm/streamed-dataset.ts).
+   */
+  bindDataset(dataset: GatherData, options: GatherOptions): void {
     this.assertLive();
     if (dataset.dim !== this.model.visible) {
       throw new RangeError(`data set rows have ${dataset.dim} values, the model ${this.model.visible} visible units`);
     }
     if (dataset.count < this.batchSize) {
       throw new RangeError(`data set has ${dataset.count} rows, fewer than one batch of ${this.batchSize}`);
+    }
+    if (dataset.batchSize !== undefined && dataset.batchSize !== this.batchSize) {
+      throw new RangeError(`this streamed data set holds batches of ${dataset.batchSize} rows, the trainer's batchSize is ${this.batchSize}`);
     }
     checkEnum('binarize', options?.binarize, BINARIZE_MODES);
     if (options.seed !== undefined) checkSeed('seed', options.seed);
