@@ -223,6 +223,7 @@ const logLikelihoodStep: EvalStep = {
         ais_stop: bounds.reason,
         ais_tolerance: bounds.tolerance,
         ais_reverse_start: bounds.reverseStart,
+        ...(bounds.enumerated !== undefined ? { log_z_enumerated: bounds.enumerated } : {}),
         ais_betas: z.betas,
         ais_runs: z.runs,
         ais_seed: a.seed,
@@ -237,6 +238,9 @@ const logLikelihoodStep: EvalStep = {
         `  reverse AIS         ${fmt(bounds.reverse, 7)} (upper bound from ${from}; ${fmt(bounds.essReverse, 4)} effective runs)`,
         `  gap                 ${fmt(bounds.gap, 4)} nats; tolerance ±${fmt(bounds.tolerance, 3)}`,
       );
+      if (bounds.enumerated !== undefined) {
+        lines.push(`  enumerated log Z    ${fmt(bounds.enumerated, 7)} (exact: the enumeration that drew the reverse starts; float32 sums)`);
+      }
       if (!bounds.converged) {
         const why = {
           'max-betas': `the schedule reached --max-betas (${z.betas} βs)`,

@@ -46,6 +46,8 @@ export interface AisBounds {
   reason: ConvergenceReason;
   tolerance: number;
   reverseStart: ReverseStartKind;
+  /** log Z from the enumeration that drew exact reverse starts (a by-product: the exact value), when there was one. */
+  enumerated?: number;
   /** Each round's schedule and estimates, shortest first. */
   rounds: { betas: number; forward: number; reverse: number; low: number; high: number; seconds: number }[];
 }
@@ -154,6 +156,7 @@ export async function boundsEstimate(model: RBM, data: Float32Array, s: BoundsSe
       reason: r.reason,
       tolerance: r.tolerance,
       reverseStart: r.reverseStart,
+      ...(r.enumeratedLogZ !== undefined ? { enumerated: r.enumeratedLogZ } : {}),
       rounds: r.rounds.map((b) => ({
         betas: b.betas, forward: b.logZForward, reverse: b.logZReverse, low: b.logZLow, high: b.logZHigh,
         seconds: b.seconds.forward + b.seconds.reverse,

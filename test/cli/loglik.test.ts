@@ -93,6 +93,9 @@ describe('train --eval-every and eval --exact / --ais / --pll', () => {
     expect(num(j.avg_log_likelihood_low)).toBeLessThanOrEqual(num(j.avg_log_likelihood_high));
     expect(r.stderr).toMatch(/forward AIS .*lower bound/);
     expect(r.stderr).toMatch(/reverse AIS .*upper bound from exact model samples/);
+    // The enumeration behind the exact starts gives the exact log Z too.
+    expect(Math.abs(num(j.log_z_enumerated) - exact)).toBeLessThan(1e-2);
+    expect(r.stderr).toMatch(/enumerated log Z +\d/);
   });
 
   it('eval --ais by default refines the schedule until the band is within 0.3 nats, and says so', async () => {
