@@ -8,15 +8,11 @@ import { acquireDevice, RBM, type RBMParamsF32 } from '../src/index';
 import { GpuDataset } from '../src/rbm/dataset';
 import { CpuRBM } from '../test/reference/reference';
 import { gemmPhases, type GemmPhase } from './gemm';
-import { median, timeMs } from './stats';
+import { median, prng, timeMs } from './stats';
+import { cdkFlops, type BenchConfig } from './flops';
+import { placementConfigs, runPlacement, type PlacementResult } from './placement';
 
-export interface BenchConfig {
-  name: string;
-  visible: number;
-  hidden: number;
-  batch: number;
-  k: number;
-}
+export { cdkFlops, type BenchConfig } from './flops';
 
 export interface BenchOptions {
   /** Aim for timed repeats of about this many seconds each. */
@@ -73,15 +69,6 @@ const SIZES: Array<[number, number, number]> = [
   [4096, 4096, 256],
 ];
 
-/**
- * Multiply-adds ×2 of the three GEMM kinds in one CD-k update:
- * hidden passes 2·B·V·H × (1 + k), visible passes 2·B·V·H × k,
- * weight gradient [V0; Vk]ᵀ·[P0; −Pk] 2·(2B)·V·H — in total 2·B·V·H·(2k + 3).
- * Sigmoids, sampling and bias sums are O(B·(V + H)) and not counted.
- */
-export function cdkFlops(c: BenchConfig): number {
-  return 2 * c.batch * c.visible * c.hidden * (2 * c.k + 3);
-}
 
 /** All configurations, cheapest first (so each size's cost can be predicted from the last). */
 export function benchConfigs(quick: boolean): BenchConfig[] {
@@ -106,16 +93,6 @@ const LEARNING_RATE = 0.05;
 const MOMENTUM = 0.5;
 const SEED = 7;
 
-/** A small fast PRNG (mulberry32): benchmark inputs only need to be arbitrary. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `rows` binary rows of length V, about a fifth of the pixels on (MNIST-like density). */
 function binaryRows(rows: number, V: number, seed: number): Float32Array {
@@ -391,6 +368,8 @@ export interface HostInfo {
 export interface BenchHost {
   init(): Promise<HostInfo>;
   run(config: BenchConfig, options: BenchOptions): Promise<ConfigResult>;
+  /** Resident vs sharded vs streamed training set, through model.fit (bench/placement.ts). */
+  placement(quick: boolean, repeats: number): Promise<PlacementResult[]>;
 }
 
 /** A host on `gpu` (ours acquires its device from it; tfjs finds it as navigator.gpu). */
@@ -409,6 +388,12 @@ export function createHost(gpu: GPU, log: (line: string) => void): BenchHost {
     run(config, options) {
       if (!device) throw new Error('call init() first');
       return runConfig(device, config, options, rates, log);
+    },
+    async placement(quick, repeats) {
+      if (!device) throw new Error('call init() first');
+      const out: PlacementResult[] = [];
+      for (const c of placementConfigs(quick)) out.push(await runPlacement(device, c, repeats, log));
+      return out;
     },
   };
 }

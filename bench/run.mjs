@@ -10,6 +10,8 @@
 //   --max-update-s <s>  skip an implementation at a size where one update is predicted to take longer (default 90)
 //   --no-gemm           skip the GEMM-phase timings (each kernel alone, plain vs subgroup tiles)
 //   --peak-gflops <x>   the adapter's f32 peak, to report GEMM phases as a fraction of it
+//   --no-placement      skip the data-placement benchmark (resident vs sharded vs streamed training set, bench/placement.ts)
+//   --placement-only    only the data-placement benchmark (→ results/<runtime>-placement.*)
 //   --render <json>     only rewrite the .md and .png of an earlier run's results/<name>.json
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -32,6 +34,8 @@ const { values: args } = parseArgs({
     'max-update-s': { type: 'string' },
     'no-gemm': { type: 'boolean', default: false },
     'peak-gflops': { type: 'string' },
+    'no-placement': { type: 'boolean', default: false },
+    'placement-only': { type: 'boolean', default: false },
   },
 });
 const runtime = args.node ? 'node' : 'chromium';
@@ -61,7 +65,7 @@ if (args['target-s']) options.targetRepeatS = Number(args['target-s']);
 if (args.repeats) options.repeats = Number(args.repeats);
 if (args['max-update-s']) options.maxUpdateS = Number(args['max-update-s']);
 if (args['no-gemm']) options.gemmPhases = false;
-const configs = core.benchConfigs(args.quick).filter((c) => !args.only || c.name.includes(args.only));
+const configs = args['placement-only'] ? [] : core.benchConfigs(args.quick).filter((c) => !args.only || c.name.includes(args.only));
 
 let browser;
 /** A page of the bench app, its console echoed here. */
@@ -92,7 +96,7 @@ if (args.render) {
   report = JSON.parse(await readFile(args.render, 'utf8'));
   if (args['peak-gflops']) report.peakGflops = Number(args['peak-gflops']);
 } else {
-  name = args.quick ? `${runtime}-quick` : runtime;
+  name = `${runtime}${args['placement-only'] ? '-placement' : ''}${args.quick ? '-quick' : ''}`;
   report = await runSuite(name);
 }
 await writeFile(path.join(outDir, `${name}.md`), markdown(report));
@@ -100,9 +104,12 @@ await writeFile(path.join(outDir, `${name}.md`), markdown(report));
 // The chart: uPlot in the bench page, captured by Playwright.
 const adapterShort = report.adapter.split(' / ').at(-1).replace(/\s*\(.*$/, '').slice(0, 60);
 const title = `webgpu-rbm CD-k update, ${report.runtime} (${adapterShort})${report.quick ? ', quick' : ''}`;
-await page.evaluate((input) => window.renderChart(input), { title, configs: report.configs });
-await page.locator('#chart').screenshot({ path: path.join(outDir, `${name}.png`) });
-console.log(`wrote bench/results/${name}.{json,md,png}; the suite took ${report.totalSeconds} s`);
+// The chart shows the CD-k configurations (a --placement-only run has none: its table is the result).
+if (report.configs.length) {
+  await page.evaluate((input) => window.renderChart(input), { title, configs: report.configs });
+  await page.locator('#chart').screenshot({ path: path.join(outDir, `${name}.png`) });
+}
+console.log(`wrote bench/results/${name}.{json,md${report.configs.length ? ',png' : ''}}; the suite took ${report.totalSeconds} s`);
 
 await browser?.close();
 await server.close();
@@ -117,6 +124,7 @@ async function runSuite(name) {
     host = {
       init: () => page.evaluate(() => window.bench.init()),
       run: (c, o) => page.evaluate(([c, o]) => window.bench.run(c, o), [c, o]),
+      placement: (q, r) => page.evaluate(([q, r]) => window.bench.placement(q, r), [q, r]),
     };
   }
   const started = Date.now();
@@ -141,6 +149,11 @@ async function runSuite(name) {
   console.log(`bench ${name}: ${configs.length} configurations on ${info.adapter} (tfjs backend: ${info.tfjsBackend})`);
   for (const c of configs) {
     report.configs.push(await host.run(c, options));
+    report.totalSeconds = Math.round((Date.now() - started) / 1000);
+    await writeFile(path.join(outDir, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
+  }
+  if (!args['no-placement']) {
+    report.placement = await host.placement(args.quick, options.repeats);
     report.totalSeconds = Math.round((Date.now() - started) / 1000);
     await writeFile(path.join(outDir, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
   }
@@ -190,6 +203,34 @@ function gemmMarkdown(r) {
   return lines;
 }
 
+/** The data-placement table: the training loop's samples/s with the set resident, sharded and streamed. */
+function placementMarkdown(r) {
+  if (!r.placement?.length) return [];
+  const where = (d) => (d.kind === 'resident' ? `${d.shards} buffer${d.shards > 1 ? 's' : ''}` : `2 blocks of ${d.blockRows} rows, ${d.blocksPerEpoch} per epoch`);
+  const lines = [
+    '## Training set resident, sharded, streamed',
+    '',
+    'The whole training loop (`model.fit`: gather, CD-k update, metrics, per-epoch readbacks; after upload and set-up) on the',
+    'same random u8 data set (MNIST-like), median samples/s of the repeats (round-robin over the modes). Sharded: the',
+    'set split over buffers (`maxShardBytes`); streamed: two blocks on the GPU refilled from host memory each epoch',
+    '(`dataBudgetBytes`, docs/streaming.md). FLOP per update as above: 2·B·V·H·(2k + 3).',
+    '',
+    '| config | mode | data on the GPU | MB on the GPU | ms/update | samples/s | GFLOP/s | ÷ resident |',
+    '|---|---|---|--:|--:|--:|--:|--:|',
+  ];
+  for (const p of r.placement) {
+    for (const run of p.runs) {
+      const rel = run.samplesPerS / p.runs[0].samplesPerS;
+      lines.push(
+        `| ${p.config.name}, ${p.config.epochs} epochs | ${run.mode} | ${where(run.data)} | ${(run.data.gpuBytes / 1e6).toFixed(1)} | ` +
+          `${run.msPerUpdate.toPrecision(3)} | ${run.samplesPerS.toFixed(0)} | ${run.gflops.toFixed(2)} | ${rel.toFixed(2)}× |`,
+      );
+    }
+  }
+  lines.push('');
+  return lines;
+}
+
 function markdown(r) {
   const fmt = (x, digits) => (x >= 100 ? x.toFixed(0) : x.toPrecision(digits));
   const cell = (m) => (m.status === 'ok' ? `${fmt(m.msPerUpdate, 3)} | ${fmt(m.samplesPerS, 3)} | ${m.gflops.toFixed(2)}` : `${m.status} | | `);
@@ -225,6 +266,7 @@ function markdown(r) {
     'little about a real GPU, the same-run ratios more. See bench/README.md.',
     '',
     ...gemmMarkdown(r),
+    ...placementMarkdown(r),
   );
   return lines.join('\n');
 }

@@ -187,14 +187,15 @@ export function checkPermutationFits(device: GPUDevice, count: number): void {
   }
 }
 
-/** Bytes a resident GpuDataset of this source would hold on the GPU (shards and permutation). */
-export function residentBytes(device: GPUDevice, s: CheckedSource, dim: number, maxShardBytes?: number): number {
+/** Bytes a resident GpuDataset of this source would hold on the GPU (shards and permutation), and its shards. */
+export function residentBytes(device: GPUDevice, s: CheckedSource, dim: number, maxShardBytes?: number): { bytes: number; shards: number } {
   const rowsPerShard = shardRows(device, s.format, dim, s.count, s.statsWords, maxShardBytes);
   let bytes = 4 * s.count;
-  for (let first = 0; first < s.count; first += rowsPerShard) {
+  let shards = 0;
+  for (let first = 0; first < s.count; first += rowsPerShard, shards++) {
     bytes += 4 * shardWords(s.format, dim, Math.min(rowsPerShard, s.count - first), s.statsWords).total;
   }
-  return bytes;
+  return { bytes, shards };
 }
 
 export class GpuDataset implements GatherData {

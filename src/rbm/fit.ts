@@ -105,6 +105,8 @@ export interface FitOptions {
    * with bit-identical results (docs/streaming.md).
    */
   dataBudgetBytes?: number;
+  /** The most bytes per resident shard buffer (default, and at most, the device's storage limit); for tests and benchmarks. */
+  maxShardBytes?: number;
   onProgress?: (p: TrainingProgress) => void;
   /** Called after each epoch's metrics are back; may be async (e.g. an evaluation). */
   onEpoch?: (e: EpochStats) => void | Promise<void>;
@@ -391,6 +393,7 @@ export async function runEpochs<E extends EpochStats>(
     // A budget too small even to stream throws here, before anything is allocated.
     const uploaded = uploadTrainingData(model.device, data, V, {
       requireBinary: binarize === 'none' && !gaussian, realValued: gaussian, batchSize: B, dataBudgetBytes: o.dataBudgetBytes,
+      ...(o.maxShardBytes !== undefined ? { maxShardBytes: o.maxShardBytes } : {}),
     });
     dataset = uploaded.dataset;
     const placement = uploaded.placement;

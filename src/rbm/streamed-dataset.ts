@@ -37,7 +37,7 @@ export const DEFAULT_DATA_BUDGET_BYTES = 2 ** 30;
 
 /** Where a training set lives: resident (all rows on the GPU) or streamed through two blocks. */
 export type DataPlacement =
-  | { kind: 'resident'; gpuBytes: number }
+  | { kind: 'resident'; gpuBytes: number; shards: number }
   | { kind: 'streamed'; gpuBytes: number; blockRows: number; blocksPerEpoch: number; residentBytes: number };
 
 /** Bytes of one streamed block buffer of `rows` rows (header, statistics, row ids, packed values). */
@@ -57,8 +57,8 @@ export function planDataPlacement(
 ): DataPlacement {
   checkDataBudget(budget);
   checkSize('batchSize', batchSize);
-  const resident = residentBytes(device, s, dim, maxShardBytes);
-  if (resident <= budget) return { kind: 'resident', gpuBytes: resident };
+  const { bytes: resident, shards } = residentBytes(device, s, dim, maxShardBytes);
+  if (resident <= budget) return { kind: 'resident', gpuBytes: resident, shards };
   const batches = Math.floor(s.count / batchSize);
   if (batches < 1) throw new RangeError(`the data set has ${s.count} rows, fewer than one batch of ${batchSize}`);
   checkPermutationFits(device, s.count);
