@@ -5,11 +5,9 @@
 // binary model), resampled as Bernoulli states every epoch. One file holds the
 // whole stack (tensors layer0.W, …; see src/rbm/stack-file.ts); transform,
 // classify and sample read it.
-import {
-  DEFAULT_CENTERING_RATE, DeviceLostError, DivergenceError, imageShapeMetadata, RBMStack, sourceColumnMeans, stackToSafetensors,
-} from '../index';
+import { DeviceLostError, DivergenceError, imageShapeMetadata, RBMStack, sourceColumnMeans, stackToSafetensors } from '../index';
 import type { EpochStats, FitOptions, FitResult, ImageShape, StackFitResult } from '../index';
-import { flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, stringOption, withFlagNames } from './args';
+import { flag, parseCommand, positionals, stringOption, withFlagNames } from './args';
 import type { OptionSpec, Values } from './args';
 import { writeFileAtomic } from './atomic-write';
 import { loadData } from './data-node';
@@ -17,69 +15,20 @@ import { CliError, UsageError } from './errors';
 import { openDevice } from './gpu-node';
 import { writeFiltersPng, writeTilesPng } from './images';
 import { thresholded } from './metrics';
-import { checkOutputPaths } from './output-paths';
-import type { InputPath } from './output-paths';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject, ProgressBar } from './output';
 import { SignalGuard } from './signals';
-
-/**
- * A stack's defaults: the earlier defaults of a single RBM's `train` (CD-1, batch 100, a constant
- * lr 0.1, Hinton momentum, plain gradient), with which its measurements were made; `train`'s
- * newer defaults (PCD-1, batch 20, a decaying rate, centered gradients) are flags here.
- */
-export const STACK_DEFAULTS = {
-  data: 'mnist', epochs: 5, batch: 100, k: 1, lr: 0.1, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
-} as const;
+import { checkTrainingPaths, readTrainingFlags, SINGLE_RBM_OPTIONS, TRAIN_DEFAULTS, TRAINING_OPTIONS } from './train-flags';
+import type { TrainingFlags } from './train-flags';
 
 /** The most layers a stack may have (a typo guard: each is a whole RBM). */
 export const MAX_STACK_LAYERS = 16;
 
-/** train's flags that a stack run takes; any other train flag is refused by name. */
-const OPTIONS = {
-  stack: { type: 'string' },
-  data: { type: 'string' },
-  test: { type: 'string' },
-  limit: { type: 'string' },
-  binarize: { type: 'string' },
-  visible: { type: 'string' },
-  epochs: { type: 'string' },
-  batch: { type: 'string' },
-  k: { type: 'string' },
-  pcd: { type: 'boolean' },
-  cd: { type: 'boolean' },
-  chains: { type: 'string' },
-  lr: { type: 'string' },
-  'lr-schedule': { type: 'string' },
-  centered: { type: 'boolean' },
-  'no-centered': { type: 'boolean' },
-  'centering-rate': { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'sparsity-target': { type: 'string' },
-  'sparsity-cost': { type: 'string' },
-  'sparsity-decay': { type: 'string' },
-  seed: { type: 'string' },
-  out: { type: 'string' },
-  filters: { type: 'string' },
-  samples: { type: 'string' },
-  'sample-steps': { type: 'string' },
-  // train's other flags: parsed so that each gets its own message below.
-  hidden: { type: 'string' },
-  pt: { type: 'boolean' },
-  replicas: { type: 'string' },
-  'beta-min': { type: 'string' },
-  'eval-every': { type: 'string' },
-  'ais-betas': { type: 'string' },
-  'ais-runs': { type: 'string' },
-  log: { type: 'string' },
-  checkpoint: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  resume: { type: 'string' },
-} as const satisfies OptionSpec;
+/** train's flags: a stack run takes the training flags and --stack, and refuses the others by name (REFUSED). */
+const OPTIONS = { stack: { type: 'string' }, ...TRAINING_OPTIONS, ...SINGLE_RBM_OPTIONS } as const satisfies OptionSpec;
 
 /** train flags a stack run refuses, with the reason and the fix. */
-const REFUSED: Record<string, string> = {
+const REFUSED: Record<keyof typeof SINGLE_RBM_OPTIONS, string> = {
   hidden: '--stack gives every hidden layer\'s size (e.g. --stack 500,500); drop --hidden',
   pt: '--stack trains each layer with CD-k or PCD-k; drop --pt',
   replicas: '--replicas applies to --pt, which --stack does not take; drop it',
@@ -93,34 +42,12 @@ const REFUSED: Record<string, string> = {
   resume: '--checkpoint/--resume are not supported with --stack yet; drop --resume',
 };
 
-export interface StackSettings {
+/** A stack's settings: train's training flags (and defaults) for every layer, and the layers. */
+export interface StackSettings extends TrainingFlags {
   /** Hidden layer sizes, bottom to top. */
   hidden: number[];
-  data: string;
-  test?: string;
-  limit?: number;
-  binarize: 'stochastic' | 'threshold';
   /** Epochs of each layer. */
   epochs: number[];
-  batch: number;
-  k: number;
-  pcd: boolean;
-  chains?: number;
-  lr: number;
-  /** constant, or linear: from --lr down to 0 over each layer's epochs. */
-  lrSchedule: 'constant' | 'linear';
-  /** Centered gradients' offset rate (--centered), or undefined for the plain gradient. */
-  centered?: number;
-  momentum: number | 'hinton';
-  weightDecay: number;
-  sparsityTarget?: number;
-  sparsityCost?: number;
-  sparsityDecay?: number;
-  seed: number;
-  out: string;
-  filters?: string;
-  samples?: string;
-  sampleSteps: number;
 }
 
 /** A comma-separated list of positive integers, e.g. "500,500"; `what` names an entry in errors. */
@@ -147,7 +74,7 @@ export function readStackSettings(v: Values): StackSettings {
   const hidden = parseIntList(stringOption(v, 'stack') ?? '', 'stack', '500,500');
   if (hidden.length > MAX_STACK_LAYERS) throw new UsageError(`--stack lists ${hidden.length} layers; at most ${MAX_STACK_LAYERS}`);
   const epochsText = stringOption(v, 'epochs');
-  let epochs: number[] = hidden.map(() => STACK_DEFAULTS.epochs);
+  let epochs: number[] = hidden.map(() => TRAIN_DEFAULTS.epochs);
   if (epochsText !== undefined) {
     const list = parseIntList(epochsText, 'epochs', hidden.length > 1 ? `5 or --epochs ${hidden.map(() => 5).join(',')}` : '5');
     if (list.length !== 1 && list.length !== hidden.length) {
@@ -155,55 +82,8 @@ export function readStackSettings(v: Values): StackSettings {
     }
     epochs = hidden.map((_, l) => list[list.length === 1 ? 0 : l]);
   }
-  const pcd = flag(v, 'pcd');
-  if (pcd && flag(v, 'cd')) throw new UsageError('--cd and --pcd are two different negative phases; choose one');
-  if (flag(v, 'centered') && flag(v, 'no-centered')) throw new UsageError('--centered and --no-centered contradict each other; choose one');
-  if (v['centering-rate'] !== undefined && !flag(v, 'centered')) {
-    throw new UsageError('--centering-rate only applies to centered gradients; add --centered (a stack trains with the plain gradient by default)');
-  }
-  if (v.chains !== undefined && !pcd) throw new UsageError('--chains only applies to --pcd (CD-k starts its chains from the batch); add --pcd');
-  const momentumText = stringOption(v, 'momentum');
-  let momentum: number | 'hinton' = 'hinton';
-  if (momentumText !== undefined && momentumText !== 'hinton') {
-    momentum = numberOption(v, 'momentum', 0, { min: 0, max: 1, below: true });
-  }
-  const s: StackSettings = {
-    hidden,
-    data: stringOption(v, 'data') ?? STACK_DEFAULTS.data,
-    test: stringOption(v, 'test'),
-    limit: v.limit === undefined ? undefined : intOption(v, 'limit', 1),
-    binarize: v.binarize === undefined ? 'stochastic' : (() => {
-      if (v.binarize !== 'stochastic' && v.binarize !== 'threshold') throw new UsageError(`--binarize must be one of stochastic, threshold, got "${String(v.binarize)}"`);
-      return v.binarize;
-    })(),
-    epochs,
-    batch: intOption(v, 'batch', STACK_DEFAULTS.batch),
-    k: intOption(v, 'k', STACK_DEFAULTS.k, 1, 10_000),
-    pcd,
-    chains: v.chains === undefined ? undefined : intOption(v, 'chains', 1),
-    lr: numberOption(v, 'lr', STACK_DEFAULTS.lr, { min: 0, above: true }),
-    lrSchedule: v['lr-schedule'] === undefined ? 'constant' : (() => {
-      if (v['lr-schedule'] !== 'constant' && v['lr-schedule'] !== 'linear') {
-        throw new UsageError(`--lr-schedule must be one of constant, linear, got "${String(v['lr-schedule'])}"`);
-      }
-      return v['lr-schedule'];
-    })(),
-    centered: flag(v, 'centered') ? numberOption(v, 'centering-rate', DEFAULT_CENTERING_RATE, { min: 0, max: 1 }) : undefined,
-    momentum,
-    weightDecay: numberOption(v, 'weight-decay', STACK_DEFAULTS.weightDecay, { min: 0 }),
-    sparsityTarget: numberOption(v, 'sparsity-target', undefined, { min: 0, max: 1, above: true, below: true }),
-    sparsityCost: numberOption(v, 'sparsity-cost', undefined, { min: 0 }),
-    sparsityDecay: numberOption(v, 'sparsity-decay', undefined, { min: 0, max: 1, below: true }),
-    seed: seedOption(v, STACK_DEFAULTS.seed),
-    out: requiredString(v, 'train', 'out', 'FILE (where to write the stack, e.g. --out stack.safetensors)'),
-    filters: stringOption(v, 'filters'),
-    samples: stringOption(v, 'samples'),
-    sampleSteps: intOption(v, 'sample-steps', STACK_DEFAULTS.sampleSteps),
-  };
-  if (s.sparsityTarget !== undefined && s.sparsityCost === undefined) {
-    throw new UsageError('--sparsity-target has no effect without --sparsity-cost; add e.g. --sparsity-cost 0.01');
-  }
-  return s;
+  const flags = readTrainingFlags(v, { gaussian: false, out: 'FILE (where to write the stack, e.g. --out stack.safetensors)' });
+  return { ...flags, hidden, epochs };
 }
 
 /** Whether train's arguments ask for a stack (--stack given, as "--stack X" or "--stack=X"). */
@@ -244,17 +124,7 @@ export async function runTrainStack(args: string[]): Promise<number> {
   positionals(parsed, 'train', []);
   const s = readStackSettings(parsed.values);
   const out = new Reporter(flag(parsed.values, 'json'));
-  const inputs: InputPath[] = [];
-  if (s.data !== 'mnist') inputs.push({ flag: '--data', path: s.data });
-  if (s.test !== undefined) inputs.push({ flag: '--test', path: s.test });
-  await checkOutputPaths(
-    [
-      { flag: '--out', path: s.out, extension: '.safetensors' },
-      ...(s.filters !== undefined ? [{ flag: '--filters', path: s.filters, extension: '.png' }] : []),
-      ...(s.samples !== undefined ? [{ flag: '--samples', path: s.samples, extension: '.png' }] : []),
-    ],
-    inputs,
-  );
+  await checkTrainingPaths(s);
 
   const data = await loadData({ data: s.data, test: s.test, seed: s.seed, limit: s.limit });
   const { train } = data;
@@ -366,7 +236,7 @@ export async function runTrainStack(args: string[]): Promise<number> {
     } else if (s.samples && done < stack.depth) {
       out.line(`skipped ${s.samples}: the stack's top layer was not trained`);
     } else if (s.samples) {
-      const r = await stack.sample({ chains: STACK_DEFAULTS.sampleChains, steps: s.sampleSteps });
+      const r = await stack.sample({ chains: TRAIN_DEFAULTS.sampleChains, steps: s.sampleSteps });
       await writeTilesPng(s.samples, r.probabilities, r.chains, shape);
       out.line(`wrote ${s.samples} (${r.chains} chains after ${s.sampleSteps} Gibbs sweeps in the top RBM, passed down)`);
     }

@@ -10,17 +10,13 @@ import {
   meanFreeEnergy, RBM, rbmToSafetensors, standardisationMetadata, standardize, unstandardize,
 } from '../index';
 import type { EpochStats, FitOptions, FitResult, ImageShape, PTEpochStats, PTFitOptions, PTFitResult, TrainingState } from '../index';
-import {
-  choiceOption, flag, intOption, numberOption, parseCommand, positionals, requiredString, seedOption, stringOption, withFlagNames,
-} from './args';
+import { choiceOption, flag, intOption, numberOption, parseCommand, positionals, stringOption, withFlagNames } from './args';
 import type { OptionSpec, Values } from './args';
 import { loadData, MNIST_TEST_COUNT } from './data-node';
 import { runTrainPotts, wantsPotts } from './train-potts';
 import { CliError, messageOf, UsageError } from './errors';
 import { MAX_READ_BYTES, readInput } from './read-input';
 import { writeFileAtomic } from './atomic-write';
-import { checkOutputPaths } from './output-paths';
-import type { InputPath } from './output-paths';
 import { SignalGuard } from './signals';
 import { openDevice } from './gpu-node';
 import { writeFiltersPng, writeTilesPng } from './images';
@@ -31,38 +27,12 @@ import {
 import type { LogZEstimate } from './loglik';
 import { EpochLog, RateMeter } from './epoch-log';
 import { runTrainStack, wantsStack } from './train-stack';
+import {
+  checkTrainingPaths, DEFAULT_GAUSSIAN_LEARNING_RATE, GAUSSIAN_DEFAULTS, readTrainingFlags, SINGLE_RBM_OPTIONS, TRAIN_DEFAULTS, TRAINING_OPTIONS,
+} from './train-flags';
+import type { TrainingFlags } from './train-flags';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject, ProgressBar } from './output';
-
-/**
- * The binary-unit defaults (PCD-1, batch 20, this rate decaying linearly to 0,
- * no momentum, centered gradients) won the sweep in docs/defaults-sweep.md:
- * exact test log-likelihoods of 784-20 and 784-25 models after 10 epochs.
- */
-export const DEFAULT_LEARNING_RATE = 0.1;
-/**
- * Gaussian visible units on standardised data: the visible activations are
- * unbounded, so the rate must be far smaller than for binary units (the
- * practical range is about 0.001–0.005; 0.1 diverges).
- */
-export const DEFAULT_GAUSSIAN_LEARNING_RATE = 0.002;
-
-const DEFAULTS = {
-  data: 'mnist', hidden: 256, epochs: 5, batch: 20, k: 1, pcd: true, lr: DEFAULT_LEARNING_RATE, momentum: 0,
-  lrSchedule: 'linear', centered: true, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
-} as const satisfies {
-  pcd: boolean; lrSchedule: LrSchedule; centered: boolean; momentum: number | 'hinton'; [key: string]: unknown;
-};
-
-/**
- * --visible gaussian keeps the settings it was tuned with (the sweep measured
- * binary units only): CD-1, batch 100, a constant rate, 'hinton' momentum, no centering.
- */
-const GAUSSIAN_DEFAULTS = { batch: 100, pcd: false, momentum: 'hinton', lrSchedule: 'constant' } as const;
-
-/** --lr-schedule: constant, or linear (from --lr down to 0 over the run's --epochs). */
-export const LR_SCHEDULES = ['constant', 'linear'] as const;
-export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 export const TRAIN_HELP = `Usage: webgpu-rbm train [options] --out model.safetensors
 
@@ -72,7 +42,7 @@ as safetensors.
 Data
   --data mnist|FILE        training images: the bundled 10,000 digits (split by
                            --seed into 8,000 train / ${MNIST_TEST_COUNT} held out) or an IDX
-                           images file (*-images-idx3-ubyte[.gz])     [${DEFAULTS.data}]
+                           images file (*-images-idx3-ubyte[.gz])     [${TRAIN_DEFAULTS.data}]
   --test FILE              IDX images to measure the free-energy gap on
                            (default for mnist: the held-out digits)
   --limit N                use only the first N training images (after the split)
@@ -85,10 +55,10 @@ Data
                            site (--data aligned FASTA, or a .npy of integer
                            codes with --states Q); options: docs/potts.md
 Model and training
-  --hidden N               hidden units                                 [${DEFAULTS.hidden}]
-  --epochs E               passes over the training images              [${DEFAULTS.epochs}]
-  --batch B                mini-batch size    [${DEFAULTS.batch}; ${GAUSSIAN_DEFAULTS.batch} for --visible gaussian]
-  --k K                    Gibbs steps per update                       [${DEFAULTS.k}]
+  --hidden N               hidden units                                 [${TRAIN_DEFAULTS.hidden}]
+  --epochs E               passes over the training images              [${TRAIN_DEFAULTS.epochs}]
+  --batch B                mini-batch size    [${TRAIN_DEFAULTS.batch}; ${GAUSSIAN_DEFAULTS.batch} for --visible gaussian]
+  --k K                    Gibbs steps per update                       [${TRAIN_DEFAULTS.k}]
   --pcd                    persistent chains (PCD-k)    [the default; not for
                            --visible gaussian]
   --cd                     chains restarted from the data (CD-k)
@@ -98,32 +68,31 @@ Model and training
                            statistics average over them        [the batch size]
   --replicas M             temperatures for --pt                        [${DEFAULT_REPLICAS}]
   --beta-min X             hottest β of --pt's evenly spaced ladder     [0]
-  --lr X                   learning rate    [${DEFAULTS.lr}; ${DEFAULT_GAUSSIAN_LEARNING_RATE} for --visible gaussian]
+  --lr X                   learning rate    [${TRAIN_DEFAULTS.lr}; ${DEFAULT_GAUSSIAN_LEARNING_RATE} for --visible gaussian]
   --lr-schedule S          constant | linear: from --lr down to 0 over the
                            run's --epochs (checkpoints keep it)
-                           [${DEFAULTS.lrSchedule}; ${GAUSSIAN_DEFAULTS.lrSchedule} for --visible gaussian]
+                           [${TRAIN_DEFAULTS.lrSchedule}; ${GAUSSIAN_DEFAULTS.lrSchedule} for --visible gaussian]
   --momentum X|hinton      momentum, or hinton: 0.5 for 5 epochs, then 0.9
-                           [${DEFAULTS.momentum}; ${GAUSSIAN_DEFAULTS.momentum} for --visible gaussian]
+                           [${TRAIN_DEFAULTS.momentum}; ${GAUSSIAN_DEFAULTS.momentum} for --visible gaussian]
   --centered               centered gradients (Melchior et al. 2016): offsets
                            μ, λ track the data means; binary units only [on]
   --no-centered            the plain gradient
   --centering-rate X       sliding rate of the offsets, in [0, 1]   [${DEFAULT_CENTERING_RATE}]
-  --weight-decay X         L2 penalty on W                              [${DEFAULTS.weightDecay}]
+  --weight-decay X         L2 penalty on W                              [${TRAIN_DEFAULTS.weightDecay}]
   --sparsity-target X      target mean hidden activation (with --sparsity-cost) [0.1]
   --sparsity-cost X        strength of the sparsity penalty; 0 = off    [0]
   --sparsity-decay X       decay of the running activation estimate     [0.9]
-  --seed S                 seeds initialisation, shuffling, binarization, split [${DEFAULTS.seed}]
+  --seed S                 seeds initialisation, shuffling, binarization, split [${TRAIN_DEFAULTS.seed}]
 Stacks of RBMs (a deep belief net)
   --stack H1,H2,…          train RBMs V-H1, H1-H2, … greedily, bottom to top:
                            each one above learns P(h|v) of the one below (of
                            the images thresholded at 0.5). --epochs may list
-                           one value per layer; the other training flags
-                           apply to every layer, whose defaults here are
-                           CD-1, batch 100, constant lr 0.1, hinton momentum
-                           and the plain gradient. Not with --hidden, --pt,
-                           --visible gaussian, --eval-every, --log,
-                           --checkpoint or --resume. One file holds the stack;
-                           transform, classify and sample read it.
+                           one value per layer; the other training flags,
+                           with the defaults above, apply to every layer. Not
+                           with --hidden, --pt, --visible gaussian,
+                           --eval-every, --log, --checkpoint or --resume. One
+                           file holds the stack; transform, classify and
+                           sample read it.
 Log-likelihood during training
   --eval-every E           every E epochs and after the last: log Z (exact when
                            the smaller layer has ≤ ${TRAIN_EXACT_UNITS} units, else AIS) and
@@ -134,8 +103,8 @@ Log-likelihood during training
 Output
   --out FILE               the model (.safetensors; settings in its __metadata__)
   --filters FILE           PNG of the first up-to-100 hidden units' weights
-  --samples FILE           PNG of ${DEFAULTS.sampleChains} Gibbs chains from noise (probabilities)
-  --sample-steps N         Gibbs sweeps for --samples                   [${DEFAULTS.sampleSteps}]
+  --samples FILE           PNG of ${TRAIN_DEFAULTS.sampleChains} Gibbs chains from noise (probabilities)
+  --sample-steps N         Gibbs sweeps for --samples                   [${TRAIN_DEFAULTS.sampleSteps}]
   --log FILE               one JSON line per epoch (.jsonl): epoch, updates,
                            seconds, samples/s, reconstruction error, free-energy
                            gap, log-likelihood when evaluated
@@ -171,84 +140,23 @@ Example
     --filters out/filters.png --samples out/samples.png
 `;
 
-const OPTIONS = {
-  data: { type: 'string' },
-  test: { type: 'string' },
-  limit: { type: 'string' },
-  binarize: { type: 'string' },
-  hidden: { type: 'string' },
-  epochs: { type: 'string' },
-  batch: { type: 'string' },
-  k: { type: 'string' },
-  pcd: { type: 'boolean' },
-  cd: { type: 'boolean' },
-  'lr-schedule': { type: 'string' },
-  centered: { type: 'boolean' },
-  'no-centered': { type: 'boolean' },
-  'centering-rate': { type: 'string' },
-  pt: { type: 'boolean' },
-  chains: { type: 'string' },
-  replicas: { type: 'string' },
-  'beta-min': { type: 'string' },
-  visible: { type: 'string' },
-  'eval-every': { type: 'string' },
-  'ais-betas': { type: 'string' },
-  'ais-runs': { type: 'string' },
-  lr: { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'sparsity-target': { type: 'string' },
-  'sparsity-cost': { type: 'string' },
-  'sparsity-decay': { type: 'string' },
-  seed: { type: 'string' },
-  out: { type: 'string' },
-  filters: { type: 'string' },
-  samples: { type: 'string' },
-  'sample-steps': { type: 'string' },
-  log: { type: 'string' },
-  checkpoint: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  resume: { type: 'string' },
-} as const satisfies OptionSpec;
+const OPTIONS = { ...TRAINING_OPTIONS, ...SINGLE_RBM_OPTIONS } as const satisfies OptionSpec;
 
 /** The flags a resumed run may give: where things are and what it writes, never how it trains. */
 export const RESUME_FLAGS = [
   'epochs', 'out', 'checkpoint', 'checkpoint-every', 'log', 'data', 'test', 'filters', 'samples', 'sample-steps',
 ] as const;
 
-export interface TrainSettings {
-  data: string;
-  test?: string;
-  limit?: number;
-  binarize: 'stochastic' | 'threshold' | 'none';
+export interface TrainSettings extends TrainingFlags {
   visible: 'bernoulli' | 'gaussian';
   hidden: number;
   epochs: number;
-  batch: number;
-  k: number;
-  pcd: boolean;
   pt: boolean;
-  /** Persistent chains (--pcd, --pt); undefined: as many as the batch. */
-  chains?: number;
   replicas?: number;
   betaMin?: number;
   evalEvery?: number;
   aisBetas: number;
   aisRuns: number;
-  lr: number;
-  lrSchedule: LrSchedule;
-  momentum: number | 'hinton';
-  /** Centered gradients: the offsets' sliding rate; undefined: the plain gradient. */
-  centered?: number;
-  weightDecay: number;
-  sparsityTarget?: number;
-  sparsityCost?: number;
-  sparsityDecay?: number;
-  seed: number;
-  out: string;
-  filters?: string;
-  samples?: string;
-  sampleSteps: number;
   log?: string;
   checkpoint?: string;
   checkpointEvery: number;
@@ -256,33 +164,11 @@ export interface TrainSettings {
 
 /** Every flag checked before any file or GPU work. */
 export function readTrainSettings(v: Values): TrainSettings {
-  const momentumFlag = stringOption(v, 'momentum');
   const visible = choiceOption(v, 'visible', ['bernoulli', 'gaussian'] as const, 'bernoulli');
-  const gaussian = visible === 'gaussian';
   const pt = flag(v, 'pt');
-  if (gaussian && v.binarize !== undefined) {
-    throw new UsageError('--visible gaussian trains on standardised pixels and never binarizes; drop --binarize');
-  }
-  if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; drop --pt or --visible gaussian');
-  if (pt && flag(v, 'pcd')) throw new UsageError('--pt and --pcd are two different negative phases; choose one');
-  if (flag(v, 'cd') && (pt || flag(v, 'pcd'))) throw new UsageError(`--cd and --${pt ? 'pt' : 'pcd'} are two different negative phases; choose one`);
-  if (flag(v, 'centered') && flag(v, 'no-centered')) throw new UsageError('--centered and --no-centered contradict each other; choose one');
-  const centered = gaussian ? flag(v, 'centered') : flag(v, 'centered') || (DEFAULTS.centered && !flag(v, 'no-centered'));
-  if (gaussian && centered) {
-    throw new UsageError('--centered supports binary (bernoulli) visible units only; drop --centered or --visible gaussian');
-  }
-  if (v['centering-rate'] !== undefined && !centered) {
-    throw new UsageError('--centering-rate only applies to centered gradients; add --centered (or drop --no-centered)');
-  }
-  // PCD unless --cd or --pt (or the default is CD).
-  const pcd = !pt && (flag(v, 'pcd') || (!gaussian && DEFAULTS.pcd && !flag(v, 'cd')));
-  if (pt && v.k !== undefined) throw new UsageError('--pt runs one tempered sweep per update; drop --k');
   if (!pt) {
     const stray = ['replicas', 'beta-min'].find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} only applies to --pt; add --pt`);
-  }
-  if (v.chains !== undefined && !pt && !pcd) {
-    throw new UsageError('--chains only applies to --pcd or --pt (CD-k starts its chains from the batch); add --pcd or --pt');
   }
   if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined) {
     throw new UsageError('--checkpoint-every only applies to --checkpoint; add e.g. --checkpoint run.ckpt.safetensors');
@@ -291,53 +177,24 @@ export function readTrainSettings(v: Values): TrainSettings {
     const stray = ['ais-betas', 'ais-runs'].find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} only applies to --eval-every; add e.g. --eval-every 1`);
   }
-  const settings: TrainSettings = {
-    data: stringOption(v, 'data') ?? DEFAULTS.data,
-    test: stringOption(v, 'test'),
-    limit: v.limit === undefined ? undefined : intOption(v, 'limit', 0),
-    binarize: gaussian ? 'none' : choiceOption(v, 'binarize', ['stochastic', 'threshold'] as const, 'stochastic'),
+  const flags = readTrainingFlags(v, {
+    gaussian: visible === 'gaussian', pt, out: 'FILE (where to write the model, e.g. --out model.safetensors)',
+  });
+  return {
+    ...flags,
     visible,
-    hidden: intOption(v, 'hidden', DEFAULTS.hidden),
-    epochs: intOption(v, 'epochs', DEFAULTS.epochs),
-    batch: intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : DEFAULTS.batch),
-    k: intOption(v, 'k', DEFAULTS.k, 1, 10_000),
-    pcd,
+    hidden: intOption(v, 'hidden', TRAIN_DEFAULTS.hidden),
+    epochs: intOption(v, 'epochs', TRAIN_DEFAULTS.epochs),
     pt,
-    chains: v.chains === undefined ? undefined : intOption(v, 'chains', 1),
     replicas: pt ? intOption(v, 'replicas', DEFAULT_REPLICAS, 2, 1000) : undefined,
     betaMin: v['beta-min'] === undefined ? undefined : numberOption(v, 'beta-min', 0, { min: 0, max: 1, below: true }),
     evalEvery: v['eval-every'] === undefined ? undefined : intOption(v, 'eval-every', 1),
     aisBetas: intOption(v, 'ais-betas', CLI_AIS_BETAS, 1, 10_000_000),
     aisRuns: intOption(v, 'ais-runs', CLI_AIS_RUNS, 1, 100_000),
-    lr: numberOption(v, 'lr', gaussian ? DEFAULT_GAUSSIAN_LEARNING_RATE : DEFAULTS.lr, { min: 0, above: true }),
-    lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, gaussian ? GAUSSIAN_DEFAULTS.lrSchedule : DEFAULTS.lrSchedule),
-    momentum: readMomentum(momentumFlag, gaussian ? GAUSSIAN_DEFAULTS.momentum : DEFAULTS.momentum),
-    centered: centered ? numberOption(v, 'centering-rate', DEFAULT_CENTERING_RATE, { min: 0, max: 1 }) : undefined,
-    weightDecay: numberOption(v, 'weight-decay', DEFAULTS.weightDecay, { min: 0 }),
-    sparsityTarget: numberOption(v, 'sparsity-target', undefined, { min: 0, max: 1, above: true, below: true }),
-    sparsityCost: numberOption(v, 'sparsity-cost', undefined, { min: 0 }),
-    sparsityDecay: numberOption(v, 'sparsity-decay', undefined, { min: 0, max: 1, below: true }),
-    seed: seedOption(v, DEFAULTS.seed),
-    out: requiredString(v, 'train', 'out', 'FILE (where to write the model, e.g. --out model.safetensors)'),
-    filters: stringOption(v, 'filters'),
-    samples: stringOption(v, 'samples'),
-    sampleSteps: intOption(v, 'sample-steps', DEFAULTS.sampleSteps),
     log: stringOption(v, 'log'),
     checkpoint: stringOption(v, 'checkpoint'),
     checkpointEvery: intOption(v, 'checkpoint-every', 1),
   };
-  if (settings.sparsityTarget !== undefined && settings.sparsityCost === undefined) {
-    throw new UsageError('--sparsity-target has no effect without --sparsity-cost; add e.g. --sparsity-cost 0.01');
-  }
-  return settings;
-}
-
-function readMomentum(s: string | undefined, fallback: number | 'hinton'): number | 'hinton' {
-  if (s === undefined) return fallback;
-  if (s === 'hinton') return 'hinton';
-  const m = s.trim() === '' ? NaN : Number(s);
-  if (!(m >= 0 && m < 1)) throw new UsageError(`--momentum must be a number in [0, 1) or "hinton", got "${s}"`);
-  return m;
 }
 
 function momentumLabel(m: number | 'hinton'): string {
@@ -419,23 +276,13 @@ function modelMetadata(s: TrainSettings, shape: ImageShape, V: number, run: RunR
   return meta;
 }
 
-/** Checks every output path up front: a typo should not cost a training run, nor an output overwrite an input. */
+/** Checks every output path up front, train's --log and --checkpoint among them. */
 async function prepareOutputs(s: TrainSettings): Promise<void> {
-  const inputs: InputPath[] = [];
-  if (s.data !== 'mnist') inputs.push({ flag: '--data', path: s.data });
-  if (s.test !== undefined) inputs.push({ flag: '--test', path: s.test });
-  await checkOutputPaths(
-    [
-      { flag: '--out', path: s.out, extension: '.safetensors' },
-      ...(s.filters !== undefined ? [{ flag: '--filters', path: s.filters, extension: '.png' }] : []),
-      ...(s.samples !== undefined ? [{ flag: '--samples', path: s.samples, extension: '.png' }] : []),
-      ...(s.log !== undefined ? [{ flag: '--log', path: s.log, extension: '.jsonl' }] : []),
-      ...(s.checkpoint !== undefined ? [{ flag: '--checkpoint', path: s.checkpoint, extension: '.safetensors' }] : []),
-    ],
-    inputs,
-  );
+  await checkTrainingPaths(s, [
+    ...(s.log !== undefined ? [{ flag: '--log', path: s.log, extension: '.jsonl' }] : []),
+    ...(s.checkpoint !== undefined ? [{ flag: '--checkpoint', path: s.checkpoint, extension: '.safetensors' }] : []),
+  ]);
 }
-
 /** The metadata keys a --checkpoint file adds for the command: its flags and the run's history so far. */
 export const TRAIN_FLAGS_KEY = 'train_flags';
 export const TRAIN_HISTORY_KEY = 'train_history';
@@ -877,7 +724,7 @@ export async function runTrain(args: string[]): Promise<number> {
     if (s.samples && guard.received) {
       out.line(`skipped ${s.samples}: stopped by ${guard.received}`);
     } else if (s.samples) {
-      const r = await model.sample({ chains: DEFAULTS.sampleChains, steps: s.sampleSteps });
+      const r = await model.sample({ chains: TRAIN_DEFAULTS.sampleChains, steps: s.sampleSteps });
       const images = standardisation ? toPixels(r.probabilities, standardisation.mean, standardisation.std) : r.probabilities;
       await writeTilesPng(s.samples, images, r.chains, shape);
       out.line(`wrote ${s.samples} (${r.chains} chains after ${s.sampleSteps} Gibbs sweeps)`);

@@ -15,6 +15,8 @@ import { binarizeThreshold } from '../../src/data/binarize';
 import { splitDataset } from '../../src/data/split';
 import { readNpy } from '../../src/data/npy';
 import { testDevice } from '../helpers/device';
+import { readTrainSettings } from '../../src/cli/train';
+import { readStackSettings } from '../../src/cli/train-stack';
 import { buildCli, expectCleanFailure, lastJson, runCli } from './helpers';
 
 let dir: string;
@@ -65,9 +67,10 @@ describe('train --stack', () => {
     [['--stack', '16,8', '--pt'], /drop --pt/],
     [['--stack', '16,8', '--resume', 'x.ckpt'], /not supported with --stack yet; drop --resume/],
     [['--stack', '16,8', '--epochs', '1,2,3'], /--epochs 1,2,3 lists 3 values for 2 layers/],
-    [['--stack', '16,8', '--chains', '10'], /--chains only applies to --pcd/],
+    // CD-k and the plain gradient are flags now that a stack takes train's defaults (PCD-1, centered).
+    [['--stack', '16,8', '--cd', '--chains', '10'], /--chains only applies to --pcd/],
     [['--stack', '16,8', '--cd', '--pcd'], /--cd and --pcd are two different negative phases/],
-    [['--stack', '16,8', '--centering-rate', '0.1'], /--centering-rate only applies to centered gradients; add --centered/],
+    [['--stack', '16,8', '--no-centered', '--centering-rate', '0.1'], /--centering-rate only applies to centered gradients; add --centered/],
     [['--stack', '16,8', '--lr-schedule', 'cosine'], /--lr-schedule must be one of constant, linear/],
   ])('refuses %j with one clear line (exit 2)', async (args, message) => {
     const r = await runCli(['train', ...args, '--out', join(dir, 'never.safetensors')]);
@@ -86,6 +89,14 @@ describe('train --stack', () => {
     } finally {
       loaded.stack.dispose();
     }
+  });
+
+  it("every layer takes train's defaults (PCD-1, batch 20, lr 0.1 decaying linearly, no momentum, centered)", () => {
+    const single = readTrainSettings({ out: 'm.safetensors' });
+    const stack = readStackSettings({ stack: '16,8', out: 'm.safetensors' });
+    const shared = ['data', 'binarize', 'batch', 'k', 'pcd', 'chains', 'lr', 'lrSchedule', 'momentum', 'centered', 'weightDecay', 'seed', 'sampleSteps'] as const;
+    for (const key of shared) expect(stack[key], key).toEqual(single[key]);
+    expect(stack).toMatchObject({ hidden: [16, 8], epochs: [single.epochs, single.epochs], batch: 20, pcd: true, lrSchedule: 'linear', momentum: 0, centered: 0.01 });
   });
 
   it('train --help lists --stack', async () => {

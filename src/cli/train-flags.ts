@@ -1,0 +1,206 @@
+// The training flags that `train` and `train --stack` share: their option
+// specification, their defaults and one reader that checks them, so that a
+// stack's layers take the same flags, with the same defaults and messages, as
+// a single RBM. Each command adds and reads its own flags (train: --hidden,
+// --pt, --eval-every, --checkpoint, …; a stack: --stack and per-layer --epochs).
+import { DEFAULT_CENTERING_RATE } from '../index';
+import { choiceOption, flag, intOption, numberOption, requiredString, seedOption, stringOption } from './args';
+import type { OptionSpec, Values } from './args';
+import { UsageError } from './errors';
+import { checkOutputPaths } from './output-paths';
+import type { InputPath, OutputPath } from './output-paths';
+
+/**
+ * The binary-unit defaults (PCD-1, batch 20, this rate decaying linearly to 0,
+ * no momentum, centered gradients) won the sweep in docs/defaults-sweep.md:
+ * exact test log-likelihoods of 784-20 and 784-25 models after 10 epochs.
+ */
+export const DEFAULT_LEARNING_RATE = 0.1;
+/**
+ * Gaussian visible units on standardised data: the visible activations are
+ * unbounded, so the rate must be far smaller than for binary units (the
+ * practical range is about 0.001–0.005; 0.1 diverges).
+ */
+export const DEFAULT_GAUSSIAN_LEARNING_RATE = 0.002;
+
+/** --lr-schedule: constant, or linear (from --lr down to 0 over the run's --epochs). */
+export const LR_SCHEDULES = ['constant', 'linear'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
+/** The defaults of binary (bernoulli) visible units, for a single RBM and for every layer of a stack. */
+export const TRAIN_DEFAULTS = {
+  data: 'mnist', hidden: 256, epochs: 5, batch: 20, k: 1, pcd: true, lr: DEFAULT_LEARNING_RATE, momentum: 0,
+  lrSchedule: 'linear', centered: true, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
+} as const satisfies {
+  pcd: boolean; lrSchedule: LrSchedule; centered: boolean; momentum: number | 'hinton'; [key: string]: unknown;
+};
+
+/**
+ * --visible gaussian keeps the settings it was tuned with (the sweep measured
+ * binary units only): CD-1, batch 100, a constant rate, 'hinton' momentum, no centering.
+ */
+export const GAUSSIAN_DEFAULTS = { batch: 100, pcd: false, momentum: 'hinton', lrSchedule: 'constant' } as const;
+
+/** The flags every training run takes (readTrainingFlags reads all but --visible and --epochs). */
+export const TRAINING_OPTIONS = {
+  data: { type: 'string' },
+  test: { type: 'string' },
+  limit: { type: 'string' },
+  binarize: { type: 'string' },
+  visible: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  k: { type: 'string' },
+  pcd: { type: 'boolean' },
+  cd: { type: 'boolean' },
+  chains: { type: 'string' },
+  lr: { type: 'string' },
+  'lr-schedule': { type: 'string' },
+  centered: { type: 'boolean' },
+  'no-centered': { type: 'boolean' },
+  'centering-rate': { type: 'string' },
+  momentum: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'sparsity-target': { type: 'string' },
+  'sparsity-cost': { type: 'string' },
+  'sparsity-decay': { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  filters: { type: 'string' },
+  samples: { type: 'string' },
+  'sample-steps': { type: 'string' },
+} as const satisfies OptionSpec;
+
+/** train's flags for a single RBM only (a stack parses them to refuse each by name). */
+export const SINGLE_RBM_OPTIONS = {
+  hidden: { type: 'string' },
+  pt: { type: 'boolean' },
+  replicas: { type: 'string' },
+  'beta-min': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'ais-betas': { type: 'string' },
+  'ais-runs': { type: 'string' },
+  log: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
+} as const satisfies OptionSpec;
+
+/** The settings readTrainingFlags reads: how each RBM trains, on what, and what is written. */
+export interface TrainingFlags {
+  data: string;
+  test?: string;
+  limit?: number;
+  binarize: 'stochastic' | 'threshold' | 'none';
+  batch: number;
+  k: number;
+  pcd: boolean;
+  /** Persistent chains (--pcd, --pt); undefined: as many as the batch. */
+  chains?: number;
+  lr: number;
+  lrSchedule: LrSchedule;
+  momentum: number | 'hinton';
+  /** Centered gradients: the offsets' sliding rate; undefined: the plain gradient. */
+  centered?: number;
+  weightDecay: number;
+  sparsityTarget?: number;
+  sparsityCost?: number;
+  sparsityDecay?: number;
+  seed: number;
+  out: string;
+  filters?: string;
+  samples?: string;
+  sampleSteps: number;
+}
+
+/** What the command has decided before the shared flags are read. */
+export interface TrainingFlagsContext {
+  /** Gaussian visible units: GAUSSIAN_DEFAULTS, no binarization, no centering. */
+  gaussian: boolean;
+  /** Whether --pt was given; undefined where the command has no --pt (a stack), so that no message offers it. */
+  pt?: boolean;
+  /** What --out needs, for the message when it is missing, e.g. "FILE (where to write the model, …)". */
+  out: string;
+}
+
+/** Every shared flag checked, with its cross-checks, before any file or GPU work. */
+export function readTrainingFlags(v: Values, context: TrainingFlagsContext): TrainingFlags {
+  const { gaussian } = context;
+  const pt = context.pt === true;
+  if (gaussian && v.binarize !== undefined) {
+    throw new UsageError('--visible gaussian trains on standardised pixels and never binarizes; drop --binarize');
+  }
+  if (pt && gaussian) throw new UsageError('--pt supports binary (bernoulli) visible units only; drop --pt or --visible gaussian');
+  if (pt && flag(v, 'pcd')) throw new UsageError('--pt and --pcd are two different negative phases; choose one');
+  if (flag(v, 'cd') && (pt || flag(v, 'pcd'))) throw new UsageError(`--cd and --${pt ? 'pt' : 'pcd'} are two different negative phases; choose one`);
+  if (flag(v, 'centered') && flag(v, 'no-centered')) throw new UsageError('--centered and --no-centered contradict each other; choose one');
+  const centered = gaussian ? flag(v, 'centered') : flag(v, 'centered') || (TRAIN_DEFAULTS.centered && !flag(v, 'no-centered'));
+  if (gaussian && centered) {
+    throw new UsageError('--centered supports binary (bernoulli) visible units only; drop --centered or --visible gaussian');
+  }
+  if (v['centering-rate'] !== undefined && !centered) {
+    throw new UsageError('--centering-rate only applies to centered gradients; add --centered (or drop --no-centered)');
+  }
+  // PCD unless --cd or --pt (or the default is CD).
+  const pcd = !pt && (flag(v, 'pcd') || (!gaussian && TRAIN_DEFAULTS.pcd && !flag(v, 'cd')));
+  if (pt && v.k !== undefined) throw new UsageError('--pt runs one tempered sweep per update; drop --k');
+  if (v.chains !== undefined && !pt && !pcd) {
+    const phases = context.pt === undefined ? '--pcd' : '--pcd or --pt';
+    throw new UsageError(`--chains only applies to ${phases} (CD-k starts its chains from the batch); add ${phases}`);
+  }
+  const flags: TrainingFlags = {
+    data: stringOption(v, 'data') ?? TRAIN_DEFAULTS.data,
+    test: stringOption(v, 'test'),
+    limit: v.limit === undefined ? undefined : intOption(v, 'limit', 0),
+    binarize: gaussian ? 'none' : choiceOption(v, 'binarize', ['stochastic', 'threshold'] as const, 'stochastic'),
+    batch: intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : TRAIN_DEFAULTS.batch),
+    k: intOption(v, 'k', TRAIN_DEFAULTS.k, 1, 10_000),
+    pcd,
+    chains: v.chains === undefined ? undefined : intOption(v, 'chains', 1),
+    lr: numberOption(v, 'lr', gaussian ? DEFAULT_GAUSSIAN_LEARNING_RATE : TRAIN_DEFAULTS.lr, { min: 0, above: true }),
+    lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, gaussian ? GAUSSIAN_DEFAULTS.lrSchedule : TRAIN_DEFAULTS.lrSchedule),
+    momentum: readMomentum(stringOption(v, 'momentum'), gaussian ? GAUSSIAN_DEFAULTS.momentum : TRAIN_DEFAULTS.momentum),
+    centered: centered ? numberOption(v, 'centering-rate', DEFAULT_CENTERING_RATE, { min: 0, max: 1 }) : undefined,
+    weightDecay: numberOption(v, 'weight-decay', TRAIN_DEFAULTS.weightDecay, { min: 0 }),
+    sparsityTarget: numberOption(v, 'sparsity-target', undefined, { min: 0, max: 1, above: true, below: true }),
+    sparsityCost: numberOption(v, 'sparsity-cost', undefined, { min: 0 }),
+    sparsityDecay: numberOption(v, 'sparsity-decay', undefined, { min: 0, max: 1, below: true }),
+    seed: seedOption(v, TRAIN_DEFAULTS.seed),
+    out: requiredString(v, 'train', 'out', context.out),
+    filters: stringOption(v, 'filters'),
+    samples: stringOption(v, 'samples'),
+    sampleSteps: intOption(v, 'sample-steps', TRAIN_DEFAULTS.sampleSteps),
+  };
+  if (flags.sparsityTarget !== undefined && flags.sparsityCost === undefined) {
+    throw new UsageError('--sparsity-target has no effect without --sparsity-cost; add e.g. --sparsity-cost 0.01');
+  }
+  return flags;
+}
+
+function readMomentum(s: string | undefined, fallback: number | 'hinton'): number | 'hinton' {
+  if (s === undefined) return fallback;
+  if (s === 'hinton') return 'hinton';
+  const m = s.trim() === '' ? NaN : Number(s);
+  if (!(m >= 0 && m < 1)) throw new UsageError(`--momentum must be a number in [0, 1) or "hinton", got "${s}"`);
+  return m;
+}
+
+/**
+ * Checks every output path up front (--out, --filters, --samples and the
+ * command's `more`): a typo should not cost a training run, nor an output
+ * overwrite an input (--data, --test).
+ */
+export async function checkTrainingPaths(s: TrainingFlags, more: OutputPath[] = []): Promise<void> {
+  const inputs: InputPath[] = [];
+  if (s.data !== 'mnist') inputs.push({ flag: '--data', path: s.data });
+  if (s.test !== undefined) inputs.push({ flag: '--test', path: s.test });
+  await checkOutputPaths(
+    [
+      { flag: '--out', path: s.out, extension: '.safetensors' },
+      ...(s.filters !== undefined ? [{ flag: '--filters', path: s.filters, extension: '.png' }] : []),
+      ...(s.samples !== undefined ? [{ flag: '--samples', path: s.samples, extension: '.png' }] : []),
+      ...more,
+    ],
+    inputs,
+  );
+}
