@@ -245,16 +245,29 @@ export function packRows(source: DataSource, format: DataFormat, V: number, ids:
     for (let r = 0; r < ids.length; r++) bytes.set(src.subarray(ids[r] * V, ids[r] * V + V), r * V);
     return used;
   }
-  // Binary values (0/1 floats, 0/1 bytes, or u8 bytes 0/255), 32 per word, LSB first.
-  const src = source instanceof Float32Array ? source : source.bytes;
-  const one = source instanceof Float32Array ? 1 : -1;
+  // Binary values (0/1 floats, 0/1 bytes, or u8 bytes 0/255), 32 per word, LSB first; one monomorphic loop per source type.
+  if (source instanceof Float32Array) packBits(source, V, ids, out, 1);
+  else packBits(source.bytes, V, ids, out, 0);
+  return used;
+}
+
+// Row after row into one bit stream, a word accumulated in a local: `on` is the value of a set bit
+// (1 for float32 0/1 values), or 0 for bytes, where any non-zero byte (1, or 255 for u8) is set.
+function packBits<A extends Float32Array | Uint8Array>(src: A, V: number, ids: Uint32Array, out: Uint32Array, on: number): void {
+  let word = 0;
+  let bit = 0;
+  let w = 0;
   for (let r = 0; r < ids.length; r++) {
     const from = ids[r] * V;
-    let l = r * V;
-    for (let i = 0; i < V; i++, l++) {
+    for (let i = 0; i < V; i++) {
       const x = src[from + i];
-      if (one === 1 ? x === 1 : x !== 0) out[l >>> 5] |= 1 << (l & 31);
+      if (on === 1 ? x === 1 : x !== 0) word |= 1 << bit;
+      if (++bit === 32) {
+        out[w++] = word;
+        word = 0;
+        bit = 0;
+      }
     }
   }
-  return used;
+  if (bit > 0) out[w] = word;
 }

@@ -64,6 +64,8 @@ const CASES: Case[] = [
   { name: 'u8, threshold, CD-1', data: u8, options: { binarize: 'threshold', k: 1 } },
   { name: 'u8, stochastic, CD-2', data: u8, options: { binarize: 'stochastic', k: 2 } },
   { name: 'float32 0/1 (bits), none, PCD-1 with 7 chains', data: binary, options: { binarize: 'none', persistent: true, chains: 7 } },
+  { name: "u8 bytes 0/255 (bits), threshold", data: { format: 'u8', bytes: bytes.map((b) => (b > 127 ? 255 : 0)) }, options: { binarize: 'threshold' } },
+  { name: "{ format: 'bits' } bytes, none", data: { format: 'bits', bytes: Uint8Array.from(binary) }, options: { binarize: 'none' } },
   { name: 'u8, stochastic, PCD, centered', data: u8, options: { persistent: true, centered: true } },
   { name: 'float32 real values, Gaussian units', data: gaussian, options: { binarize: 'none', learningRate: 0.01 }, gaussian: true },
 ];
