@@ -17,7 +17,7 @@ export const CLI_AIS_RUNS = 100;
 export const TRAIN_EXACT_UNITS = 20;
 
 export interface LogZEstimate {
-  method: 'exact' | 'ais' | 'reverse-ais';
+  method: 'exact' | 'ais' | 'reverse-ais' | 'trajectory';
   logZ: number;
   /**
    * The band: equal to logZ for exact; from forward and reverse AIS for eval's

@@ -78,6 +78,7 @@ export const SINGLE_RBM_OPTIONS = {
   replicas: { type: 'string' },
   'beta-min': { type: 'string' },
   'eval-every': { type: 'string' },
+  'eval-method': { type: 'string' },
   'ais-betas': { type: 'string' },
   'ais-runs': { type: 'string' },
   log: { type: 'string' },

@@ -34,6 +34,7 @@ const REFUSED: Record<keyof typeof SINGLE_RBM_OPTIONS, string> = {
   replicas: '--replicas applies to --pt, which --stack does not take; drop it',
   'beta-min': '--beta-min applies to --pt, which --stack does not take; drop it',
   'eval-every': '--eval-every (log-likelihoods) is for a single RBM: a stack has no tractable likelihood; drop it (classify the features instead)',
+  'eval-method': '--eval-method applies to --eval-every, which --stack does not take; drop it',
   'ais-betas': '--ais-betas applies to --eval-every, which --stack does not take; drop it',
   'ais-runs': '--ais-runs applies to --eval-every, which --stack does not take; drop it',
   log: '--log is not supported with --stack yet; use --json (per-layer reconstruction errors) instead',

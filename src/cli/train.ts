@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   checkpointFromSafetensors, checkpointToSafetensors, DEFAULT_CENTERING_RATE, sourceColumnMeans, sourceHead, sourceRows, DEFAULT_REPLICAS, DeviceLostError, DivergenceError, fitPT, freeEnergyGap, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS,
-  meanFreeEnergy, RBM, rbmToSafetensors, standardisationMetadata, standardize, unstandardize,
+  MAX_EXACT_LOGZ_UNITS, meanFreeEnergy, RBM, rbmToSafetensors, standardisationMetadata, standardize, trajectoryAis, TrajectoryRecorder, unstandardize,
 } from '../index';
 import type { EpochStats, FitOptions, FitResult, ImageShape, PTEpochStats, PTFitOptions, PTFitResult, TrainingState } from '../index';
 import { choiceOption, flag, intOption, numberOption, parseCommand, positionals, stringOption, withFlagNames } from './args';
@@ -94,11 +94,18 @@ Stacks of RBMs (a deep belief net)
                            file holds the stack; transform, classify and
                            sample read it.
 Log-likelihood during training
-  --eval-every E           every E epochs and after the last: log Z (exact when
-                           the smaller layer has ≤ ${TRAIN_EXACT_UNITS} units, else AIS) and
-                           the average log-likelihood of the training and test
+  --eval-every E           every E epochs and after the last: log Z and the
+                           average log-likelihood of the training and test
                            images (thresholded at 0.5)
-  --ais-betas N            AIS intermediate distributions for --eval-every [${CLI_AIS_BETAS}]
+  --eval-method auto|exact|ais|trajectory
+                           how --eval-every gets log Z: exact enumeration,
+                           forward AIS from the base rate (±3σ), or AIS along
+                           this run's trajectory (Béreux et al. 2024: base rate
+                           → the model after each epoch so far, adaptive steps).
+                           auto: exact when the smaller layer has ≤ ${TRAIN_EXACT_UNITS}
+                           units, else AIS                              [auto]
+  --ais-betas N            AIS intermediate distributions (trajectory: steps
+                           along the whole path) for --eval-every         [${CLI_AIS_BETAS}]
   --ais-runs R             AIS runs for --eval-every                    [${CLI_AIS_RUNS}]
 Output
   --out FILE               the model (.safetensors; settings in its __metadata__)
@@ -155,12 +162,17 @@ export interface TrainSettings extends TrainingFlags {
   replicas?: number;
   betaMin?: number;
   evalEvery?: number;
+  evalMethod: EvalMethod;
   aisBetas: number;
   aisRuns: number;
   log?: string;
   checkpoint?: string;
   checkpointEvery: number;
 }
+
+/** How --eval-every gets log Z. */
+const EVAL_METHODS = ['auto', 'exact', 'ais', 'trajectory'] as const;
+type EvalMethod = (typeof EVAL_METHODS)[number];
 
 /** Every flag checked before any file or GPU work. */
 export function readTrainSettings(v: Values): TrainSettings {
@@ -174,7 +186,7 @@ export function readTrainSettings(v: Values): TrainSettings {
     throw new UsageError('--checkpoint-every only applies to --checkpoint; add e.g. --checkpoint run.ckpt.safetensors');
   }
   if (v['eval-every'] === undefined) {
-    const stray = ['ais-betas', 'ais-runs'].find((f) => v[f] !== undefined);
+    const stray = ['eval-method', 'ais-betas', 'ais-runs'].find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} only applies to --eval-every; add e.g. --eval-every 1`);
   }
   const flags = readTrainingFlags(v, {
@@ -189,6 +201,7 @@ export function readTrainSettings(v: Values): TrainSettings {
     replicas: pt ? intOption(v, 'replicas', DEFAULT_REPLICAS, 2, 1000) : undefined,
     betaMin: v['beta-min'] === undefined ? undefined : numberOption(v, 'beta-min', 0, { min: 0, max: 1, below: true }),
     evalEvery: v['eval-every'] === undefined ? undefined : intOption(v, 'eval-every', 1),
+    evalMethod: choiceOption(v, 'eval-method', EVAL_METHODS, 'auto'),
     aisBetas: intOption(v, 'ais-betas', CLI_AIS_BETAS, 1, 10_000_000),
     aisRuns: intOption(v, 'ais-runs', CLI_AIS_RUNS, 1, 100_000),
     log: stringOption(v, 'log'),
@@ -511,14 +524,38 @@ export async function runTrain(args: string[]): Promise<number> {
     // For --eval-every: every training and test row, as the model sees them.
     const evalTrain = s.evalEvery !== undefined ? asModelSees(train.pixels) : undefined;
     const evalTest = s.evalEvery !== undefined && test ? asModelSees(test.pixels) : undefined;
-    const useExact = enumeratedUnits(trained) <= TRAIN_EXACT_UNITS;
+    const evalMethod = s.evalMethod === 'auto' ? (enumeratedUnits(trained) <= TRAIN_EXACT_UNITS ? 'exact' : 'ais') : s.evalMethod;
+    if (evalTrain && evalMethod === 'exact' && enumeratedUnits(trained) > MAX_EXACT_LOGZ_UNITS) {
+      throw new UsageError(
+        `--eval-method exact enumerates 2^n states of the smaller layer, which has ${enumeratedUnits(trained)} units (at most ${MAX_EXACT_LOGZ_UNITS}); use --eval-method ais or trajectory`,
+      );
+    }
+    const useExact = evalMethod === 'exact';
+    // --eval-method trajectory: the model after every epoch (from the start, or from the resumed
+    // model: any path from the base rate is a valid AIS path, a coarser one only less accurate).
+    const recorder = evalTrain && evalMethod === 'trajectory' ? new TrajectoryRecorder(trained, { data: evalTrain }) : undefined;
+    await recorder?.record(trained);
     let bar: ProgressBar | undefined;
+
+    const trajectoryEstimate = async (rec: TrajectoryRecorder): Promise<LogZEstimate> => {
+      const t = await rec.settled();
+      const stepsBetween = Math.max(1, Math.round(s.aisBetas / t.snapshots.length));
+      const r = await withFlagNames({ runs: '--ais-runs' }, () =>
+        trajectoryAis(trained.device, t, { runs: s.aisRuns, stepsBetween, seed: s.seed, allocate: 'adaptive' }),
+      );
+      return {
+        method: 'trajectory', logZ: r.logZ, logZLow: r.logZLow, logZHigh: r.logZHigh, seconds: r.seconds + r.pilotSeconds,
+        betas: r.steps, runs: r.runs, effectiveSampleSize: r.effectiveSampleSize,
+      };
+    };
 
     const evaluate = async (epoch: number): Promise<string> => {
       if (!evalTrain) return '';
-      const z = useExact
-        ? await exactEstimate(trained)
-        : await aisEstimate(trained, evalTrain, { betas: s.aisBetas, runs: s.aisRuns, seed: s.seed, flags: { runs: '--ais-runs', betas: '--ais-betas' } });
+      const z = recorder
+        ? await trajectoryEstimate(recorder)
+        : useExact
+          ? await exactEstimate(trained)
+          : await aisEstimate(trained, evalTrain, { betas: s.aisBetas, runs: s.aisRuns, seed: s.seed, flags: { runs: '--ais-runs', betas: '--ais-betas' } });
       const tr = logLikelihood(await meanFreeEnergy(trained, evalTrain), z);
       const rec: EvalRecord = { epoch, z, train: tr.value, trainLow: tr.low, trainHigh: tr.high };
       let text = `  log-lik train ${fmt(tr.value, 6)}`;
@@ -528,7 +565,7 @@ export async function runTrain(args: string[]): Promise<number> {
         text += ` test ${fmt(te.value, 6)}`;
       }
       evals.push(rec);
-      const how = z.method === 'exact' ? 'exact' : `AIS ${z.betas}×${z.runs} ±3σ ${fmt(tr.low - tr.value, 2)}/+${fmt(tr.high - tr.value, 2)}, ${fmt(z.seconds, 3)} s`;
+      const how = z.method === 'exact' ? 'exact' : `${z.method === 'trajectory' ? 'trajectory AIS' : 'AIS'} ${z.betas}×${z.runs} ±3σ ${fmt(tr.low - tr.value, 2)}/+${fmt(tr.high - tr.value, 2)}, ${fmt(z.seconds, 3)} s`;
       return `${text} (${how})`;
     };
 
@@ -601,6 +638,7 @@ export async function runTrain(args: string[]): Promise<number> {
       const n = e.epoch + 1;
       // WEBGPU_RBM_FAULT=lose-device: the tests' stand-in for a GPU reset after the first epoch.
       if (process.env.WEBGPU_RBM_FAULT === 'lose-device' && n === 1) gpu.device.destroy();
+      await recorder?.record(trained);
       const due = s.evalEvery !== undefined && (n % s.evalEvery === 0 || n === s.epochs) && !guard.signal.aborted;
       const llText = due ? await evaluate(n) : '';
       evalSeconds += (performance.now() - evalStart) / 1000;
@@ -782,7 +820,7 @@ export async function runTrain(args: string[]): Promise<number> {
     if (s.evalEvery !== undefined) {
       Object.assign(json, {
         eval_every: s.evalEvery,
-        log_z_method: useExact ? 'exact' : 'ais',
+        log_z_method: evalMethod,
         ais_betas: useExact ? undefined : s.aisBetas,
         ais_runs: useExact ? undefined : s.aisRuns,
         eval_epochs: evals.map((e) => e.epoch),

@@ -52,6 +52,27 @@ describe('train --eval-every and eval --exact / --ais / --pll', () => {
     expect(JSON.parse(file.metadata.log_z)).toEqual(j.log_z);
   });
 
+  it('train --eval-every --eval-method trajectory: AIS along the run\'s own epochs, close to the exact log Z', async () => {
+    const model = join(dir, 'trajectory.safetensors');
+    const r = await runCli([
+      'train', '--data', 'mnist', '--limit', '400', '--hidden', '10', '--epochs', '3', '--batch', '50',
+      '--eval-every', '1', '--eval-method', 'trajectory', '--ais-runs', '50', '--out', model, '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/epoch 3\/3 .*log-lik train -\d+.*\(trajectory AIS \d+×50/);
+    const j = lastJson(r);
+    expect(j).toMatchObject({ eval_every: 1, log_z_method: 'trajectory', eval_epochs: [1, 2, 3] });
+    const file = rbmFromSafetensors(new Uint8Array(await readFile(model)));
+    const exact = logZExact(file);
+    const logZ = j.log_z as number[];
+    const low = j.log_z_low as number[];
+    const high = j.log_z_high as number[];
+    // The last estimate is of the saved model: forward AIS, so a (stochastic) lower side.
+    expect(Math.abs(logZ[2] - exact)).toBeLessThan(0.5);
+    expect(low[2]).toBeLessThanOrEqual(exact + 0.05);
+    expect(high[2]).toBeGreaterThan(low[2]);
+  });
+
   it('eval --exact matches the CPU enumeration of the saved parameters, with --pll', async () => {
     const r = await runCli(['eval', small, '--data', 'mnist', '--exact', '--pll', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -202,6 +223,8 @@ describe('flag combinations that make no sense (exit 2)', () => {
     [['train', '--visible', 'poisson', '--out', 'x.safetensors'], /--visible must be one of bernoulli, gaussian/],
     [['train', '--ais-betas', '100', '--out', 'x.safetensors'], /--ais-betas only applies to --eval-every/],
     [['train', '--eval-every', '0', '--out', 'x.safetensors'], /--eval-every must be a positive integer/],
+    [['train', '--eval-method', 'trajectory', '--out', 'x.safetensors'], /--eval-method only applies to --eval-every/],
+    [['train', '--eval-every', '1', '--eval-method', 'magic', '--out', 'x.safetensors'], /--eval-method must be one of auto, exact, ais, trajectory/],
     [['eval', 'm.safetensors', '--exact', '--ais'], /--exact or --ais, not both/],
     [['eval', 'm.safetensors', '--betas', '100'], /--betas only applies to --ais/],
     [['eval', 'm.safetensors', '--ais', '--runs', '0'], /--runs must be/],
