@@ -31,6 +31,8 @@ export type LrSchedule = (typeof LR_SCHEDULES)[number];
 export const TRAIN_DEFAULTS = {
   data: 'mnist', hidden: 256, epochs: 5, batch: 20, k: 1, pcd: true, lr: DEFAULT_LEARNING_RATE, momentum: 0,
   lrSchedule: 'linear', centered: true, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
+  /** PCD's persistent chains when --chains is not given: max(--batch, this) (docs/defaults-sweep.md, third sweep). */
+  pcdChains: 50,
 } as const satisfies {
   pcd: boolean; lrSchedule: LrSchedule; centered: boolean; momentum: number | 'hinton'; [key: string]: unknown;
 };
@@ -96,7 +98,7 @@ export interface TrainingFlags {
   batch: number;
   k: number;
   pcd: boolean;
-  /** Persistent chains (--pcd, --pt); undefined: as many as the batch. */
+  /** Persistent chains (--pcd: default max(batch, 50); --pt: default undefined, as many as the batch). */
   chains?: number;
   lr: number;
   lrSchedule: LrSchedule;
@@ -157,7 +159,9 @@ export function readTrainingFlags(v: Values, context: TrainingFlagsContext): Tra
     batch: intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : TRAIN_DEFAULTS.batch),
     k: intOption(v, 'k', TRAIN_DEFAULTS.k, 1, 10_000),
     pcd,
-    chains: v.chains === undefined ? undefined : intOption(v, 'chains', 1),
+    chains: v.chains !== undefined
+      ? intOption(v, 'chains', 1)
+      : pcd ? Math.max(intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : TRAIN_DEFAULTS.batch), TRAIN_DEFAULTS.pcdChains) : undefined,
     lr: numberOption(v, 'lr', gaussian ? DEFAULT_GAUSSIAN_LEARNING_RATE : TRAIN_DEFAULTS.lr, { min: 0, above: true }),
     lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, gaussian ? GAUSSIAN_DEFAULTS.lrSchedule : TRAIN_DEFAULTS.lrSchedule),
     momentum: readMomentum(stringOption(v, 'momentum'), gaussian ? GAUSSIAN_DEFAULTS.momentum : TRAIN_DEFAULTS.momentum),

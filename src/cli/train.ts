@@ -65,7 +65,8 @@ Model and training
   --pt                     parallel tempering for the negative phase (one
                            tempered sweep per update; not with --k or --pcd)
   --chains N               persistent chains for --pcd or --pt; the negative
-                           statistics average over them        [the batch size]
+                           statistics average over them  [--pcd: the batch
+                           size, at least ${TRAIN_DEFAULTS.pcdChains}; --pt: the batch size]
   --replicas M             temperatures for --pt                        [${DEFAULT_REPLICAS}]
   --beta-min X             hottest β of --pt's evenly spaced ladder     [0]
   --lr X                   learning rate    [${TRAIN_DEFAULTS.lr}; ${DEFAULT_GAUSSIAN_LEARNING_RATE} for --visible gaussian]
@@ -366,6 +367,12 @@ async function readResume(given: Values): Promise<Resumed> {
   const stored = flags as Record<string, string | boolean>;
   const values: Record<string, string | boolean | undefined> = { ...stored, checkpoint: path };
   for (const f of RESUME_FLAGS) if (given[f] !== undefined) values[f] = given[f];
+  // A PCD run without --chains kept as many chains as its default gave then (the batch size before
+  // the default became max(batch, 50)): the checkpoint's chains say how many.
+  if (stored.chains === undefined && state.chains !== undefined && flags !== null) {
+    const V = state.visible;
+    if (V > 0 && state.chains.length % V === 0) values.chains = String(state.chains.length / V);
+  }
   const settings = readTrainSettings(values);
   for (const [f, v] of Object.entries(given)) {
     if (v === undefined || f === 'resume' || f === 'json' || f === 'help' || (RESUME_FLAGS as readonly string[]).includes(f)) continue;
