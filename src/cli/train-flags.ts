@@ -71,6 +71,7 @@ export const TRAINING_OPTIONS = {
   filters: { type: 'string' },
   samples: { type: 'string' },
   'sample-steps': { type: 'string' },
+  'data-budget': { type: 'string' },
 } as const satisfies OptionSpec;
 
 /** train's flags for a single RBM only (a stack parses them to refuse each by name). */
@@ -114,6 +115,8 @@ export interface TrainingFlags {
   filters?: string;
   samples?: string;
   sampleSteps: number;
+  /** --data-budget: the GPU bytes the training set may take before it is streamed (undefined: the library's 1 GiB). */
+  dataBudget?: number;
 }
 
 /** What the command has decided before the shared flags are read. */
@@ -175,11 +178,27 @@ export function readTrainingFlags(v: Values, context: TrainingFlagsContext): Tra
     filters: stringOption(v, 'filters'),
     samples: stringOption(v, 'samples'),
     sampleSteps: intOption(v, 'sample-steps', TRAIN_DEFAULTS.sampleSteps),
+    dataBudget: v['data-budget'] === undefined ? undefined : byteSize('data-budget', stringOption(v, 'data-budget') ?? ''),
   };
   if (flags.sparsityTarget !== undefined && flags.sparsityCost === undefined) {
     throw new UsageError('--sparsity-target has no effect without --sparsity-cost; add e.g. --sparsity-cost 0.01');
   }
   return flags;
+}
+
+const BYTE_UNITS: Readonly<Record<string, number>> = {
+  '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30,
+};
+
+/** A byte count: plain bytes or a number with a unit (`256MB`, `1.5GiB`; kB/MB/GB are powers of 1000). */
+export function byteSize(option: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  const bytes = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new UsageError(`--${option} must be a size in bytes, e.g. 256MB, 1GiB or 268435456; got ${JSON.stringify(text)}`);
+  }
+  return bytes;
 }
 
 function readMomentum(s: string | undefined, fallback: number | 'hinton'): number | 'hinton' {

@@ -159,6 +159,7 @@ export async function runTrainStack(args: string[]): Promise<number> {
       k: s.k,
       persistent: s.pcd,
       ...(s.chains !== undefined ? { chains: s.chains } : {}),
+      ...(s.dataBudget !== undefined ? { dataBudgetBytes: s.dataBudget } : {}),
       learningRate: s.lrSchedule === 'linear' ? { schedule: 'linear', rate: s.lr } : s.lr,
       ...(s.centered !== undefined ? { centered: { rate: s.centered } } : {}),
       momentum: s.momentum,

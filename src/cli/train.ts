@@ -84,6 +84,10 @@ Model and training
   --sparsity-cost X        strength of the sparsity penalty; 0 = off    [0]
   --sparsity-decay X       decay of the running activation estimate     [0.9]
   --seed S                 seeds initialisation, shuffling, binarization, split [${TRAIN_DEFAULTS.seed}]
+  --data-budget SIZE       GPU memory the training set may take (256MB, 1GiB,
+                           bytes); a larger set is streamed from host memory in
+                           two blocks of whole batches, with the same results
+                           (docs/streaming.md)                           [1GiB]
 Stacks of RBMs (a deep belief net)
   --stack H1,H2,…          train RBMs V-H1, H1-H2, … greedily, bottom to top:
                            each one above learns P(h|v) of the one below (of
@@ -152,7 +156,7 @@ const OPTIONS = { ...TRAINING_OPTIONS, ...SINGLE_RBM_OPTIONS } as const satisfie
 
 /** The flags a resumed run may give: where things are and what it writes, never how it trains. */
 export const RESUME_FLAGS = [
-  'epochs', 'out', 'checkpoint', 'checkpoint-every', 'log', 'data', 'test', 'filters', 'samples', 'sample-steps',
+  'epochs', 'out', 'checkpoint', 'checkpoint-every', 'log', 'data', 'test', 'filters', 'samples', 'sample-steps', 'data-budget',
 ] as const;
 
 export interface TrainSettings extends TrainingFlags {
@@ -679,6 +683,7 @@ export async function runTrain(args: string[]): Promise<number> {
       seed: s.seed,
       signal: guard.signal,
       ...(s.chains !== undefined ? { chains: s.chains } : {}),
+      ...(s.dataBudget !== undefined ? { dataBudgetBytes: s.dataBudget } : {}),
       ...(s.checkpoint !== undefined ? { onCheckpoint, checkpointEvery: s.checkpointEvery } : {}),
       ...(resumed ? { resume: resumed.state } : {}),
       onProgress: (p: { batchesPerEpoch: number; epoch: number; epochStep: number; step: number; seconds: number }) => {
@@ -701,6 +706,9 @@ export async function runTrain(args: string[]): Promise<number> {
       }
     } catch (e) {
       if (e instanceof DivergenceError) throw divergedError(e, s);
+      if (e instanceof RangeError && e.message.startsWith('dataBudgetBytes')) {
+        throw new UsageError(e.message.replace(/dataBudgetBytes/g, '--data-budget').replace('batchSize', '--batch'));
+      }
       if (e instanceof DeviceLostError && e.snapshot && e.snapshot.epoch >= 0) {
         // The GPU is gone, the last completed epoch is not: save it as a stopped run would.
         const done = e.snapshot.epoch + 1;
@@ -787,6 +795,8 @@ export async function runTrain(args: string[]): Promise<number> {
       resumed_epochs: resumed ? epochsBefore : undefined,
       batch: s.batch,
       chains: s.chains ?? (s.pcd || s.pt ? s.batch : undefined),
+      // Where the training set lived: resident on the GPU or streamed in blocks (--data-budget).
+      data_placement: result.data ? { ...result.data } : undefined,
       method: s.pt ? 'pt' : s.pcd ? 'pcd' : 'cd',
       k: s.pt ? 1 : s.k,
       pcd: s.pcd,
