@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   checkpointFromSafetensors, checkpointToSafetensors, DEFAULT_CENTERING_RATE, sourceColumnMeans, sourceHead, sourceRows, DEFAULT_REPLICAS, DeviceLostError, DivergenceError, fitPT, freeEnergyGap, imageShapeMetadata, MODEL_FILE_FORMAT, MODEL_KEYS,
-  MAX_EXACT_LOGZ_UNITS, meanFreeEnergy, RBM, rbmToSafetensors, standardisationMetadata, standardize, trajectoryAis, TrajectoryRecorder, unstandardize,
+  byteColumnStats, MAX_EXACT_LOGZ_UNITS, meanFreeEnergy, RBM, rbmToSafetensors, standardisationMetadata, standardize, trajectoryAis, TrajectoryRecorder, unstandardize,
 } from '../index';
 import type { EpochStats, FitOptions, FitResult, ImageShape, PTEpochStats, PTFitOptions, PTFitResult, TrainingState } from '../index';
 import { choiceOption, flag, intOption, numberOption, parseCommand, positionals, stringOption, withFlagNames } from './args';
@@ -497,8 +497,12 @@ export async function runTrain(args: string[]): Promise<number> {
   }
   const gaussian = s.visible === 'gaussian';
   // Gaussian units see standardised pixels (the training set's per-pixel mean and std, applied to the test set too).
-  const standardisation = gaussian ? standardize(train.pixels, V) : undefined;
-  const trainValues = standardisation ? standardisation.data : train.data;
+  // 8-bit images stay 8-bit on the GPU: the gather standardises them (fit's standardize option);
+  // other real-valued data is standardised here, as float32 rows.
+  const byteData = gaussian && !(train.data instanceof Float32Array) && train.data.format === 'u8' ? train.data : undefined;
+  const hostStandardised = gaussian && !byteData ? standardize(train.pixels, V) : undefined;
+  const standardisation = byteData ? byteColumnStats(byteData.bytes, V) : hostStandardised;
+  const trainValues = hostStandardised ? hostStandardised.data : train.data;
   const asModelSees = (pixels: Float32Array): Float32Array =>
     standardisation ? standardiseWith(pixels, standardisation) : thresholded(pixels);
 
@@ -519,7 +523,7 @@ export async function runTrain(args: string[]): Promise<number> {
       seed: s.seed,
       visibleType: s.visible,
       // A resumed run starts from the checkpoint's parameters (fit puts them, and the rest of the state, back).
-      ...(resumed ? { params: resumed.state.params } : { visibleMarginals: sourceColumnMeans(trainValues, V) }),
+      ...(resumed ? { params: resumed.state.params } : { visibleMarginals: byteData ? new Float32Array(V) : sourceColumnMeans(trainValues, V) }),
     });
     const trained = model;
     // Equally many rows of each set (thresholded, or standardised), made once for every epoch's gap.
@@ -684,6 +688,7 @@ export async function runTrain(args: string[]): Promise<number> {
       signal: guard.signal,
       ...(s.chains !== undefined ? { chains: s.chains } : {}),
       ...(s.dataBudget !== undefined ? { dataBudgetBytes: s.dataBudget } : {}),
+      ...(byteData && standardisation ? { standardize: standardisation } : {}),
       ...(s.checkpoint !== undefined ? { onCheckpoint, checkpointEvery: s.checkpointEvery } : {}),
       ...(resumed ? { resume: resumed.state } : {}),
       onProgress: (p: { batchesPerEpoch: number; epoch: number; epochStep: number; step: number; seconds: number }) => {

@@ -4,7 +4,7 @@
 // repainting. Metrics are reduced on the GPU and read back once per epoch.
 import { shuffledPermutation } from '../data/split';
 import { isByteSource, sourceColumnMeans, sourceLength, sourceRows, type DataSource } from '../data/source';
-import { BINARIZE_MODES, type BinarizeMode } from './dataset';
+import { BINARIZE_MODES, type BinarizeMode, type GatherStandardisation } from './dataset';
 import { StreamedDataset, uploadTrainingData, type DataPlacement } from './streamed-dataset';
 import { DeviceLostError, raceLoss } from '../gpu/lost';
 import { SubmitRunner } from '../gpu/runner';
@@ -105,6 +105,13 @@ export interface FitOptions {
    * with bit-identical results (docs/streaming.md).
    */
   dataBudgetBytes?: number;
+  /**
+   * Gaussian visible units on 8-bit data (a u8 DataSource): standardise each
+   * column in the gather, x ↦ fround(fround(x − mean) · fround(1 / std)) with
+   * x = byte / 255 (standardizeInGather), so the set stays at 1 byte per value
+   * on the GPU instead of a float32 copy at 4.
+   */
+  standardize?: GatherStandardisation;
   /** The most bytes per resident shard buffer (default, and at most, the device's storage limit); for tests and benchmarks. */
   maxShardBytes?: number;
   onProgress?: (p: TrainingProgress) => void;
@@ -229,6 +236,9 @@ export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
     throw new RangeError(`dataBudgetBytes must be a positive whole number of bytes, got ${showValue(o.dataBudgetBytes)}`);
   }
   if (o.binarize !== undefined) checkEnum('binarize', o.binarize, BINARIZE_MODES);
+  if (o.standardize !== undefined && o.binarize !== undefined && o.binarize !== 'none') {
+    throw new RangeError(`standardize (Gaussian units on 8-bit data) never binarizes; drop binarize: '${o.binarize}'`);
+  }
   if (o.threshold !== undefined) checkFiniteNumber('threshold', o.threshold);
   if (o.seed !== undefined) checkSeed('seed', o.seed);
   if (isNamedSchedule(o.learningRate)) checkNamedSchedule(o.learningRate);
@@ -355,6 +365,9 @@ export async function runEpochs<E extends EpochStats>(
   const B = o.batchSize;
   const chainCount = o.chains ?? B;
   const gaussian = model.visibleType === 'gaussian';
+  if (o.standardize !== undefined && !gaussian) {
+    throw new RangeError(`standardize is for Gaussian visible units on 8-bit data; this model's visible units are ${model.visibleType}`);
+  }
   // Potts units train on one-hot rows as given (src/units/potts.ts); a row that is not one-hot is an error naming the fix.
   const potts = checkPottsData(model, data, o.binarize);
   const binarize = o.binarize ?? (gaussian || potts ? 'none' : 'stochastic');
@@ -394,6 +407,7 @@ export async function runEpochs<E extends EpochStats>(
     const uploaded = uploadTrainingData(model.device, data, V, {
       requireBinary: binarize === 'none' && !gaussian, realValued: gaussian, batchSize: B, dataBudgetBytes: o.dataBudgetBytes,
       ...(o.maxShardBytes !== undefined ? { maxShardBytes: o.maxShardBytes } : {}),
+      ...(o.standardize !== undefined ? { standardize: o.standardize } : {}),
     });
     dataset = uploaded.dataset;
     const placement = uploaded.placement;

@@ -10,6 +10,8 @@ import {
 } from '../../src/rbm/dataset';
 import { byteColumnStats, sourceRows, U8_VALUES, type DataSource } from '../../src/data/source';
 import { standardize } from '../../src/data/standardize';
+import { RBM } from '../../src/rbm/model';
+import type { FitOptions } from '../../src/rbm/fit';
 import { shuffledPermutation } from '../../src/data/split';
 import { uniform01 } from '../../src/host/philox';
 import { BINARIZE_PHASE } from '../../src/host/rng-streams';
@@ -300,6 +302,48 @@ describe('Gaussian units on 8-bit images: standardised in the gather', () => {
       }
       expectSameBits(got, exact);
       ds.dispose();
+    }
+  });
+});
+
+describe('fit with standardize: Gaussian units trained on 8-bit images at 1 byte per value', () => {
+  it('trains bit-identically to float32 rows standardised as the gather does, resident and streamed', async () => {
+    const rowsN = 83;
+    const bytes = randomBytes(rowsN * V, 41);
+    const floats = floatsOf(bytes);
+    const stats = byteColumnStats(bytes, V);
+    const rows = Float32Array.from(floats, (x, k) => standardizeInGather(x, stats.mean[k % V], stats.std[k % V]));
+    const train = async (data: DataSource, extra: Partial<FitOptions>): Promise<{ W: Float32Array; b: Float32Array; c: Float32Array; kind?: string }> => {
+      const m = RBM.create(device, { visible: V, hidden: 6, seed: 4, visibleType: 'gaussian' });
+      try {
+        const r = await m.fit(data, { epochs: 2, batchSize: B, learningRate: 0.01, ...extra });
+        return { ...(await m.readParams()), kind: r.data?.kind };
+      } finally {
+        m.dispose();
+      }
+    };
+    const want = await train(rows, {});
+    // 900 bytes: two blocks of one batch (with the statistics) fit, the resident set (1.5 kB) does not.
+    for (const [extra, kind] of [[{ standardize: stats }, 'resident'], [{ standardize: stats, dataBudgetBytes: 900 }, 'streamed']] as [Partial<FitOptions>, string][]) {
+      const got = await train({ format: 'u8', bytes }, extra);
+      expect(got.kind).toBe(kind);
+      expectSameBits(got.W, want.W);
+      expectSameBits(got.b, want.b);
+      expectSameBits(got.c, want.c);
+    }
+  });
+
+  it('refuses standardize for non-Gaussian units and with binarization', async () => {
+    const m = RBM.create(device, { visible: V, hidden: 3, seed: 1 });
+    const g = RBM.create(device, { visible: V, hidden: 3, seed: 1, visibleType: 'gaussian' });
+    try {
+      const stats = byteColumnStats(randomBytes(N * V, 42), V);
+      const data: DataSource = { format: 'u8', bytes: randomBytes(N * V, 42) };
+      await expect(m.fit(data, { epochs: 1, batchSize: B, standardize: stats })).rejects.toThrow(/standardize is for Gaussian visible units.*bernoulli/);
+      await expect(g.fit(data, { epochs: 1, batchSize: B, standardize: stats, binarize: 'threshold' })).rejects.toThrow(/never binarizes/);
+    } finally {
+      m.dispose();
+      g.dispose();
     }
   });
 });
