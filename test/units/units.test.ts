@@ -132,7 +132,25 @@ describe.each([...ELEMENTWISE, unitType('potts', 3)])('unit type $name', (unit) 
     }
   });
 
-  it.skipIf(unit.grouped)('its TS definitions are consistent: the bias difference, the inverse mean, the noise', () => {
+  it("links into every kernel of the visible layer, which compile with it", async () => {
+    const specs: KernelSpec[] = [
+      KERNELS.visible(DEFAULT_TILE, unit.wgsl),
+      KERNELS.temperedVisible(DEFAULT_TILE, unit.wgsl),
+      KERNELS.freeEnergy(unit.wgsl),
+      EVAL_KERNELS.aisVisible(DEFAULT_TILE, unit.wgsl),
+      EVAL_KERNELS.aisWeight(unit.wgsl),
+      PT_KERNELS.visible(DEFAULT_TILE, unit.wgsl),
+    ];
+    for (const spec of specs) {
+      expect(spec.source?.spans.map((s) => s.module)).toContain(`units/${unit.name}.wgsl`);
+      await expect(getKernel(device, spec)).resolves.toBeDefined();
+    }
+  });
+});
+
+// Elementwise definitions only: grouped (Potts) units define these per site (test/units/potts.test.ts).
+describe.each(ELEMENTWISE)('unit type $name: elementwise definitions', (unit) => {
+  it('its TS definitions are consistent: the bias difference, the inverse mean, the noise', () => {
     const rand = mulberry32(9);
     for (let t = 0; t < 50; t++) {
       const v = unit.binary ? (rand() < 0.5 ? 0 : 1) : (rand() - 0.5) * 8;
@@ -149,7 +167,7 @@ describe.each([...ELEMENTWISE, unitType('potts', 3)])('unit type $name', (unit) 
     }
   });
 
-  it.skipIf(unit.grouped)('checks states and means as the layer needs, and builds its AIS base model', () => {
+  it('checks states and means as the layer needs, and builds its AIS base model', () => {
     const states = Float32Array.of(0, 1, 1, 0, 0.5, 1);
     if (unit.binary) expect(() => unit.checkStates('s', states, 3)).toThrow(/s is not binary: row 1, column 1 is 0.5/);
     else expect(() => unit.checkStates('s', states, 3)).not.toThrow();
@@ -165,21 +183,6 @@ describe.each([...ELEMENTWISE, unitType('potts', 3)])('unit type $name', (unit) 
     else expect(Array.from(bA)).toEqual([0.5, 0.5, 1]);
     expect(unit.baseBiasesFromMeans([0.25, 0.5, 0.75], 3).length).toBe(3);
     expect(() => unit.baseBiasesFromMeans([0.5], 3)).toThrow(/has 1 values, the model 3 visible units/);
-  });
-
-  it("links into every kernel of the visible layer, which compile with it", async () => {
-    const specs: KernelSpec[] = [
-      KERNELS.visible(DEFAULT_TILE, unit.wgsl),
-      KERNELS.temperedVisible(DEFAULT_TILE, unit.wgsl),
-      KERNELS.freeEnergy(unit.wgsl),
-      EVAL_KERNELS.aisVisible(DEFAULT_TILE, unit.wgsl),
-      EVAL_KERNELS.aisWeight(unit.wgsl),
-      PT_KERNELS.visible(DEFAULT_TILE, unit.wgsl),
-    ];
-    for (const spec of specs) {
-      expect(spec.source?.spans.map((s) => s.module)).toContain(`units/${unit.name}.wgsl`);
-      await expect(getKernel(device, spec)).resolves.toBeDefined();
-    }
   });
 });
 
