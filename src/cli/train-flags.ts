@@ -154,17 +154,18 @@ export function readTrainingFlags(v: Values, context: TrainingFlagsContext): Tra
     const phases = context.pt === undefined ? '--pcd' : '--pcd or --pt';
     throw new UsageError(`--chains only applies to ${phases} (CD-k starts its chains from the batch); add ${phases}`);
   }
+  const batch = intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : TRAIN_DEFAULTS.batch);
   const flags: TrainingFlags = {
     data: stringOption(v, 'data') ?? TRAIN_DEFAULTS.data,
     test: stringOption(v, 'test'),
     limit: v.limit === undefined ? undefined : intOption(v, 'limit', 0),
     binarize: gaussian ? 'none' : choiceOption(v, 'binarize', ['stochastic', 'threshold'] as const, 'stochastic'),
-    batch: intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : TRAIN_DEFAULTS.batch),
+    batch,
     k: intOption(v, 'k', TRAIN_DEFAULTS.k, 1, 10_000),
     pcd,
     chains: v.chains !== undefined
       ? intOption(v, 'chains', 1)
-      : pcd ? Math.max(intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : TRAIN_DEFAULTS.batch), TRAIN_DEFAULTS.pcdChains) : undefined,
+      : pcd ? Math.max(batch, TRAIN_DEFAULTS.pcdChains) : undefined,
     lr: numberOption(v, 'lr', gaussian ? DEFAULT_GAUSSIAN_LEARNING_RATE : TRAIN_DEFAULTS.lr, { min: 0, above: true }),
     lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, gaussian ? GAUSSIAN_DEFAULTS.lrSchedule : TRAIN_DEFAULTS.lrSchedule),
     momentum: readMomentum(stringOption(v, 'momentum'), gaussian ? GAUSSIAN_DEFAULTS.momentum : TRAIN_DEFAULTS.momentum),
