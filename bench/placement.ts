@@ -85,7 +85,8 @@ export async function runPlacement(
   const fit = async (i: number, epochs: number): Promise<number> => {
     const mode = PLACEMENT_MODES[i];
     const r = await models[i].fit(data, {
-      epochs, batchSize: c.batch, k: c.k, learningRate: 0.05, momentum: 0.5, seed: 7, ...options[mode],
+      // CD-k as the FLOP count (cdkFlops) assumes, plain gradients: not fit's PCD / centered defaults.
+      epochs, batchSize: c.batch, k: c.k, persistent: false, centered: false, learningRate: 0.05, momentum: 0.5, seed: 7, ...options[mode],
     });
     placed[mode] = r.data;
     return r.samplesPerSecond;

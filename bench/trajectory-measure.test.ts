@@ -48,8 +48,8 @@ describe.runIf(MODE === 'exact')('trajectory vs temperature AIS on 784-20 (exact
     const device = await testDevice();
     const data = await digits(2000);
     const runs = [
-      { name: 'smooth: PCD-1, lr 0.01, momentum 0.5, 10 epochs', fit: { epochs: 10, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, seed: 2, updatesPerSubmit: 50 } },
-      { name: 'rough: PCD-1, lr 0.05, momentum hinton (0.9 after epoch 5), 8 epochs', fit: { epochs: 8, batchSize: 20, learningRate: 0.05, k: 1, persistent: true, seed: 2, updatesPerSubmit: 50 } },
+      { name: 'smooth: PCD-1, lr 0.01, momentum 0.5, 10 epochs', fit: { epochs: 10, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, chains: 20, centered: false, seed: 2, updatesPerSubmit: 50 } },
+      { name: 'rough: PCD-1, lr 0.05, momentum hinton (0.9 after epoch 5), 8 epochs', fit: { epochs: 8, batchSize: 20, learningRate: 0.05, momentum: 'hinton' as const, k: 1, persistent: true, chains: 20, centered: false, seed: 2, updatesPerSubmit: 50 } },
     ];
     for (const r of runs) {
       const { model, trajectory, seconds } = await trainRecorded(device, data, 20, r.fit);
@@ -87,7 +87,7 @@ describe.runIf(MODE === 'large')('trajectory AIS on 784-500 vs the temperature A
   it('measures', async () => {
     const device = await testDevice();
     const data = await digits(2000);
-    const fit = { epochs: 5, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, seed: 2, updatesPerSubmit: 50 };
+    const fit = { epochs: 5, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, chains: 20, centered: false, seed: 2, updatesPerSubmit: 50 };
     const { model, trajectory, seconds } = await trainRecorded(device, data, 500, fit);
     writeFileSync('/tmp/traj-784-500.safetensors', await model.toSafetensors({}));
     console.log(`\n784-500, ${trajectory.snapshots.length} snapshots, training ${f(seconds, 1)} s`);
@@ -114,7 +114,7 @@ describe.runIf(MODE === 'thin')('trajectory AIS along thinned trajectories on 78
   it('measures', async () => {
     const device = await testDevice();
     const data = await digits(2000);
-    const fit = { epochs: 10, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, seed: 2, updatesPerSubmit: 50 };
+    const fit = { epochs: 10, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, chains: 20, centered: false, seed: 2, updatesPerSubmit: 50 };
     const { model, trajectory: t } = await trainRecorded(device, data, 16, fit);
     const exact = await exactLogZ(model);
     const T = t.snapshots.length;

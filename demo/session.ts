@@ -191,6 +191,9 @@ export class Session {
       learningRate: h.learningRate,
       momentum: h.momentum,
       weightDecay: h.weightDecay,
+      // The page's own settings, not fit's defaults: plain gradients, as many chains as the batch (PCD and PT).
+      centered: false,
+      chains: h.batchSize,
       binarize: model.visibleType === 'gaussian' ? ('none' as const) : ('stochastic' as const),
       updatesPerSubmit: h.updatesPerSubmit,
       tile: this.tile,

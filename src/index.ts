@@ -17,6 +17,11 @@ export { StreamedDataset, DEFAULT_DATA_BUDGET_BYTES, planDataPlacement, uploadTr
 export type { DataPlacement, TrainingDataOptions } from './rbm/streamed-dataset';
 export type { FitOptions, FitResult, TrainingRun, TrainingProgress, EpochStats, Schedule } from './rbm/fit';
 export { DEFAULT_CENTERING_RATE, RECOMMENDED_FIT_OPTIONS } from './rbm/fit';
+export {
+  BINARY_FIT_DEFAULTS, GAUSSIAN_FIT_DEFAULTS, POTTS_FIT_DEFAULTS, FIT_DEFAULTS, DEFAULT_LEARNING_RATE, DEFAULT_GAUSSIAN_LEARNING_RATE,
+  PCD_MIN_CHAINS, pcdChains, withFitDefaults,
+} from './rbm/fit-defaults';
+export type { FitDefaults } from './rbm/fit-defaults';
 export type { LearningRateSchedule } from './rbm/fit';
 export type { CenteringOptions } from './rbm/trainer';
 export { GibbsChains } from './rbm/sampler';
@@ -60,15 +65,15 @@ export type {
 } from './rbm/trajectory';
 export type { AISEstimate } from './host/ais-math';
 export {
-  logZBounds, convergedLogZ, drawReverseStart, boundsConverged, logMeanSigma, stopReason,
-  DEFAULT_BOUNDS_BETAS, DEFAULT_LOGZ_TOLERANCE, DEFAULT_MAX_BETAS,
+  logZBounds, convergedLogZ, drawReverseStart, boundsConverged, logMeanSigma, stopReason, planNextRound, nextRefinement, poolBounds,
+  batchSeed, DEFAULT_BOUNDS_BETAS, DEFAULT_LOGZ_TOLERANCE, DEFAULT_MAX_BETAS, DEFAULT_MAX_RUNS,
 } from './rbm/loglik-bounds';
 export type {
-  LogZBounds, LogZBoundsOptions, ConvergedLogZ, ConvergedLogZOptions, ConvergenceReason, ReverseStart, ReverseStartKind,
+  LogZBounds, LogZBoundsOptions, ConvergedLogZ, ConvergedLogZOptions, ConvergenceReason, ReverseStart, ReverseStartKind, Refinement, RefineLimits, RoundSummary,
   TemperingStartOptions,
 } from './rbm/loglik-bounds';
-export { exactSamples, exactSamplesFromParams, canSampleExactly, MAX_EXACT_SAMPLE_UNITS } from './rbm/exact-sample';
-export type { ExactSampleOptions, ExactSamples, HostModel } from './rbm/exact-sample';
+export { exactSamples, exactSampler, exactSamplesFromParams, canSampleExactly, MAX_EXACT_SAMPLE_UNITS } from './rbm/exact-sample';
+export type { ExactSampleOptions, ExactSampler, ExactSamples, HostModel } from './rbm/exact-sample';
 export { freeEnergyGap, meanFreeEnergy, pseudoLogLikelihood } from './rbm/monitors';
 export type { PseudoLikelihood, PseudoLikelihoodOptions } from './rbm/monitors';
 export { DeviceLostError } from './gpu/lost';

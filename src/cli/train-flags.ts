@@ -3,7 +3,9 @@
 // stack's layers take the same flags, with the same defaults and messages, as
 // a single RBM. Each command adds and reads its own flags (train: --hidden,
 // --pt, --eval-every, --checkpoint, …; a stack: --stack and per-layer --epochs).
-import { DEFAULT_CENTERING_RATE } from '../index';
+import {
+  BINARY_FIT_DEFAULTS, DEFAULT_CENTERING_RATE, DEFAULT_GAUSSIAN_LEARNING_RATE, DEFAULT_LEARNING_RATE, GAUSSIAN_FIT_DEFAULTS, PCD_MIN_CHAINS, pcdChains,
+} from '../index';
 import { choiceOption, flag, intOption, numberOption, requiredString, seedOption, stringOption } from './args';
 import type { OptionSpec, Values } from './args';
 import { UsageError } from './errors';
@@ -11,17 +13,13 @@ import { checkOutputPaths } from './output-paths';
 import type { InputPath, OutputPath } from './output-paths';
 
 /**
- * The binary-unit defaults (PCD-1, batch 20, this rate decaying linearly to 0,
- * no momentum, centered gradients) won the sweep in docs/defaults-sweep.md:
- * exact test log-likelihoods of 784-20 and 784-25 models after 10 epochs.
+ * The binary-unit defaults (PCD-1, batch 20, DEFAULT_LEARNING_RATE decaying
+ * linearly to 0, no momentum, centered gradients) won the sweep in
+ * docs/defaults-sweep.md: exact test log-likelihoods of 784-20 and 784-25
+ * models after 10 epochs. They are the library's own (BINARY_FIT_DEFAULTS and
+ * GAUSSIAN_FIT_DEFAULTS, src/rbm/fit-defaults.ts), so fit trains alike.
  */
-export const DEFAULT_LEARNING_RATE = 0.1;
-/**
- * Gaussian visible units on standardised data: the visible activations are
- * unbounded, so the rate must be far smaller than for binary units (the
- * practical range is about 0.001–0.005; 0.1 diverges).
- */
-export const DEFAULT_GAUSSIAN_LEARNING_RATE = 0.002;
+export { DEFAULT_GAUSSIAN_LEARNING_RATE, DEFAULT_LEARNING_RATE };
 
 /** --lr-schedule: constant, or linear (from --lr down to 0 over the run's --epochs). */
 export const LR_SCHEDULES = ['constant', 'linear'] as const;
@@ -29,10 +27,11 @@ export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 /** The defaults of binary (bernoulli) visible units, for a single RBM and for every layer of a stack. */
 export const TRAIN_DEFAULTS = {
-  data: 'mnist', hidden: 256, epochs: 5, batch: 20, k: 1, pcd: true, lr: DEFAULT_LEARNING_RATE, momentum: 0,
-  lrSchedule: 'linear', centered: true, weightDecay: 1e-4, seed: 1, sampleSteps: 1000, sampleChains: 100,
+  data: 'mnist', hidden: 256, epochs: 5, batch: 20, k: BINARY_FIT_DEFAULTS.k, pcd: BINARY_FIT_DEFAULTS.persistent,
+  lr: BINARY_FIT_DEFAULTS.learningRate.rate, momentum: BINARY_FIT_DEFAULTS.momentum, lrSchedule: BINARY_FIT_DEFAULTS.learningRate.schedule,
+  centered: BINARY_FIT_DEFAULTS.centered, weightDecay: BINARY_FIT_DEFAULTS.weightDecay, seed: 1, sampleSteps: 1000, sampleChains: 100,
   /** PCD's persistent chains when --chains is not given: max(--batch, this) (docs/defaults-sweep.md, third sweep). */
-  pcdChains: 50,
+  pcdChains: PCD_MIN_CHAINS,
 } as const satisfies {
   pcd: boolean; lrSchedule: LrSchedule; centered: boolean; momentum: number | 'hinton'; [key: string]: unknown;
 };
@@ -41,7 +40,10 @@ export const TRAIN_DEFAULTS = {
  * --visible gaussian keeps the settings it was tuned with (the sweep measured
  * binary units only): CD-1, batch 100, a constant rate, 'hinton' momentum, no centering.
  */
-export const GAUSSIAN_DEFAULTS = { batch: 100, pcd: false, momentum: 'hinton', lrSchedule: 'constant' } as const;
+export const GAUSSIAN_DEFAULTS = {
+  batch: 100, pcd: GAUSSIAN_FIT_DEFAULTS.persistent, lr: GAUSSIAN_FIT_DEFAULTS.learningRate, momentum: GAUSSIAN_FIT_DEFAULTS.momentum,
+  lrSchedule: 'constant', centered: GAUSSIAN_FIT_DEFAULTS.centered,
+} as const;
 
 /** The flags every training run takes (readTrainingFlags reads all but --visible and --epochs). */
 export const TRAINING_OPTIONS = {
@@ -140,7 +142,8 @@ export function readTrainingFlags(v: Values, context: TrainingFlagsContext): Tra
   if (pt && flag(v, 'pcd')) throw new UsageError('--pt and --pcd are two different negative phases; choose one');
   if (flag(v, 'cd') && (pt || flag(v, 'pcd'))) throw new UsageError(`--cd and --${pt ? 'pt' : 'pcd'} are two different negative phases; choose one`);
   if (flag(v, 'centered') && flag(v, 'no-centered')) throw new UsageError('--centered and --no-centered contradict each other; choose one');
-  const centered = gaussian ? flag(v, 'centered') : flag(v, 'centered') || (TRAIN_DEFAULTS.centered && !flag(v, 'no-centered'));
+  const defaults = gaussian ? GAUSSIAN_DEFAULTS : TRAIN_DEFAULTS;
+  const centered = flag(v, 'centered') || (defaults.centered && !flag(v, 'no-centered'));
   if (gaussian && centered) {
     throw new UsageError('--centered supports binary (bernoulli) visible units only; drop --centered or --visible gaussian');
   }
@@ -148,13 +151,13 @@ export function readTrainingFlags(v: Values, context: TrainingFlagsContext): Tra
     throw new UsageError('--centering-rate only applies to centered gradients; add --centered (or drop --no-centered)');
   }
   // PCD unless --cd or --pt (or the default is CD).
-  const pcd = !pt && (flag(v, 'pcd') || (!gaussian && TRAIN_DEFAULTS.pcd && !flag(v, 'cd')));
+  const pcd = !pt && (flag(v, 'pcd') || (defaults.pcd && !flag(v, 'cd')));
   if (pt && v.k !== undefined) throw new UsageError('--pt runs one tempered sweep per update; drop --k');
   if (v.chains !== undefined && !pt && !pcd) {
     const phases = context.pt === undefined ? '--pcd' : '--pcd or --pt';
     throw new UsageError(`--chains only applies to ${phases} (CD-k starts its chains from the batch); add ${phases}`);
   }
-  const batch = intOption(v, 'batch', gaussian ? GAUSSIAN_DEFAULTS.batch : TRAIN_DEFAULTS.batch);
+  const batch = intOption(v, 'batch', defaults.batch);
   const flags: TrainingFlags = {
     data: stringOption(v, 'data') ?? TRAIN_DEFAULTS.data,
     test: stringOption(v, 'test'),
@@ -165,10 +168,10 @@ export function readTrainingFlags(v: Values, context: TrainingFlagsContext): Tra
     pcd,
     chains: v.chains !== undefined
       ? intOption(v, 'chains', 1)
-      : pcd ? Math.max(batch, TRAIN_DEFAULTS.pcdChains) : undefined,
-    lr: numberOption(v, 'lr', gaussian ? DEFAULT_GAUSSIAN_LEARNING_RATE : TRAIN_DEFAULTS.lr, { min: 0, above: true }),
-    lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, gaussian ? GAUSSIAN_DEFAULTS.lrSchedule : TRAIN_DEFAULTS.lrSchedule),
-    momentum: readMomentum(stringOption(v, 'momentum'), gaussian ? GAUSSIAN_DEFAULTS.momentum : TRAIN_DEFAULTS.momentum),
+      : pcd ? pcdChains(batch) : undefined,
+    lr: numberOption(v, 'lr', defaults.lr, { min: 0, above: true }),
+    lrSchedule: choiceOption(v, 'lr-schedule', LR_SCHEDULES, defaults.lrSchedule),
+    momentum: readMomentum(stringOption(v, 'momentum'), defaults.momentum),
     centered: centered ? numberOption(v, 'centering-rate', DEFAULT_CENTERING_RATE, { min: 0, max: 1 }) : undefined,
     weightDecay: numberOption(v, 'weight-decay', TRAIN_DEFAULTS.weightDecay, { min: 0 }),
     sparsityTarget: numberOption(v, 'sparsity-target', undefined, { min: 0, max: 1, above: true, below: true }),

@@ -116,7 +116,8 @@ export async function runTrainPotts(args: string[]): Promise<number> {
     let result;
     try {
       result = await model.fit(train.oneHot, {
-        epochs, batchSize: batch, k, persistent: pcd, learningRate: lr, momentum, weightDecay, binarize: 'none', seed,
+        // Every setting spelled out (fit's defaults differ by unit type): PCD's chains = the batch, plain gradients.
+        epochs, batchSize: batch, k, persistent: pcd, chains: batch, centered: false, learningRate: lr, momentum, weightDecay, binarize: 'none', seed,
         onEpoch: (e) => out.line(`epoch ${e.epoch + 1}/${epochs}  recon error ${fmt(e.reconError, 5)}`),
       });
     } catch (e) {

@@ -26,6 +26,7 @@ import {
 } from './divergence';
 import { MAX_CD_K } from '../host/rng-streams';
 import { visibleUnit } from '../units';
+import { BINARY_FIT_DEFAULTS, copySchedule, FIT_DEFAULTS, withFitDefaults } from './fit-defaults';
 
 export type { Schedule, LearningRateSchedule };
 
@@ -33,21 +34,17 @@ export type { Schedule, LearningRateSchedule };
 export const DEFAULT_CENTERING_RATE = 0.01;
 
 /**
- * The settings docs/defaults-sweep.md measured best for binary units (exact
- * test log-likelihoods of 784-20 and 784-25 models on the bundled digits,
- * 10 epochs), and the CLI's defaults: PCD-1, batch 20, the rate decaying
- * linearly to 0 over the run, no momentum, centered gradients. fit's own
- * defaults are older (CD-1, 0.05, 'hinton' momentum); spread this in:
- * `model.train(data, { ...RECOMMENDED_FIT_OPTIONS, epochs: 10 })`.
+ * What fit does by default for binary (bernoulli) visible units, with the
+ * CLI's batch size 20: the settings docs/defaults-sweep.md measured best
+ * (exact test log-likelihoods of 784-20 and 784-25 models on the bundled
+ * digits, 10 epochs) and the CLI's defaults: PCD-1 (max(batchSize, 50)
+ * persistent chains), the rate decaying linearly from 0.1 to 0 over the run,
+ * no momentum, centered gradients. BINARY_FIT_DEFAULTS (src/rbm/fit-defaults.ts)
+ * without the batch size; other unit types have their own (FIT_DEFAULTS).
  */
 export const RECOMMENDED_FIT_OPTIONS = {
   batchSize: 20,
-  k: 1,
-  persistent: true,
-  learningRate: { schedule: 'linear', rate: 0.1 },
-  momentum: 0,
-  weightDecay: 1e-4,
-  centered: true,
+  ...BINARY_FIT_DEFAULTS,
 } as const satisfies Partial<FitOptions>;
 
 export interface FitOptions {
@@ -61,21 +58,31 @@ export interface FitOptions {
   tile?: 'auto' | TileShape | TileChoice;
   /** Gibbs steps per update (default 1). */
   k?: number;
-  /** PCD-k instead of CD-k (default false). */
+  /**
+   * PCD-k instead of CD-k (default true for binary visible units, false for
+   * Gaussian and Potts ones: FIT_DEFAULTS in src/rbm/fit-defaults.ts).
+   */
   persistent?: boolean;
   /**
-   * Persistent chains N (PCD and parallel tempering; default batchSize). The
-   * negative statistics average over the N chains (weight 1/N), the positive
-   * over the batch (1/B). They start at the first N rows of epoch 0's shuffle.
+   * Persistent chains N (PCD and parallel tempering; default max(batchSize,
+   * 50) for PCD, batchSize for parallel tempering and for PCD on Potts
+   * units). The negative statistics
+   * average over the N chains (weight 1/N), the positive over the batch
+   * (1/B). They start at the first N rows of epoch 0's shuffle.
    */
   chains?: number;
   /**
    * Learning rate: a number, a function of the epoch, or a named schedule
    * ({ schedule: 'linear', rate: 0.2 }: decaying linearly to 0 over the run),
-   * which checkpoints record so a resumed run continues it (default 0.05).
+   * which checkpoints record so a resumed run continues it (default for
+   * binary visible units { schedule: 'linear', rate: 0.1 }; Gaussian: a
+   * constant 0.002, DEFAULT_GAUSSIAN_LEARNING_RATE; Potts: a constant 0.05).
    */
   learningRate?: Schedule | LearningRateSchedule;
-  /** Momentum, a function of the epoch, or 'hinton': 0.5 for 5 epochs, then 0.9 (default). */
+  /**
+   * Momentum, a function of the epoch, or 'hinton': 0.5 for 5 epochs, then
+   * 0.9 (default 0 for binary visible units, 'hinton' for Gaussian and Potts ones).
+   */
   momentum?: Schedule | 'hinton';
   /** L2 weight decay on W (default 1e-4). */
   weightDecay?: number;
@@ -84,7 +91,7 @@ export interface FitOptions {
    * updates centre v and h on offsets μ, λ (kept on the GPU, in checkpoints),
    * sliding averages of the batches' data means with rate ν (`true`: ν =
    * DEFAULT_CENTERING_RATE). μ starts at the training data's means, λ at 0.5.
-   * Binary visible units only (default false).
+   * Binary visible units only (default true for them, false for the others).
    */
   centered?: boolean | { rate?: number };
   sparsityTarget?: number;
@@ -144,7 +151,10 @@ export interface FitOptions {
    * total, as in the original run), bit-identical to a run that never
    * stopped. The options must agree with the checkpoint's settings (a
    * RangeError names the first that differs), and the model with its sizes,
-   * unit type and seed; the data set must have as many rows.
+   * unit type and seed; the data set must have as many rows. Options left
+   * out (k, persistent, chains, learningRate, momentum, weightDecay,
+   * centered) take the checkpoint's settings, not the defaults: a run
+   * checkpointed under earlier defaults continues as it started.
    */
   resume?: TrainingState;
 }
@@ -192,15 +202,6 @@ export type TrainingRun = RunControl<FitResult>;
  * metrics stop being finite (the model back on the last finite snapshot).
  */
 export function train(model: TrainableModel, data: DataSource, options: FitOptions): TrainingRun {
-  const phase: NegativePhase<EpochStats> = {
-    k: options?.k ?? 1,
-    persistent: options?.persistent ?? false,
-    start: async (trainer, first) => {
-      if (trainer.persistent) trainer.initChains(first(trainer.chains));
-    },
-    encode: (encoder, trainer, n) => trainer.encodeUpdates(encoder, n),
-    epochStats: async (stats) => stats,
-  };
   return controlledRun(options?.signal, async (gate, isCancelled) => {
     // Before runEpochs's own checks, so bad input changes nothing (and reports the option's name).
     checkOptionsObject(options);
@@ -209,13 +210,25 @@ export function train(model: TrainableModel, data: DataSource, options: FitOptio
       if (options.k > MAX_CD_K) throw new RangeError(`k must be at most ${MAX_CD_K}, got ${options.k}`);
     }
     if (options.persistent !== undefined) checkBoolean('persistent', options.persistent);
+    // A resumed run's defaults are its checkpoint's settings: checked before they are read.
+    if (options.resume !== undefined) checkTrainingState(options.resume, 'resume');
+    const o = withFitDefaults(options, model.visibleType);
+    const phase: NegativePhase<EpochStats> = {
+      k: o.k,
+      persistent: o.persistent,
+      start: async (trainer, first) => {
+        if (trainer.persistent) trainer.initChains(first(trainer.chains));
+      },
+      encode: (encoder, trainer, n) => trainer.encodeUpdates(encoder, n),
+      epochStats: async (stats) => stats,
+    };
     if (options.chains !== undefined && !phase.persistent && options.chains !== options.batchSize) {
       throw new RangeError(
         `chains (${options.chains}) only applies to persistent training: CD-k starts its chains from the batch; ` +
           'use persistent: true (PCD) or trainPT, or leave chains out',
       );
     }
-    return runEpochs(model, data, options, gate, isCancelled, {
+    return runEpochs(model, data, o, gate, isCancelled, {
       settings: { method: phase.persistent ? 'pcd' : 'cd', k: phase.k },
       make: () => Promise.resolve(phase),
     });
@@ -242,9 +255,9 @@ export function checkLoopOptions(o: EpochLoopOptions<EpochStats>): void {
   if (o.threshold !== undefined) checkFiniteNumber('threshold', o.threshold);
   if (o.seed !== undefined) checkSeed('seed', o.seed);
   if (isNamedSchedule(o.learningRate)) checkNamedSchedule(o.learningRate);
-  else checkScheduleOption('learningRate', o.learningRate ?? 0.05, o.epochs);
+  else if (o.learningRate !== undefined) checkScheduleOption('learningRate', o.learningRate, o.epochs);
   if (o.centered !== undefined) checkCenteredOption(o.centered);
-  checkScheduleOption('momentum', o.momentum ?? 'hinton', o.epochs);
+  if (o.momentum !== undefined) checkScheduleOption('momentum', o.momentum, o.epochs);
   if (o.weightDecay !== undefined) checkFiniteNumber('weightDecay', o.weightDecay, 0);
   if (o.sparsityTarget !== undefined) {
     checkBelow('sparsityTarget', o.sparsityTarget, 0, 1);
@@ -363,6 +376,8 @@ export async function runEpochs<E extends EpochStats>(
   const chunk = o.updatesPerSubmit ?? 32;
   const V = model.visible;
   const B = o.batchSize;
+  // train and trainPT fill in the defaults (withFitDefaults: PCD's chains included); these fallbacks are theirs.
+  const defaults = FIT_DEFAULTS[model.visibleType];
   const chainCount = o.chains ?? B;
   const gaussian = model.visibleType === 'gaussian';
   if (o.standardize !== undefined && !gaussian) {
@@ -376,13 +391,13 @@ export async function runEpochs<E extends EpochStats>(
   }
   const seed = (o.seed ?? model.seed) >>> 0;
   const threshold = o.threshold ?? 0.5;
-  const lrOption = resolveLearningRate(o.learningRate ?? 0.05, o.epochs);
+  const lrOption = resolveLearningRate(o.learningRate ?? copySchedule(defaults.learningRate), o.epochs);
   const learningRate = lrOption.at;
-  const centering = centeringRate(o.centered);
+  const centering = centeringRate(o.centered ?? defaults.centered);
   if (centering !== undefined && model.visibleType !== 'bernoulli') {
     throw new RangeError(`centered gradients support binary (bernoulli) visible units only, not ${model.visibleType}; leave centered out`);
   }
-  const momentum = o.momentum ?? 'hinton';
+  const momentum = o.momentum ?? defaults.momentum;
   const resume = o.resume;
   const startEpoch = resume?.epoch ?? 0;
   const every = o.checkpointEvery ?? 1;
@@ -428,7 +443,7 @@ export async function runEpochs<E extends EpochStats>(
       momentum: typeof momentum === 'function' ? null : momentum,
       ...(centering !== undefined ? { centered: centering } : {}),
       // The values the GPU applies (src/gpu/hyper.ts defaults).
-      weightDecay: o.weightDecay ?? 1e-4,
+      weightDecay: o.weightDecay ?? defaults.weightDecay,
       sparsityTarget: o.sparsityTarget ?? 0.1,
       sparsityCost: o.sparsityCost ?? 0,
       sparsityDecay: o.sparsityDecay ?? 0.9,
@@ -465,7 +480,7 @@ export async function runEpochs<E extends EpochStats>(
     trainer.bindDataset(dataset, { binarize, threshold, seed });
     monitor = await FiniteMonitor.create(model, trainer.metricsBuffer, batches);
     const base: Omit<Hyperparameters, 'learningRate' | 'momentum'> = {
-      weightDecay: o.weightDecay ?? 1e-4,
+      weightDecay: o.weightDecay ?? defaults.weightDecay,
       sparsityTarget: o.sparsityTarget,
       sparsityCost: o.sparsityCost,
       sparsityDecay: o.sparsityDecay,

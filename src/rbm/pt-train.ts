@@ -16,7 +16,8 @@
 // readback) and the GPU counters are reset, so they never wrap.
 import type { ModelParams, TrainableModel } from './params';
 import { runEpochs, type EpochStats, type FitOptions, type FitResult, type NegativePhase, type PhaseSettings } from './fit';
-import type { TrainingState } from './checkpoint';
+import { checkTrainingState, type TrainingState } from './checkpoint';
+import { withTemperingDefaults } from './fit-defaults';
 import type { DataSource } from '../data/source';
 import { controlledRun, type RunControl } from './training-common';
 import { PT_SEED_SALT } from '../host/rng-streams';
@@ -24,6 +25,11 @@ import { resolveBetas, TemperedChains } from './tempering';
 import { checkTargetAcceptance, retuneBetas, type RetuneOptions } from './ladder';
 import { checkSeed, checkSize, showValue } from './validate';
 
+/**
+ * fit's options less k and persistent, with fit's defaults for binary units
+ * (the rate decaying linearly from 0.1, no momentum, centered gradients) but
+ * `chains` at the batch size.
+ */
 export interface PTFitOptions extends Omit<FitOptions, 'k' | 'persistent' | 'onEpoch'> {
   /** Temperatures M (default 10, or betas.length). */
   replicas?: number;
@@ -90,15 +96,18 @@ export function fitPT(model: TrainableModel, data: DataSource, options: PTFitOpt
 async function runPT(
   model: TrainableModel,
   data: DataSource,
-  o: PTFitOptions,
+  options: PTFitOptions,
   gate: () => Promise<void>,
   isCancelled: () => boolean,
 ): Promise<PTFitResult> {
   model.assertLive();
-  if (o === null || typeof o !== 'object') throw new RangeError(`training options must be an object, got ${showValue(o)}`);
+  if (options === null || typeof options !== 'object') throw new RangeError(`training options must be an object, got ${showValue(options)}`);
   if (model.visibleType !== 'bernoulli') {
     throw new RangeError('parallel-tempering training supports Bernoulli visible units only');
   }
+  // fit's defaults for binary units (src/rbm/fit-defaults.ts), chains at the batch size; a resumed run's from its checkpoint.
+  if (options.resume !== undefined) checkTrainingState(options.resume, 'resume');
+  const o = withTemperingDefaults(options, model.visibleType);
   const sweeps = o.sweepsPerUpdate ?? 1;
   checkSize('sweepsPerUpdate', sweeps);
   // The ladder and the chains' options, before anything is allocated (TemperedChains.create checks them again).

@@ -18,6 +18,7 @@ import { pseudoLogLikelihood } from '../../src/rbm/monitors';
 import { shuffledPermutation, splitDataset } from '../../src/data/split';
 import { binarizeStochastic } from '../../src/data/binarize';
 import { DEFAULT_TILE } from '../../src/gpu/kernels';
+import { LEGACY_FIT_OPTIONS, LEGACY_PT_FIT_OPTIONS } from '../helpers/legacy-fit';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
 
@@ -102,7 +103,7 @@ describe('golden hashes', () => {
 
   it('CD-1 fit', async () => {
     const m = model(3);
-    await m.fit(binary, { epochs: 3, batchSize: B, k: 1, learningRate: 0.1, momentum: 0.5, weightDecay: 1e-3, binarize: 'none', updatesPerSubmit: 2 });
+    await m.fit(binary, { ...LEGACY_FIT_OPTIONS, epochs: 3, batchSize: B, k: 1, learningRate: 0.1, momentum: 0.5, weightDecay: 1e-3, binarize: 'none', updatesPerSubmit: 2 });
     check('cd1', await paramHash(m));
     check('exactLogZ', sha(await exactLogZ(m)));
     const a = await ais(m, { data: binary, betas: 40, runs: 6, seed: 5, tile: DEFAULT_TILE });
@@ -116,7 +117,7 @@ describe('golden hashes', () => {
   it('PCD-3 fit with stochastic binarization and sparsity', async () => {
     const m = model(4);
     await m.fit(intensities, {
-      epochs: 2, batchSize: B, k: 3, persistent: true, learningRate: (e) => 0.1 / (1 + e), momentum: 'hinton',
+      ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: B, k: 3, persistent: true, chains: B, learningRate: (e) => 0.1 / (1 + e), momentum: 'hinton',
       sparsityTarget: 0.2, sparsityCost: 0.01, binarize: 'stochastic', seed: 12, updatesPerSubmit: 3,
     });
     check('pcd3', await paramHash(m));
@@ -124,13 +125,13 @@ describe('golden hashes', () => {
 
   it('parallel-tempering training (3 replicas)', async () => {
     const m = model(5);
-    await fitPT(m, binary, { epochs: 2, batchSize: B, replicas: 3, sweepsPerUpdate: 2, learningRate: 0.1, momentum: 0.5, binarize: 'none', updatesPerSubmit: 2 });
+    await fitPT(m, binary, { ...LEGACY_PT_FIT_OPTIONS, epochs: 2, batchSize: B, replicas: 3, sweepsPerUpdate: 2, learningRate: 0.1, momentum: 0.5, binarize: 'none', updatesPerSubmit: 2 });
     check('pt', await paramHash(m));
   });
 
   it('Gaussian CD-1 fit', async () => {
     const m = model(6, true);
-    await m.fit(normals, { epochs: 2, batchSize: B, k: 1, learningRate: 0.01, momentum: 0.5, binarize: 'none' });
+    await m.fit(normals, { ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: B, k: 1, learningRate: 0.01, momentum: 0.5, binarize: 'none' });
     check('gaussian', await paramHash(m));
     const s = await m.sample({ chains: 3, steps: 4 });
     check('gaussianSample', sha(s.samples, s.probabilities));
