@@ -7,7 +7,7 @@ import type { OptionSpec, Values } from './args';
 import { loadData, MNIST_TEST_COUNT } from './data-node';
 import { CliError, UsageError } from './errors';
 import {
-  aisEstimate, boundsEstimate, CLI_AIS_BETAS, CLI_AIS_BUDGET, CLI_AIS_MAX_BETAS, CLI_AIS_RUNS, CLI_AIS_TOLERANCE, enumeratedUnits,
+  aisEstimate, boundsEstimate, CLI_AIS_BETAS, CLI_AIS_BUDGET, CLI_AIS_MAX_BETAS, CLI_AIS_MAX_RUNS, CLI_AIS_RUNS, CLI_AIS_TOLERANCE, enumeratedUnits,
   exactEstimate, logLikelihood, MAX_EXACT_LOGZ_UNITS, readStandardisation, standardiseWith,
 } from './loglik';
 import type { LogZEstimate } from './loglik';
@@ -88,9 +88,9 @@ const reconstructionStep: EvalStep = {
 };
 
 /** The flags that mean nothing without --ais. */
-const AIS_ONLY_FLAGS = ['betas', 'runs', 'reverse', 'ais-seed', 'ais-tolerance', 'max-betas', 'ais-budget', 'reverse-start'];
+const AIS_ONLY_FLAGS = ['betas', 'runs', 'reverse', 'ais-seed', 'ais-tolerance', 'max-betas', 'max-runs', 'ais-budget', 'reverse-start'];
 /** The flags of the two-sided, refined estimate (not of --reverse alone). */
-const BOUNDS_FLAGS = ['ais-tolerance', 'max-betas', 'ais-budget', 'reverse-start'];
+const BOUNDS_FLAGS = ['ais-tolerance', 'max-betas', 'max-runs', 'ais-budget', 'reverse-start'];
 const REVERSE_STARTS = ['auto', 'exact', 'tempering', 'data'] as const;
 
 function aisFlagsWithoutAis(v: Values): string | undefined {
@@ -106,6 +106,7 @@ function aisFlags(v: Values) {
     seed: intOption(v, 'ais-seed', 1, 0, 0xffffffff),
     tolerance: numberOption(v, 'ais-tolerance', CLI_AIS_TOLERANCE, { min: 0, above: true }),
     maxBetas: intOption(v, 'max-betas', CLI_AIS_MAX_BETAS, 1, 10_000_000),
+    maxRuns: v['max-runs'] === undefined ? undefined : intOption(v, 'max-runs', CLI_AIS_MAX_RUNS, 1, 1_000_000),
     budgetSeconds: numberOption(v, 'ais-budget', CLI_AIS_BUDGET, { min: 0, above: true }),
     start: choiceOption(v, 'reverse-start', REVERSE_STARTS, 'auto'),
   };
@@ -121,6 +122,7 @@ const logLikelihoodStep: EvalStep = {
     'ais-seed': { type: 'string' },
     'ais-tolerance': { type: 'string' },
     'max-betas': { type: 'string' },
+    'max-runs': { type: 'string' },
     'ais-budget': { type: 'string' },
     'reverse-start': { type: 'string' },
   },
@@ -132,11 +134,15 @@ const logLikelihoodStep: EvalStep = {
                            --data images (a stochastic lower bound) and reverse
                            AIS from model samples (an upper bound; exact samples
                            when the smaller layer has ≤ 26 units, else parallel
-                           tempering). The schedule doubles from ${CLI_AIS_BETAS} βs until
+                           tempering). Each round doubles the schedule (from
+                           ${CLI_AIS_BETAS} βs) or, when the band's width is the runs'
+                           noise, the runs (new ones pooled with the old), until
                            the band is within --ais-tolerance of the estimate
                            (or the gap stops shrinking: reported, not hidden)
   --ais-tolerance X        nats the band may reach from the estimate      [${CLI_AIS_TOLERANCE}]
   --max-betas N            longest schedule the doubling tries          [${CLI_AIS_MAX_BETAS}]
+  --max-runs N             most runs pooled per direction (= --runs: never
+                           add runs)                                     [${CLI_AIS_MAX_RUNS}]
   --ais-budget SECONDS     start no doubling that would end past this    [${CLI_AIS_BUDGET}]
   --betas N                a fixed schedule of N βs instead (no doubling;
                            S&M 2008 used 14500)
@@ -158,9 +164,9 @@ const logLikelihoodStep: EvalStep = {
       if (flag(v, 'reverse') && bounds) {
         throw new UsageError(`--${bounds} applies to the two-sided estimate; --reverse runs reverse AIS alone (drop one)`);
       }
-      const refining = ['max-betas', 'ais-budget'].find((f) => v[f] !== undefined);
+      const refining = ['max-betas', 'max-runs', 'ais-budget'].find((f) => v[f] !== undefined);
       if (v.betas !== undefined && refining) {
-        throw new UsageError(`--${refining} limits the doubling of the schedule; --betas fixes it (drop one)`);
+        throw new UsageError(`--${refining} limits the refinement of the schedule and runs; --betas fixes them (drop one)`);
       }
     }
     return exact || useAis;

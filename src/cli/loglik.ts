@@ -3,7 +3,7 @@
 // enough, else annealed importance sampling (Salakhutdinov & Murray 2008), and
 // the standardisation a Gaussian–Bernoulli model's data goes through.
 import {
-  ais, applyStandardize, convergedLogZ, DEFAULT_LOGZ_TOLERANCE, DEFAULT_MAX_BETAS, enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS, MODEL_KEYS,
+  ais, applyStandardize, convergedLogZ, DEFAULT_LOGZ_TOLERANCE, DEFAULT_MAX_BETAS, DEFAULT_MAX_RUNS, enumeratedLayer, exactLogZ, MAX_EXACT_LOGZ_UNITS, MODEL_KEYS,
   readModelStandardisation, reverseAis, SafetensorsFormatError,
 } from '../index';
 import type { ConvergedLogZ, ConvergenceReason, LogZBounds, ModelStandardisation, RBM, ReverseStartKind } from '../index';
@@ -49,7 +49,7 @@ export interface AisBounds {
   /** log Z from the enumeration that drew exact reverse starts (a by-product: the exact value), when there was one. */
   enumerated?: number;
   /** Each round's schedule and estimates, shortest first. */
-  rounds: { betas: number; forward: number; reverse: number; low: number; high: number; seconds: number }[];
+  rounds: { betas: number; runs: number; forward: number; reverse: number; low: number; high: number; essForward: number; essReverse: number; seconds: number }[];
 }
 
 /** How many units exact enumeration would have to go through. */
@@ -100,6 +100,7 @@ export async function aisEstimate(model: RBM, data: Float32Array, s: AisSettings
 /** The CLI's defaults for eval's two-sided --ais (the library's: 0.3 nats, at most 64,000 βs), plus a time budget. */
 export const CLI_AIS_TOLERANCE = DEFAULT_LOGZ_TOLERANCE;
 export const CLI_AIS_MAX_BETAS = DEFAULT_MAX_BETAS;
+export const CLI_AIS_MAX_RUNS = DEFAULT_MAX_RUNS;
 /** Seconds of AIS after which eval --ais starts no further doubling (results past it depend on the machine). */
 export const CLI_AIS_BUDGET = 1800;
 
@@ -111,6 +112,8 @@ export interface BoundsSettings {
   seed: number;
   tolerance: number;
   maxBetas: number;
+  /** Most runs pooled per direction (default: the library's, capped by the device). */
+  maxRuns?: number;
   budgetSeconds: number;
   start: 'auto' | ReverseStartKind;
   /** A line after each round (progress for long evaluations). */
@@ -119,7 +122,7 @@ export interface BoundsSettings {
 }
 
 /** Flag names for the size and option errors of the two-sided AIS. */
-const BOUNDS_FLAGS = { ...AIS_FLAGS, maxBetas: '--max-betas', tolerance: '--ais-tolerance', budgetSeconds: '--ais-budget' } as const;
+const BOUNDS_FLAGS = { ...AIS_FLAGS, maxBetas: '--max-betas', maxRuns: '--max-runs', tolerance: '--ais-tolerance', budgetSeconds: '--ais-budget' } as const;
 
 /**
  * log Z bracketed by forward AIS and reverse AIS from model samples (exact when
@@ -130,7 +133,7 @@ export async function boundsEstimate(model: RBM, data: Float32Array, s: BoundsSe
   const r: ConvergedLogZ = await withFlagNames(BOUNDS_FLAGS, () =>
     convergedLogZ(model, {
       data, betas: s.betas, fixed: s.fixed, runs: s.runs, seed: s.seed, tolerance: s.tolerance, maxBetas: s.maxBetas,
-      budgetSeconds: s.budgetSeconds, start: s.start, onRound: s.onRound, onProgress: s.onProgress,
+      maxRuns: s.maxRuns, budgetSeconds: s.budgetSeconds, start: s.start, onRound: s.onRound, onProgress: s.onProgress,
     }),
   );
   if (!Number.isFinite(r.logZForward) || !Number.isFinite(r.logZReverse)) {
@@ -158,8 +161,8 @@ export async function boundsEstimate(model: RBM, data: Float32Array, s: BoundsSe
       reverseStart: r.reverseStart,
       ...(r.enumeratedLogZ !== undefined ? { enumerated: r.enumeratedLogZ } : {}),
       rounds: r.rounds.map((b) => ({
-        betas: b.betas, forward: b.logZForward, reverse: b.logZReverse, low: b.logZLow, high: b.logZHigh,
-        seconds: b.seconds.forward + b.seconds.reverse,
+        betas: b.betas, runs: b.runs, forward: b.logZForward, reverse: b.logZReverse, low: b.logZLow, high: b.logZHigh,
+        essForward: b.essForward, essReverse: b.essReverse, seconds: b.seconds.forward + b.seconds.reverse,
       })),
     },
   };

@@ -88,6 +88,19 @@ export function canSampleExactly(model: Shape, maxUnits = MAX_EXACT_SAMPLE_UNITS
   return exactSampleLayer(model).units <= Math.min(maxUnits, MAX_EXACT_SAMPLE_UNITS);
 }
 
+/** An enumeration kept for drawing: draw(count, seed) gives [count, V] exact samples, any number of times. */
+export interface ExactSampler {
+  /** log Z from the enumeration (float64: the table's log-sum). */
+  logZ: number;
+  enumerated: 'hidden' | 'visible';
+  units: number;
+  visible: number;
+  /** Seconds the enumeration took. */
+  seconds: number;
+  /** [count, V] exact samples; the same seed gives the same rows. */
+  draw(count: number, seed?: number): Float32Array;
+}
+
 /**
  * Exact samples of a model: its parameters are read back once; up to 20
  * enumerated units the host enumerates them in float64, above that (≤ 26) the
@@ -97,12 +110,30 @@ export async function exactSamples(model: ModelParams, options: ExactSampleOptio
   model.assertLive();
   checkOptions(model, options, MAX_EXACT_SAMPLE_UNITS, MAX_EXACT_SAMPLE_UNITS);
   const start = performance.now();
+  const sampler = await exactSampler(model, options);
+  return fromSampler(sampler, options, start);
+}
+
+/**
+ * The enumeration behind exactSamples, kept: drawing more samples later costs
+ * no second enumeration (reverse AIS adds runs this way).
+ */
+export async function exactSampler(model: ModelParams, options: { maxUnits?: number } = {}): Promise<ExactSampler> {
+  model.assertLive();
+  checkOptions(model, { count: 1, maxUnits: options.maxUnits }, MAX_EXACT_SAMPLE_UNITS, MAX_EXACT_SAMPLE_UNITS);
+  const start = performance.now();
   const { device, visible: V, hidden: H } = model;
   const [W, b, c] = await Promise.all([readFloat32(device, model.W, V * H), readFloat32(device, model.b, V), readFloat32(device, model.c, H)]);
   const host: HostModel = { visible: V, hidden: H, visibleType: model.visibleType, W, b, c };
-  if (exactSampleLayer(model).units <= HOST_EXACT_SAMPLE_UNITS) return exactSamplesFromParams(host, { ...options, maxUnits: HOST_EXACT_SAMPLE_UNITS });
-  const table = await exactLogZGroups(model);
-  return samplesFromGroups(host, table, options, start);
+  if (exactSampleLayer(model).units <= HOST_EXACT_SAMPLE_UNITS) return hostSampler(host, start);
+  return groupSampler(host, await exactLogZGroups(model), start);
+}
+
+function fromSampler(s: ExactSampler, options: ExactSampleOptions, start: number): ExactSamples {
+  return {
+    samples: s.draw(options.count, options.seed ?? 1), count: options.count, logZ: s.logZ,
+    enumerated: s.enumerated, units: s.units, seconds: (performance.now() - start) / 1000,
+  };
 }
 
 /** The enumerated layer's weights as columns, and both layers' biases, in float64. */
@@ -137,8 +168,8 @@ function enumeration(model: HostModel): Enumeration {
   };
 }
 
-/** Draws `count` states: a group by its GPU-summed mass, then a state within it from float64 log-marginals. */
-function samplesFromGroups(model: HostModel, table: LogZGroups, options: ExactSampleOptions, start: number): ExactSamples {
+/** Draws states: a group by its GPU-summed mass, then a state within it from float64 log-marginals. */
+function groupSampler(model: HostModel, table: LogZGroups, start: number): ExactSampler {
   const e = enumeration(model);
   const G = LOGZ_STATES_PER_GROUP;
   const pairs = table.groups;
@@ -151,22 +182,22 @@ function samplesFromGroups(model: HostModel, table: LogZGroups, options: ExactSa
     if (pairs[2 * g + 1] > 0) total += pairs[2 * g + 1] * Math.exp(pairs[2 * g] - max);
     cumulative[g] = total;
   }
-  const rand = sfc32(options.seed ?? 1);
-  // Each drawn group's cumulative in-group masses, computed once.
+  // Each drawn group's cumulative in-group masses, computed once (for every later draw too).
   const within = new Map<number, { cumulative: Float64Array; total: number }>();
-  const pick = (): number => {
-    const g = search(cumulative, rand() * total);
-    let w = within.get(g);
-    if (w === undefined) {
-      w = cumulate(groupLogMarginals(e, g * G, G));
-      within.set(g, w);
-    }
-    return g * G + search(w.cumulative, rand() * w.total);
+  const draw = (count: number, seed = 1): Float32Array => {
+    const rand = sfc32(seed);
+    const pick = (): number => {
+      const g = search(cumulative, rand() * total);
+      let w = within.get(g);
+      if (w === undefined) {
+        w = cumulate(groupLogMarginals(e, g * G, G));
+        within.set(g, w);
+      }
+      return g * G + search(w.cumulative, rand() * w.total);
+    };
+    return drawRows(e, model.visible, count, pick, rand);
   };
-  return {
-    samples: drawRows(e, model.visible, options.count, pick, rand), count: options.count, logZ: table.logZ,
-    enumerated: table.layer, units: table.units, seconds: (performance.now() - start) / 1000,
-  };
+  return { logZ: table.logZ, enumerated: table.layer, units: table.units, visible: model.visible, seconds: (performance.now() - start) / 1000, draw };
 }
 
 /** log p*(x) of the states first … first + count − 1 (first a multiple of count, a power of two). */
@@ -228,22 +259,25 @@ function drawRows(e: Enumeration, V: number, count: number, pick: () => number, 
 export function exactSamplesFromParams(model: HostModel, options: ExactSampleOptions): ExactSamples {
   checkOptions(model, options, HOST_EXACT_SAMPLE_UNITS, HOST_HARD_MAX_UNITS);
   const start = performance.now();
+  return fromSampler(hostSampler(model, start), options, start);
+}
+
+/** The whole table of log-marginals, enumerated once on the host. */
+function hostSampler(model: HostModel, start: number): ExactSampler {
   const V = model.visible;
   const e = enumeration(model);
   const { gaussian, n } = e;
-  const layer = e.hiddenSide ? 'hidden' : 'visible';
   const logp = logMarginals(e.cols, e.lin, e.other, n, e.L, gaussian);
   let max = -Infinity;
   for (let s = 0; s < logp.length; s++) if (logp[s] > max) max = logp[s];
   if (!Number.isFinite(max)) throw new RangeError(`exactSamples: the enumeration reached ${max}; are the parameters finite?`);
   const { cumulative, total } = cumulate(logp);
   const logZ = max + Math.log(total) + (gaussian ? (V / 2) * Math.log(2 * Math.PI) : 0);
-  const rand = sfc32(options.seed ?? 1);
-  const pick = (): number => search(cumulative, rand() * total);
-  return {
-    samples: drawRows(e, V, options.count, pick, rand), count: options.count, logZ, enumerated: layer, units: n,
-    seconds: (performance.now() - start) / 1000,
+  const draw = (count: number, seed = 1): Float32Array => {
+    const rand = sfc32(seed);
+    return drawRows(e, V, count, () => search(cumulative, rand() * total), rand);
   };
+  return { logZ, enumerated: e.hiddenSide ? 'hidden' : 'visible', units: n, visible: V, seconds: (performance.now() - start) / 1000, draw };
 }
 
 function checkOptions(model: Shape, o: ExactSampleOptions, defaultMax: number, hardMax: number): void {

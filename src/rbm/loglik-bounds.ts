@@ -28,7 +28,8 @@
 // they bracket log Z, no point of the bracket is further than gap/2 from it.
 import { checkHostFactors, checkStorageFactors, type SizeFactor } from '../gpu/buffers';
 import { ais, reverseAis, type AISOptions, type AISResult } from './ais';
-import { canSampleExactly, exactSamples, MAX_EXACT_SAMPLE_UNITS } from './exact-sample';
+import { canSampleExactly, exactSampler, MAX_EXACT_SAMPLE_UNITS } from './exact-sample';
+import { aisEstimate, reverseAISEstimate } from '../host/ais-math';
 import { parallelTempering, PT_SEED_SALT } from './tempering';
 import type { ModelParams } from './params';
 import { checkFiniteNumber, checkSize } from './validate';
@@ -48,6 +49,14 @@ export const DEFAULT_BOUNDS_BETAS = 1000;
 export const DEFAULT_LOGZ_TOLERANCE = 0.3;
 /** convergedLogZ's ceiling on the schedule (S&M 2008 used 14,500 βs). */
 export const DEFAULT_MAX_BETAS = 64_000;
+/**
+ * convergedLogZ's ceiling on the runs of each direction (16 × the default 100).
+ * Runs are added, not restarted, when the band's width is noise (see
+ * nextRefinement); on a GPU they cost what one run costs while the device is not full.
+ */
+export const DEFAULT_MAX_RUNS = 1600;
+/** Seeds of the k-th batch of runs added at one schedule: seed + k·this (even, so never the reverse key seed + odd). */
+const BATCH_SEED_STRIDE = 0x3c6ef372;
 /** Tempering defaults for reverse-AIS start states of models too large to enumerate. */
 export const DEFAULT_START_REPLICAS = 10;
 export const DEFAULT_START_SWEEPS = 1000;
@@ -107,6 +116,17 @@ export interface ReverseStart {
   /** Swap acceptance per neighbouring pair (kind 'tempering' only). */
   swapAcceptance?: number[];
   seconds: number;
+  /**
+   * More start states, independent of the first ones: [count, V] for the
+   * `batch`-th batch of added runs (≥ 1). Absent for given rows, which cannot
+   * be extended: then runs are not added.
+   */
+  more?: (count: number, batch: number) => Promise<Float32Array>;
+}
+
+/** The seed of the batch-th batch of runs at one schedule (batch 0: the seed itself). */
+export function batchSeed(seed: number, batch: number): number {
+  return (seed + batch * BATCH_SEED_STRIDE) >>> 0;
 }
 
 export interface LogZBounds {
@@ -162,38 +182,45 @@ export async function drawReverseStart(model: ModelParams, options: LogZBoundsOp
     start !== 'auto' ? start : canSampleExactly(model, maxUnits) ? 'exact' : model.visibleType === 'bernoulli' ? 'tempering' : 'data';
   const seconds = (): number => (performance.now() - t0) / 1000;
   if (kind === 'exact') {
-    const s = await exactSamples(model, { count: runs, seed, maxUnits });
-    return { states: s.samples, kind, enumeratedLogZ: s.logZ, seconds: seconds() };
+    const sampler = await exactSampler(model, { maxUnits });
+    const more = (count: number, batch: number): Promise<Float32Array> => Promise.resolve(sampler.draw(count, batchSeed(seed, batch)));
+    return { states: sampler.draw(runs, seed), kind, enumeratedLogZ: sampler.logZ, seconds: seconds(), more };
   }
   const data = options.data;
   if (kind === 'data') {
     if (data === undefined) throw new RangeError("reverse AIS from 'data' needs options.data (rows [n, V])");
-    return { states: data, kind, seconds: seconds() };
+    // Added runs cycle over the rows again; their burn-in draws new numbers.
+    return { states: data, kind, seconds: seconds(), more: () => Promise.resolve(data) };
   }
   if (kind !== 'tempering') throw new RangeError(`start must be 'auto', 'exact', 'tempering', 'data' or a Float32Array, got ${String(kind)}`);
   const t = options.tempering ?? {};
   const sweeps = t.sweeps ?? DEFAULT_START_SWEEPS;
   checkSize('tempering.sweeps', sweeps);
   const V = model.visible;
-  // Start every replica at data rows (cycled over the chains), so each mode the data visits is seeded.
-  let init: Float32Array | undefined;
-  if (data !== undefined && data.length >= V && data.length % V === 0) {
-    const n = data.length / V;
-    init = new Float32Array(runs * V);
-    for (let r = 0; r < runs; r++) init.set(data.subarray((r % n) * V, (r % n + 1) * V), r * V);
-  }
-  const pt = await parallelTempering(model, {
-    chains: runs,
-    steps: sweeps,
-    replicas: t.replicas ?? DEFAULT_START_REPLICAS,
-    betaMin: t.betaMin ?? 0,
-    init: init ?? 'noise',
-    // The tempering streams' salted domain, varied by the caller's seed.
-    seed: (seed ^ PT_SEED_SALT) >>> 0,
-    tile: options.tile,
-    stepsPerSubmit: 50,
-  });
-  return { states: pt.samples.subarray(0, runs * V), kind, swapAcceptance: pt.swapAcceptance, seconds: seconds() };
+  const tempered = async (chains: number, chainSeed: number) => {
+    // Start every replica at data rows (cycled over the chains), so each mode the data visits is seeded.
+    let init: Float32Array | undefined;
+    if (data !== undefined && data.length >= V && data.length % V === 0) {
+      const n = data.length / V;
+      init = new Float32Array(chains * V);
+      for (let r = 0; r < chains; r++) init.set(data.subarray((r % n) * V, (r % n + 1) * V), r * V);
+    }
+    return parallelTempering(model, {
+      chains,
+      steps: sweeps,
+      replicas: t.replicas ?? DEFAULT_START_REPLICAS,
+      betaMin: t.betaMin ?? 0,
+      init: init ?? 'noise',
+      // The tempering streams' salted domain, varied by the caller's seed.
+      seed: (chainSeed ^ PT_SEED_SALT) >>> 0,
+      tile: options.tile,
+      stepsPerSubmit: 50,
+    });
+  };
+  const pt = await tempered(runs, seed);
+  const more = async (count: number, batch: number): Promise<Float32Array> =>
+    (await tempered(count, batchSeed(seed, batch))).samples.subarray(0, count * V);
+  return { states: pt.samples.subarray(0, runs * V), kind, swapAcceptance: pt.swapAcceptance, seconds: seconds(), more };
 }
 
 /**
@@ -277,9 +304,16 @@ export interface ConvergedLogZOptions extends Omit<LogZBoundsOptions, 'betas'> {
   /** Never run a schedule longer than this (default 64,000 βs). */
   maxBetas?: number;
   /**
+   * Never pool more runs than this per direction (default DEFAULT_MAX_RUNS,
+   * 1,600, lowered to what the device's buffers hold). `runs` is the first
+   * round's count; equal to it, runs are never added (the schedule alone doubles).
+   */
+  maxRuns?: number;
+  /**
    * Wall-clock budget in seconds (default: none). A round is not started if,
-   * at twice the last round's time, it would end past the budget. Results then
-   * depend on the machine's speed; maxBetas is the reproducible limit.
+   * at the last round's cost per run and β, it would end past the budget.
+   * Results then depend on the machine's speed; maxBetas and maxRuns are the
+   * reproducible limits.
    */
   budgetSeconds?: number;
   /** Run exactly one round at `betas` (no refinement); `converged` still says whether it met the tolerance. */
@@ -296,42 +330,117 @@ export interface ConvergedLogZ extends LogZBounds {
   /** Why refinement stopped. */
   reason: ConvergenceReason;
   tolerance: number;
-  /** Every round, shortest schedule first (the last is the result). */
+  /** Every round, first first (the last is the result); a round that added runs holds all runs pooled so far. */
   rounds: LogZBounds[];
 }
 
+/** What the next round refines: the schedule (β count doubled, runs rerun) or the runs (as many again, pooled). */
+export type Refinement = 'betas' | 'runs';
+
 /**
- * Why refinement stops after the last of `rounds`, or undefined to double
- * again: in this order fixed, converged, max-betas, stalled, budget (the next
- * round, at twice the last one's AIS time, would end past it).
+ * The band is about gap/2 + 3σ from the estimate: the gap is the schedule's
+ * bias (doubling βs roughly halves it), σ the runs' noise (doubling runs
+ * divides it by √2, and a few lucky runs no longer set the estimate). Refine
+ * whichever is larger: runs when either side's 3σ exceeds half the gap.
  */
-export function stopReason(
-  rounds: readonly Pick<LogZBounds, 'logZ' | 'logZLow' | 'logZHigh' | 'gap' | 'betas' | 'seconds' | 'essForward' | 'runs'>[],
-  o: { tolerance: number; maxBetas: number; budgetSeconds?: number; elapsedSeconds?: number; fixed?: boolean; stopOnStall?: boolean },
-): ConvergenceReason | undefined {
-  const b = rounds[rounds.length - 1];
-  if (o.fixed) return 'fixed';
-  if (boundsConverged(b, o.tolerance)) return 'converged';
-  if (2 * b.betas > o.maxBetas) return 'max-betas';
-  if (o.stopOnStall !== false && stalled(rounds, o.tolerance)) return 'stalled';
-  if ((o.elapsedSeconds ?? 0) + 2 * (b.seconds.forward + b.seconds.reverse) > (o.budgetSeconds ?? Infinity)) return 'budget';
-  return undefined;
+export function nextRefinement(b: Pick<LogZBounds, 'gap' | 'sigmaForward' | 'sigmaReverse'>): Refinement {
+  return SIGMAS * Math.max(b.sigmaForward, b.sigmaReverse) > Math.abs(b.gap) / 2 ? 'runs' : 'betas';
 }
 
-/** Whether the last two doublings left a gap above the tolerance and not a quarter smaller, forward AIS's runs agreeing. */
-function stalled(rounds: readonly Pick<LogZBounds, 'gap' | 'essForward' | 'runs'>[], tolerance: number): boolean {
-  if (rounds.length < 3) return false;
-  const last = rounds[rounds.length - 1];
-  const gap = Math.abs(last.gap);
-  return gap > tolerance && gap > STALL_RATIO * Math.abs(rounds[rounds.length - 3].gap) && last.essForward >= STALL_MIN_ESS_FRACTION * last.runs;
+export type RoundSummary = Pick<LogZBounds, 'logZ' | 'logZLow' | 'logZHigh' | 'gap' | 'betas' | 'seconds' | 'essForward' | 'runs' | 'sigmaForward' | 'sigmaReverse'> & {
+  /** Runs this round annealed itself (the rest were pooled from earlier rounds at the same schedule); default runs. */
+  addedRuns?: number;
+};
+
+export interface RefineLimits {
+  tolerance: number;
+  maxBetas: number;
+  /** Default: the last round's runs (never add runs). */
+  maxRuns?: number;
+  budgetSeconds?: number;
+  elapsedSeconds?: number;
+  fixed?: boolean;
+  stopOnStall?: boolean;
 }
 
 /**
- * log Z bracketed by forward and reverse AIS, the schedule doubled from
- * `betas` until the band is within `tolerance` of the estimate, the schedule
- * would exceed `maxBetas`, doubling stops closing the gap (see STALL_RATIO),
- * or the time budget would run out. The reverse start
- * states are drawn once and reused by every round.
+ * After the last of `rounds`: why refinement stops, or the next round (its βs
+ * and runs per direction, and whether its runs are added to the last round's).
+ * In this order: fixed, converged, the wanted refinement (nextRefinement) past
+ * its ceiling (runs past maxRuns fall back to doubling βs; βs past maxBetas
+ * stop, 'max-betas': more runs do not shrink a gap), stalled, budget (the next
+ * round, at the last one's cost per run and β, would end past it).
+ */
+export function planNextRound(
+  rounds: readonly RoundSummary[],
+  o: RefineLimits,
+): { stop: ConvergenceReason } | { betas: number; runs: number; addRuns: boolean } {
+  const b = rounds[rounds.length - 1];
+  if (o.fixed) return { stop: 'fixed' };
+  if (boundsConverged(b, o.tolerance)) return { stop: 'converged' };
+  const maxRuns = o.maxRuns ?? b.runs;
+  let step = nextRefinement(b);
+  if (step === 'runs' && 2 * b.runs > maxRuns) step = 'betas';
+  if (step === 'betas' && 2 * b.betas > o.maxBetas) return { stop: 'max-betas' };
+  if (step === 'betas' && o.stopOnStall !== false && stalled(rounds, o.tolerance)) return { stop: 'stalled' };
+  const next = step === 'betas' ? { betas: 2 * b.betas, runs: b.runs, addRuns: false } : { betas: b.betas, runs: 2 * b.runs, addRuns: true };
+  const added = step === 'betas' ? next.runs : b.runs;
+  const perRunBeta = (b.seconds.forward + b.seconds.reverse) / ((b.addedRuns ?? b.runs) * b.betas);
+  if ((o.elapsedSeconds ?? 0) + perRunBeta * added * next.betas > (o.budgetSeconds ?? Infinity)) return { stop: 'budget' };
+  return next;
+}
+
+/** Why refinement stops after the last of `rounds`, or undefined to go on (see planNextRound). */
+export function stopReason(rounds: readonly RoundSummary[], o: RefineLimits): ConvergenceReason | undefined {
+  const p = planNextRound(rounds, o);
+  return 'stop' in p ? p.stop : undefined;
+}
+
+/**
+ * Whether the gap (above the tolerance) is not a quarter smaller than at a
+ * quarter of the schedule, forward AIS's runs agreeing.
+ */
+function stalled(rounds: readonly RoundSummary[], tolerance: number): boolean {
+  const last = rounds[rounds.length - 1];
+  const earlier = rounds.filter((r) => r.betas * 4 === last.betas);
+  if (earlier.length === 0) return false;
+  const gap = Math.abs(last.gap);
+  return gap > tolerance && gap > STALL_RATIO * Math.abs(earlier[earlier.length - 1].gap) && last.essForward >= STALL_MIN_ESS_FRACTION * last.runs;
+}
+
+/** One round's bounds with earlier rounds' runs at the same schedule pooled in (their weights side by side). */
+export function poolBounds(parts: readonly LogZBounds[], start: ReverseStart, totalSeconds: number): LogZBounds {
+  if (parts.length === 1) return parts[0];
+  const join = (side: 'forward' | 'reverse'): AISResult => {
+    const results = parts.map((p) => p[side]);
+    const runs = results.reduce((n, r) => n + r.runs, 0);
+    const logWeights = new Float64Array(runs);
+    let at = 0;
+    for (const r of results) {
+      logWeights.set(r.logWeights, at);
+      at += r.runs;
+    }
+    const logZ0 = results[0].logZBase;
+    const estimate = side === 'forward' ? aisEstimate(logWeights, logZ0) : reverseAISEstimate(logWeights, logZ0);
+    return { ...estimate, logWeights, runs, betas: results[0].betas, seconds: results.reduce((t, r) => t + r.seconds, 0) };
+  };
+  return combine(join('forward'), join('reverse'), start, totalSeconds);
+}
+
+/** The most runs per direction the device's buffers take for this model (states [runs, max(V, H)] float32). */
+function deviceRunLimit(model: ModelParams): number {
+  const units = Math.max(model.visible, model.hidden);
+  return Math.max(1, Math.floor(model.device.limits.maxStorageBufferBindingSize / (4 * units)));
+}
+
+/**
+ * log Z bracketed by forward and reverse AIS, refined round by round until the
+ * band is within `tolerance` of the estimate: each round either doubles the
+ * schedule or, when the band's width is the runs' noise, doubles the runs by
+ * adding as many new ones at the same schedule and pooling them
+ * (planNextRound). It stops at maxBetas, when doubling stops closing the gap
+ * (STALL_RATIO), or before the time budget would run out. The reverse start
+ * states are drawn once and extended as runs are added.
  */
 export async function convergedLogZ(model: ModelParams, options: ConvergedLogZOptions): Promise<ConvergedLogZ> {
   model.assertLive();
@@ -342,24 +451,66 @@ export async function convergedLogZ(model: ModelParams, options: ConvergedLogZOp
   checkFiniteNumber('tolerance', tolerance, 0);
   const maxBetas = options.maxBetas ?? DEFAULT_MAX_BETAS;
   checkSize('maxBetas', maxBetas);
+  const runs = options.runs ?? 100;
+  checkSize('runs', runs);
+  if (options.maxRuns !== undefined) {
+    checkSize('maxRuns', options.maxRuns);
+    if (options.maxRuns < runs) throw new RangeError(`maxRuns (${options.maxRuns}) must be at least runs (${runs})`);
+    const r: SizeFactor = { value: options.maxRuns, option: 'maxRuns' };
+    checkStorageFactors(model.device, 'AIS visible states', [r, { value: model.visible, what: 'visible units' }]);
+    checkStorageFactors(model.device, 'AIS hidden states', [r, { value: model.hidden, what: 'hidden units' }]);
+    checkHostFactors('reverse AIS start states', [r, { value: model.visible, what: 'visible units' }]);
+  }
   const budget = options.budgetSeconds ?? Infinity;
   if (!(budget > 0)) throw new RangeError(`budgetSeconds must be a positive number of seconds, got ${budget}`);
   const progress = options.onProgress;
+  const seed = options.seed ?? 1;
   const reverseStart = await drawReverseStart(model, options);
   progress?.('start', 1, 1);
+  // Start states drawn so far (each round's runs take the first ones), and the batches added at this schedule.
+  let states = reverseStart.states;
+  let drawn = reverseStart.kind === 'data' || options.start instanceof Float32Array ? Infinity : runs;
+  const maxRuns = reverseStart.more === undefined ? runs : Math.max(runs, options.maxRuns ?? Math.min(DEFAULT_MAX_RUNS, deviceRunLimit(model)));
+  const V = model.visible;
+  let batches: LogZBounds[] = [];
+  let R = runs;
+  let addRuns = false;
   const rounds: LogZBounds[] = [];
   for (;;) {
-    const b = await logZBounds(model, { ...options, betas: K, reverseStart });
+    const batch = addRuns ? batches.length : 0;
+    const count = addRuns ? R / 2 : R;
+    let roundStates: Float32Array = states;
+    if (addRuns && drawn !== Infinity) {
+      const extra = await reverseStart.more!(count, batch);
+      const grown = new Float32Array(states.length + extra.length);
+      grown.set(states);
+      grown.set(extra, states.length);
+      states = grown;
+      roundStates = extra;
+      drawn += count;
+    } else if (drawn !== Infinity) {
+      roundStates = states.subarray(0, R * V);
+    }
+    const part = await logZBounds(model, {
+      ...options, betas: K, runs: count, seed: batchSeed(seed, batch), reverseStart: { ...reverseStart, states: roundStates },
+    });
+    batches = addRuns ? [...batches, part] : [part];
+    const elapsed = (performance.now() - t0) / 1000;
+    const b: LogZBounds = batches.length === 1 ? part : poolBounds(batches, reverseStart, part.seconds.total);
     rounds.push(b);
     options.onRound?.(b);
-    const converged = boundsConverged(b, tolerance);
-    const elapsed = (performance.now() - t0) / 1000;
-    const reason = stopReason(rounds, {
-      tolerance, maxBetas, budgetSeconds: budget, elapsedSeconds: elapsed, fixed: options.fixed, stopOnStall: options.stopOnStall,
-    });
-    if (reason !== undefined) {
-      return { ...b, seconds: { ...b.seconds, start: reverseStart.seconds, total: elapsed }, converged, reason, tolerance, rounds };
+    const plan = planNextRound(
+      [...rounds.slice(0, -1), { ...b, addedRuns: count, seconds: part.seconds }],
+      { tolerance, maxBetas, maxRuns, budgetSeconds: budget, elapsedSeconds: elapsed, fixed: options.fixed, stopOnStall: options.stopOnStall },
+    );
+    if ('stop' in plan) {
+      const converged = boundsConverged(b, tolerance);
+      return {
+        ...b, seconds: { ...b.seconds, start: reverseStart.seconds, total: elapsed }, converged, reason: plan.stop, tolerance, rounds,
+      };
     }
-    K *= 2;
+    K = plan.betas;
+    R = plan.runs;
+    addRuns = plan.addRuns;
   }
 }

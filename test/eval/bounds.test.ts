@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { RECOMMENDED_FIT_OPTIONS } from '../../src/rbm/fit';
 import { exactLogZ } from '../../src/rbm/logz';
-import { canSampleExactly, exactSamples, exactSamplesFromParams } from '../../src/rbm/exact-sample';
+import { canSampleExactly, exactSampler, exactSamples, exactSamplesFromParams } from '../../src/rbm/exact-sample';
 import {
-  boundsConverged, combine, convergedLogZ, DEFAULT_LOGZ_TOLERANCE, drawReverseStart, logMeanSigma, logZBounds, stopReason,
-  type ReverseStart,
+  batchSeed, boundsConverged, combine, convergedLogZ, DEFAULT_LOGZ_TOLERANCE, drawReverseStart, logMeanSigma, logZBounds, nextRefinement,
+  planNextRound, poolBounds, stopReason, type ReverseStart,
 } from '../../src/rbm/loglik-bounds';
 import type { AISResult } from '../../src/rbm/ais';
 import { loadBundledMnistNode } from '../../src/data/assets-node';
@@ -219,11 +219,12 @@ describe('the band from both sides', () => {
     expect(boundsConverged(b, 0.79)).toBe(false);
   });
 
+  const round = (betas: number, gap: number, seconds = 1, essForward = 90, sigma = 0, runs = 100) => ({
+    betas, gap, logZ: 0, logZLow: -gap / 2 - 0.1, logZHigh: gap / 2 + 0.1, seconds: { forward: seconds, reverse: seconds, start: 0, total: 2 * seconds },
+    essForward, runs, sigmaForward: sigma, sigmaReverse: sigma / 2,
+  });
+
   it('stops doubling when converged, at maxBetas, when the gap stalls, or before the budget runs out', () => {
-    const round = (betas: number, gap: number, seconds = 1, essForward = 90) => ({
-      betas, gap, logZ: 0, logZLow: -gap / 2 - 0.1, logZHigh: gap / 2 + 0.1, seconds: { forward: seconds, reverse: seconds, start: 0, total: 2 * seconds },
-      essForward, runs: 100,
-    });
     const o = { tolerance: 0.3, maxBetas: 64_000 };
     expect(stopReason([round(1000, 0.3)], o)).toBe('converged');
     expect(stopReason([round(1000, 0.3)], { ...o, fixed: true })).toBe('fixed');
@@ -241,6 +242,52 @@ describe('the band from both sides', () => {
     // A next round at twice the last one's 2 s would end at 10 + 8 s.
     expect(stopReason([round(1000, 2, 2)], { ...o, elapsedSeconds: 10, budgetSeconds: 17 })).toBe('budget');
     expect(stopReason([round(1000, 2, 2)], { ...o, elapsedSeconds: 10, budgetSeconds: 19 })).toBeUndefined();
+  });
+
+  it('refines the runs when the band is their noise, the schedule when it is the gap', () => {
+    // 3σ = 0.9 > gap/2 = 0.5: noise; 3σ = 0.3 < 0.5: bias.
+    expect(nextRefinement({ gap: 1, sigmaForward: 0.3, sigmaReverse: 0 })).toBe('runs');
+    expect(nextRefinement({ gap: -1, sigmaForward: 0, sigmaReverse: 0.3 })).toBe('runs');
+    expect(nextRefinement({ gap: 1, sigmaForward: 0.1, sigmaReverse: 0.1 })).toBe('betas');
+    const o = { tolerance: 0.3, maxBetas: 64_000, maxRuns: 400 };
+    // Noise: as many runs again at the same schedule, pooled.
+    expect(planNextRound([round(1000, 1, 2, 10, 0.4)], o)).toEqual({ betas: 1000, runs: 200, addRuns: true });
+    // Runs at their ceiling: the schedule doubles instead, with every run so far.
+    expect(planNextRound([round(1000, 1, 2, 10, 0.4, 400)], o)).toEqual({ betas: 2000, runs: 400, addRuns: false });
+    // No maxRuns: runs are never added (the old doubling of the schedule alone).
+    expect(planNextRound([round(1000, 1, 2, 10, 0.4)], { tolerance: 0.3, maxBetas: 64_000 })).toEqual({ betas: 2000, runs: 100, addRuns: false });
+    // Bias at the schedule's ceiling stops even with room for runs: more runs do not close a gap.
+    expect(planNextRound([round(64_000, 2)], o)).toEqual({ stop: 'max-betas' });
+    // Noise at the schedule's ceiling still adds runs.
+    expect(planNextRound([round(64_000, 1, 2, 10, 0.4)], o)).toEqual({ betas: 64_000, runs: 200, addRuns: true });
+    // The budget prices the next round at the last one's cost per run and β: that round added
+    // 100 runs × 1000 βs in 4 s to make 200, so 200 more cost 8 s (ends at 18) and 200 runs at 2000 βs 16 s.
+    const noisy = { ...round(1000, 1, 2, 10, 0.4, 200), addedRuns: 100 };
+    expect(planNextRound([noisy], { ...o, elapsedSeconds: 10, budgetSeconds: 18.5 })).toEqual({ betas: 1000, runs: 400, addRuns: true });
+    expect(planNextRound([noisy], { ...o, elapsedSeconds: 10, budgetSeconds: 17.5 })).toEqual({ stop: 'budget' });
+    const biased = { ...round(1000, 2, 2, 90, 0, 200), addedRuns: 100 };
+    expect(planNextRound([biased], { ...o, elapsedSeconds: 10, budgetSeconds: 26.5 })).toEqual({ betas: 2000, runs: 200, addRuns: false });
+    expect(planNextRound([biased], { ...o, elapsedSeconds: 10, budgetSeconds: 25.5 })).toEqual({ stop: 'budget' });
+    // The stall rule compares with the last round at a quarter of the schedule, pooled or not.
+    const r4 = { ...round(1000, 0.5, 1, 50), runs: 200 };
+    expect(stopReason([round(1000, 0.5, 1, 50), r4, round(2000, 0.55, 1, 50), round(4000, 0.45, 1, 50)], o)).toBe('stalled');
+    expect(stopReason([round(1000, 0.5, 1, 50), { ...r4, gap: 2 }, round(2000, 0.55, 1, 50), round(4000, 0.45, 1, 50)], o)).toBeUndefined();
+  });
+
+  it('pools rounds by putting their weights side by side', () => {
+    const w = (logWeights: number[], logZBase: number): AISResult => ({
+      logZ: NaN, logZLow: NaN, logZHigh: NaN, logZBase, effectiveSampleSize: NaN, logWeights: Float64Array.from(logWeights), runs: logWeights.length, betas: 10, seconds: 1,
+    });
+    const part = (f: number[], r: number[]) => combine(w(f, 2), w(r, 3), start, 2);
+    const pooled = poolBounds([part([0, 1], [0.5, 0]), part([2, 3], [1, 1])], start, 2);
+    const whole = part([0, 1, 2, 3], [0.5, 0, 1, 1]);
+    // combine takes the AIS estimates as they are; recompute the whole's from its weights.
+    expect(pooled.runs).toBe(4);
+    expect(pooled.forward.seconds).toBe(2);
+    expect(Array.from(pooled.forward.logWeights)).toEqual([0, 1, 2, 3]);
+    expect(pooled.logZForward).toBeCloseTo(2 + Math.log((1 + Math.E + Math.E ** 2 + Math.E ** 3) / 4), 12);
+    expect(pooled.logZReverse).toBeCloseTo(3 - Math.log((Math.exp(0.5) + 1 + 2 * Math.E) / 4), 12);
+    expect(Array.from(pooled.reverse.logWeights)).toEqual(Array.from(whole.reverse.logWeights));
   });
 });
 
@@ -270,7 +317,7 @@ describe('forward and reverse AIS against exact log Z', () => {
     const marginals = new Float64Array(20).fill(0.5);
     const seen: number[] = [];
     // A tolerance no 100-run estimate meets: the doubling runs to the ceiling.
-    const r = await convergedLogZ(m, { marginals, betas: 25, maxBetas: 200, tolerance: 1e-4, onRound: (b) => seen.push(b.betas) });
+    const r = await convergedLogZ(m, { marginals, betas: 25, maxBetas: 200, maxRuns: 100, tolerance: 1e-4, onRound: (b) => seen.push(b.betas) });
     expect(r.rounds.map((b) => b.betas)).toEqual([25, 50, 100, 200]);
     expect(seen).toEqual([25, 50, 100, 200]);
     expect(r).toMatchObject({ converged: false, reason: 'max-betas', betas: 200 });
@@ -285,6 +332,32 @@ describe('forward and reverse AIS against exact log Z', () => {
     await expect(convergedLogZ(m, { marginals, tolerance: -1 })).rejects.toThrow(/tolerance/);
     await expect(convergedLogZ(m, { marginals, budgetSeconds: 0 })).rejects.toThrow(/budgetSeconds/);
     await expect(drawReverseStart(m, { marginals, start: 'data' })).rejects.toThrow(/options.data/);
+    await expect(convergedLogZ(m, { marginals, runs: 50, maxRuns: 40 })).rejects.toThrow(/maxRuns \(40\) must be at least runs \(50\)/);
+  });
+
+  it('adds runs while the band is their noise: new exact starts and new seeds, pooled with the old runs', async () => {
+    const p = randomParams(20, 10, 1, 31);
+    const m = gpuModel(p);
+    const marginals = new Float64Array(20).fill(0.5);
+    // Few runs and a schedule that cannot double: only added runs can narrow the band.
+    const r = await convergedLogZ(m, { marginals, betas: 25, maxBetas: 25, runs: 8, maxRuns: 64, tolerance: 1e-4 });
+    expect(r.rounds.map((b) => b.betas)).toEqual(r.rounds.map(() => 25));
+    expect(r.rounds.map((b) => b.runs)).toEqual([8, 16, 32, 64].slice(0, r.rounds.length));
+    expect(r.rounds.length).toBeGreaterThan(1);
+    for (const b of r.rounds.slice(0, -1)) expect(nextRefinement(b)).toBe('runs');
+    // Round 2 = round 1's runs and 8 new ones: seed batchSeed(1, 1), exact starts drawn with it.
+    const sampler = await exactSampler(m);
+    const added = await logZBounds(m, {
+      marginals, betas: 25, runs: 8, seed: batchSeed(1, 1),
+      reverseStart: { states: sampler.draw(8, batchSeed(1, 1)), kind: 'exact', seconds: 0 },
+    });
+    expect(Array.from(r.rounds[1].forward.logWeights)).toEqual([...r.rounds[0].forward.logWeights, ...added.forward.logWeights]);
+    expect(Array.from(r.rounds[1].reverse.logWeights)).toEqual([...r.rounds[0].reverse.logWeights, ...added.reverse.logWeights]);
+    // Given start rows cannot be extended: the runs stay as they are.
+    const given = await convergedLogZ(m, {
+      marginals, betas: 25, maxBetas: 50, runs: 8, maxRuns: 64, tolerance: 1e-4, start: sampler.draw(8, 7), startKind: 'exact',
+    });
+    expect(given.rounds.map((b) => b.runs)).toEqual(given.rounds.map(() => 8));
   });
 
   describe('peaked models trained by PCD on the bundled digits', () => {
