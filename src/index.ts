@@ -2,6 +2,7 @@
 export { acquireDevice, WebGPUUnavailableError } from './gpu/device';
 export type { AcquiredDevice, DeviceRequest } from './gpu/device';
 export { DeviceLimitError, DisposedError, HostMemoryError, hostMemoryBudget, setHostMemoryBudget, describeSizeLimit, formatBytes } from './gpu/buffers';
+export { OptionError } from './rbm/validate';
 export type { SizeFactor, SizeLimit } from './gpu/buffers';
 export type { TileShape } from './gpu/kernels';
 export { RBM } from './rbm/model';

@@ -2,7 +2,7 @@
 // each flag into a checked value or a UsageError naming the flag and the fix.
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { DeviceLimitError, describeSizeLimit, HostMemoryError } from '../index';
+import { DeviceLimitError, describeSizeLimit, HostMemoryError, OptionError } from '../index';
 import { CliError, messageOf, UsageError } from './errors';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -138,6 +138,13 @@ export function positionals(p: ParsedArgs, command: string, names: string[]): st
 export function nameFlags(e: unknown, flags: Readonly<Record<string, string>>): unknown {
   if ((e instanceof DeviceLimitError || e instanceof HostMemoryError) && e.size) {
     return new CliError(describeSizeLimit(e.size, (option) => (Object.hasOwn(flags, option) ? flags[option] : option)));
+  }
+  if (e instanceof OptionError) {
+    let message = e.message;
+    for (const option of e.options) {
+      if (Object.hasOwn(flags, option)) message = message.replace(new RegExp(`\\b${option}\\b`, 'g'), flags[option]);
+    }
+    return new UsageError(message);
   }
   return e;
 }

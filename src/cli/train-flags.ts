@@ -45,6 +45,9 @@ export const GAUSSIAN_DEFAULTS = {
   lrSchedule: 'constant', centered: GAUSSIAN_FIT_DEFAULTS.centered,
 } as const;
 
+/** The library options behind the data flags, for its errors (OptionError, DeviceLimitError) via withFlagNames. */
+export const DATA_FLAGS = { dataBudgetBytes: '--data-budget', batchSize: '--batch' } as const;
+
 /** The flags every training run takes (readTrainingFlags reads all but --visible and --epochs). */
 export const TRAINING_OPTIONS = {
   data: { type: 'string' },

@@ -18,7 +18,7 @@ import { thresholded } from './metrics';
 import { fmt, formatCount, Reporter } from './output';
 import type { JsonObject, ProgressBar } from './output';
 import { SignalGuard } from './signals';
-import { checkTrainingPaths, readTrainingFlags, SINGLE_RBM_OPTIONS, TRAIN_DEFAULTS, TRAINING_OPTIONS } from './train-flags';
+import { checkTrainingPaths, DATA_FLAGS, readTrainingFlags, SINGLE_RBM_OPTIONS, TRAIN_DEFAULTS, TRAINING_OPTIONS } from './train-flags';
 import type { TrainingFlags } from './train-flags';
 
 /** The most layers a stack may have (a typo guard: each is a whole RBM). */
@@ -183,7 +183,7 @@ export async function runTrainStack(args: string[]): Promise<number> {
     });
     let result: StackFitResult;
     try {
-      result = await withFlagNames({ chains: '--chains' }, () => trained.fit(train.data, {
+      result = await withFlagNames({ ...DATA_FLAGS, chains: '--chains' }, () => trained.fit(train.data, {
         layers: layerOptions,
         // The layers above see the images as transform and classify show them to a binary model.
         input: thresholded,

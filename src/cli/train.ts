@@ -28,7 +28,7 @@ import type { LogZEstimate } from './loglik';
 import { EpochLog, RateMeter } from './epoch-log';
 import { runTrainStack, wantsStack } from './train-stack';
 import {
-  checkTrainingPaths, DEFAULT_GAUSSIAN_LEARNING_RATE, GAUSSIAN_DEFAULTS, readTrainingFlags, SINGLE_RBM_OPTIONS, TRAIN_DEFAULTS, TRAINING_OPTIONS,
+  checkTrainingPaths, DATA_FLAGS, DEFAULT_GAUSSIAN_LEARNING_RATE, GAUSSIAN_DEFAULTS, readTrainingFlags, SINGLE_RBM_OPTIONS, TRAIN_DEFAULTS, TRAINING_OPTIONS,
 } from './train-flags';
 import type { TrainingFlags } from './train-flags';
 import { fmt, formatCount, Reporter } from './output';
@@ -704,16 +704,13 @@ export async function runTrain(args: string[]): Promise<number> {
     try {
       if (s.pt) {
         const options: PTFitOptions = { ...common, replicas: s.replicas, betaMin: s.betaMin };
-        result = await withFlagNames({ chains: s.chains !== undefined ? '--chains' : '--batch', replicas: '--replicas' }, () => fitPT(trained, trainValues, options));
+        result = await withFlagNames({ ...DATA_FLAGS, chains: s.chains !== undefined ? '--chains' : '--batch', replicas: '--replicas' }, () => fitPT(trained, trainValues, options));
       } else {
         const options: FitOptions = { ...common, k: s.k, persistent: s.pcd };
-        result = await withFlagNames({ chains: '--chains' }, () => trained.train(trainValues, options).result);
+        result = await withFlagNames({ ...DATA_FLAGS, chains: '--chains' }, () => trained.train(trainValues, options).result);
       }
     } catch (e) {
       if (e instanceof DivergenceError) throw divergedError(e, s);
-      if (e instanceof RangeError && e.message.startsWith('dataBudgetBytes')) {
-        throw new UsageError(e.message.replace(/dataBudgetBytes/g, '--data-budget').replace('batchSize', '--batch'));
-      }
       if (e instanceof DeviceLostError && e.snapshot && e.snapshot.epoch >= 0) {
         // The GPU is gone, the last completed epoch is not: save it as a stopped run would.
         const done = e.snapshot.epoch + 1;

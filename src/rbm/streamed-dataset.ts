@@ -24,7 +24,7 @@ import {
   checkPermutationFits, checkSource, fillShardHeader, GpuDataset, residentBytes, SHARD_HEADER, shardWords, uploadOptions, writeInChunks,
   type CheckedSource, type DatasetUploadOptions, type GatherData, type GatherStandardisation,
 } from './dataset';
-import { checkSize } from './validate';
+import { checkSize, OptionError } from './validate';
 
 /**
  * The default GPU budget for a training set: 1 GiB. WebGPU cannot tell how
@@ -72,11 +72,12 @@ export function planDataPlacement(
     );
   }
   if (total(1) > budget) {
-    throw new RangeError(
+    throw new OptionError(
       `dataBudgetBytes = ${budget} (${formatBytes(budget)}) is too small: the data set (${s.count} rows × ${dim}, ${s.format}) needs ` +
         `${formatBytes(resident)} on the GPU, and streaming it needs at least ${total(1)} bytes (two blocks of one batch of ` +
         `${batchSize} rows, ${formatBytes(one)} each, plus the permutation of ${s.count} rows, ${formatBytes(4 * s.count)}); ` +
         `raise dataBudgetBytes to at least ${total(1)}, or lower batchSize`,
+      ['dataBudgetBytes', 'batchSize'],
     );
   }
   // The largest k in [1, batches] with total(k) within the budget and one block within a buffer (both grow with k).
@@ -93,7 +94,7 @@ export function planDataPlacement(
 
 function checkDataBudget(budget: number): void {
   if (!Number.isSafeInteger(budget) || budget < 1) {
-    throw new RangeError(`dataBudgetBytes must be a positive whole number of bytes, got ${budget}`);
+    throw new OptionError(`dataBudgetBytes must be a positive whole number of bytes, got ${budget}`, ['dataBudgetBytes']);
   }
 }
 

@@ -2,6 +2,21 @@
 // The checks of visible states (finite, binary) live with the unit types that use them.
 export { checkBinary, checkFiniteArray } from '../units/checks';
 
+/**
+ * A value the caller chose is not allowed (a budget too small for the data, …):
+ * `options` lists the option names the message uses, so a front end can name
+ * its own flags instead (the CLI's nameFlags).
+ */
+export class OptionError extends RangeError {
+  override name = 'OptionError';
+  constructor(
+    message: string,
+    readonly options: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
 export function checkSize(name: string, n: unknown): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
     throw new RangeError(`${name} must be a positive integer, got ${showValue(n)}`);

@@ -42,5 +42,10 @@ describe('train --data-budget', () => {
     expectCleanFailure(await runCli([...base, '--data-budget', '1kB', '--out', join(dir, 'x.safetensors')]), 2, /--data-budget = 1000 .*is too small.*raise --data-budget to at least \d+, or lower --batch/);
     expectCleanFailure(await runCli([...base, '--data-budget', '12XB', '--out', join(dir, 'x.safetensors')]), 2, /--data-budget must be a size in bytes, e\.g\. 256MB/);
     expectCleanFailure(await runCli([...base, '--data-budget', '0', '--out', join(dir, 'x.safetensors')]), 2, /--data-budget must be a size in bytes/);
+    // A stack's layers name the flags too (the library's OptionError lists its options), with PT training.
+    const tooSmall = /--data-budget = 1000 .*is too small.*raise --data-budget to at least \d+, or lower --batch/;
+    const stack = base.filter((a, i) => a !== '--hidden' && base[i - 1] !== '--hidden');
+    expectCleanFailure(await runCli([...stack, '--stack', '8,4', '--data-budget', '1kB', '--out', join(dir, 's.safetensors')]), 2, tooSmall);
+    expectCleanFailure(await runCli([...base, '--pt', '--data-budget', '1kB', '--out', join(dir, 'p.safetensors')]), 2, tooSmall);
   });
 });
