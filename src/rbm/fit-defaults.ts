@@ -117,7 +117,7 @@ type Filled = Required<Pick<DefaultableOptions, 'learningRate' | 'momentum' | 'w
  */
 export function withFitDefaults<O extends DefaultableOptions>(
   options: O, visibleType: VisibleType,
-): O & Filled & { k: number; persistent: boolean } {
+): O & Filled & { k: number; persistent: boolean; chains?: number } {
   const d = recordedDefaults(options, visibleType, 'gibbs');
   const persistent = options.persistent ?? d.persistent;
   const chains = options.chains ?? (persistent ? d.chains ?? defaultPcdChains(options.batchSize, visibleType) : undefined);

@@ -7,6 +7,7 @@ import { GpuDataset } from '../../src/rbm/dataset';
 import { shuffledPermutation } from '../../src/data/split';
 import { testDevice } from '../helpers/device';
 import { mulberry32 } from '../helpers/random';
+import { LEGACY_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -63,7 +64,7 @@ describe('model.fit on compact data (with fit taking a DataSource)', () => {
     const floats = Float32Array.from(bytes, (b) => b / 255);
     const run = async (data: Float32Array | { format: 'u8'; bytes: Uint8Array }): Promise<number[]> => {
       const model = RBM.create(device, { visible: V, hidden: 6, seed: 5 });
-      await model.fit(data, { epochs: 2, batchSize: B, k: 1, persistent, learningRate: 0.1, seed: 4 });
+      await model.fit(data, { ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: B, k: 1, persistent, chains: B, learningRate: 0.1, seed: 4 });
       const p = await model.readParams();
       model.dispose();
       return Array.from(new Uint32Array(Float32Array.from([...p.W, ...p.b, ...p.c]).buffer));

@@ -16,6 +16,7 @@ import { blockBytes, planDataPlacement } from '../../src/rbm/streamed-dataset';
 import type { DataSource } from '../../src/data/source';
 import { testDevice } from '../helpers/device';
 import { mulberry32 } from '../helpers/random';
+import { LEGACY_FIT_OPTIONS, LEGACY_PT_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 // Wide enough that two blocks take less than the whole set even as bits (a block adds its 4-byte row ids).
 const V = 37;
@@ -66,7 +67,7 @@ const CASES: Case[] = [
   { name: 'float32 0/1 (bits), none, PCD-1 with 7 chains', data: binary, options: { binarize: 'none', persistent: true, chains: 7 } },
   { name: "u8 bytes 0/255 (bits), threshold", data: { format: 'u8', bytes: bytes.map((b) => (b > 127 ? 255 : 0)) }, options: { binarize: 'threshold' } },
   { name: "{ format: 'bits' } bytes, none", data: { format: 'bits', bytes: Uint8Array.from(binary) }, options: { binarize: 'none' } },
-  { name: 'u8, stochastic, PCD, centered', data: u8, options: { persistent: true, centered: true } },
+  { name: 'u8, stochastic, PCD, centered', data: u8, options: { persistent: true, chains: B, centered: true } },
   { name: 'float32 real values, Gaussian units', data: gaussian, options: { binarize: 'none', learningRate: 0.01 }, gaussian: true },
 ];
 
@@ -75,7 +76,7 @@ describe('streamed training = resident training, bit for bit', () => {
     const run = async (dataBudgetBytes?: number, updatesPerSubmit?: number): Promise<{ bits: number[]; result: FitResult }> => {
       const m = model(c.gaussian ? 'gaussian' : 'bernoulli');
       const result = await m.fit(c.data, {
-        epochs: 3, batchSize: B, learningRate: 0.1, seed: 9, ...c.options, dataBudgetBytes, updatesPerSubmit,
+        ...LEGACY_FIT_OPTIONS, epochs: 3, batchSize: B, learningRate: 0.1, seed: 9, ...c.options, dataBudgetBytes, updatesPerSubmit,
       });
       return { bits: await paramBits(m), result };
     };
@@ -94,7 +95,7 @@ describe('streamed training = resident training, bit for bit', () => {
   it('parallel tempering streams too', async () => {
     const run = async (dataBudgetBytes?: number): Promise<number[]> => {
       const m = model();
-      const res = await fitPT(m, u8, { epochs: 2, batchSize: B, replicas: 3, learningRate: 0.1, seed: 4, dataBudgetBytes });
+      const res = await fitPT(m, u8, { ...LEGACY_PT_FIT_OPTIONS, epochs: 2, batchSize: B, replicas: 3, learningRate: 0.1, seed: 4, dataBudgetBytes });
       expect(res.data?.kind).toBe(dataBudgetBytes ? 'streamed' : 'resident');
       return paramBits(m);
     };
@@ -104,7 +105,7 @@ describe('streamed training = resident training, bit for bit', () => {
 
 describe('checkpoint and resume under streaming', () => {
   it('2 epochs = 1 epoch + resume (streamed), = 2 epochs resident', async () => {
-    const base: FitOptions = { epochs: 2, batchSize: B, persistent: true, learningRate: 0.1, seed: 3 };
+    const base: FitOptions = { ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: B, persistent: true, chains: B, learningRate: 0.1, seed: 3 };
     const states = async (m: RBM, o: FitOptions): Promise<TrainingState[]> => {
       const out: TrainingState[] = [];
       await m.fit(u8, { ...o, onCheckpoint: (s) => void out.push(s) });
@@ -136,13 +137,13 @@ describe('budgets', () => {
     const m = model();
     const before = await paramBits(m);
     const need = budgetFor(u8, B);
-    const err = await m.fit(u8, { epochs: 1, batchSize: B, dataBudgetBytes: need - 1 }).then(() => undefined, (e: unknown) => e);
+    const err = await m.fit(u8, { ...LEGACY_FIT_OPTIONS, epochs: 1, batchSize: B, dataBudgetBytes: need - 1 }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(RangeError);
     expect((err as Error).message).toMatch(/^dataBudgetBytes = \d+ .* is too small/);
     expect((err as Error).message).toContain(`raise dataBudgetBytes to at least ${need}, or lower batchSize`);
     expect(await paramBits(m)).toEqual(before);
     // The model is not left locked, and the suggested budget trains.
-    const res = await m.fit(u8, { epochs: 1, batchSize: B, dataBudgetBytes: need });
+    const res = await m.fit(u8, { ...LEGACY_FIT_OPTIONS, epochs: 1, batchSize: B, dataBudgetBytes: need });
     expect(res.data).toMatchObject({ kind: 'streamed', blockRows: B });
   });
 

@@ -25,6 +25,7 @@ import { readAssetNode } from '../../src/data/assets-node';
 import { gatherRows, splitDataset } from '../../src/data/split';
 import { MODEL_FILE_FORMAT, MODEL_KEYS, rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/model-file';
 import { testDevice } from '../helpers/device';
+import { LEGACY_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 const CONFIG = fileURLToPath(new URL('../../demo/vite.config.ts', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../demo/screenshots/', import.meta.url));
@@ -415,7 +416,7 @@ describe('demo page (Vite + headless Chromium, SwiftShader WebGPU)', () => {
     const means = new Float64Array(784);
     for (let r = 0; r < train.length; r++) for (let i = 0; i < 784; i++) means[i] += data[r * 784 + i] / train.length;
     const model = RBM.create(device, { visible: 784, hidden: PRETRAIN.hidden, seed: 7, visibleMarginals: means });
-    const fit = await model.fit(data, { epochs: PRETRAIN.epochs, batchSize: 20, learningRate: PRETRAIN.lr, momentum: 0.5, persistent: PRETRAIN.pcd, k: PRETRAIN.k, updatesPerSubmit: 50 });
+    const fit = await model.fit(data, { ...LEGACY_FIT_OPTIONS, epochs: PRETRAIN.epochs, batchSize: 20, chains: 20, learningRate: PRETRAIN.lr, momentum: 0.5, persistent: PRETRAIN.pcd, k: PRETRAIN.k, updatesPerSubmit: 50 });
     const file = join(tmpdir(), `webgpu-rbm-demo-${process.pid}.safetensors`);
     writeFileSync(file, await model.toSafetensors({ updates: String(fit.updates), source: 'demo test (Node, Dawn)' }));
     model.dispose();

@@ -21,6 +21,7 @@ import { cpuTrajectoryAIS } from '../reference/trajectory';
 import { logZExact, softplus } from '../reference/exact';
 import { testDevice, takeGPUErrors } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
+import { LEGACY_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -161,7 +162,7 @@ describe('trajectory AIS on a trained 784-16 model (exact log Z by enumeration)'
       await rec.record(model);
       // PCD-1, 6 epochs of 50 updates, a snapshot every 25 updates (each progress report).
       await model.fit(data, {
-        epochs: 6, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, seed: 2,
+        ...LEGACY_FIT_OPTIONS, epochs: 6, batchSize: 20, learningRate: 0.01, momentum: 0.5, k: 1, persistent: true, chains: 20, seed: 2,
         updatesPerSubmit: 25, onProgress: () => void rec.record(model),
       });
       const trajectory = await rec.settled();

@@ -10,6 +10,7 @@ import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary } from '../helpers/random';
 import { maxRelError } from '../helpers/compare';
 import { disposedAfterAll, replayHyper, replaySetup, replayUpdates, type ReplayCase } from '../helpers/update-replay';
+import { LEGACY_FIT_OPTIONS, LEGACY_PT_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -156,7 +157,7 @@ describe('chains option', () => {
     await expect(m.createTrainer({ batchSize: 3, chains: 5 })).rejects.toThrow(/chains \(5\) differs from batchSize \(3\).*persistent/);
     await expect(m.createTrainer({ batchSize: 3, chains: 0, persistent: true })).rejects.toThrow(/chains/);
     const data = randomBinary(12 * 6, 0.5, mulberry32(1));
-    await expect(m.fit(data, { epochs: 1, batchSize: 3, chains: 5 })).rejects.toThrow(/chains \(5\) only applies to persistent training/);
+    await expect(m.fit(data, { ...LEGACY_FIT_OPTIONS, epochs: 1, batchSize: 3, chains: 5 })).rejects.toThrow(/chains \(5\) only applies to persistent training/);
     await expect(m.fit(data, { epochs: 1, batchSize: 3, chains: 2.5, persistent: true })).rejects.toThrow(/chains/);
     // chains = batchSize is CD's own layout: allowed.
     const t = await m.createTrainer({ batchSize: 3, chains: 3 });
@@ -175,11 +176,11 @@ describe('chains option', () => {
     for (const chains of [9, 2]) {
       const m = RBM.create(device, { visible: V, hidden: H, seed: 3, weightScale: 0.1 });
       const before = await m.readParams();
-      const r = await m.fit(data, { epochs: 2, batchSize: 5, persistent: true, k: 2, chains, learningRate: 0.1, binarize: 'none' });
+      const r = await m.fit(data, { ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: 5, persistent: true, k: 2, chains, learningRate: 0.1, binarize: 'none' });
       expect(r.updates).toBe(12);
       expect(r.reconError.every(Number.isFinite)).toBe(true);
       expect(maxRelError((await m.readParams()).W, before.W, 1e-2)).toBeGreaterThan(1e-3);
-      const pt = await fitPT(m, data, { epochs: 1, batchSize: 5, chains, replicas: 3, learningRate: 0.05, binarize: 'none' });
+      const pt = await fitPT(m, data, { ...LEGACY_PT_FIT_OPTIONS, epochs: 1, batchSize: 5, chains, replicas: 3, learningRate: 0.05, binarize: 'none' });
       expect(pt.updates).toBe(6);
       expect(pt.swapAcceptance).toHaveLength(2);
       expect((await m.readParams()).W.every(Number.isFinite)).toBe(true);

@@ -14,6 +14,7 @@ import { rbmFromSafetensors, rbmToSafetensors } from '../../src/rbm/model-file';
 import { SafetensorsFormatError } from '../../src/rbm/safetensors';
 import { testDevice } from '../helpers/device';
 import { mulberry32 } from '../helpers/random';
+import { LEGACY_FIT_OPTIONS, LEGACY_PT_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 const V = 13;
 const H = 7;
@@ -77,18 +78,18 @@ interface Case {
 const schedules = { learningRate: (e: number) => 0.1 / (1 + e), momentum: (e: number) => (e < 1 ? 0.5 : 0.8) };
 
 const CASES: Case[] = [
-  { name: 'CD-1', options: { batchSize: B, k: 1, ...schedules }, epochs: 2, split: 1 },
-  { name: 'PCD-3 with sparsity', options: { batchSize: B, k: 3, persistent: true, sparsityCost: 0.3, sparsityTarget: 0.2, sparsityDecay: 0.8, ...schedules }, epochs: 3, split: 1 },
-  { name: 'PCD-2 with 7 chains', options: { batchSize: B, k: 2, persistent: true, chains: 7, ...schedules }, epochs: 2, split: 1 },
-  { name: 'PCD-1 with 3 chains, threshold binarization', options: { batchSize: B, persistent: true, chains: 3, binarize: 'threshold', ...schedules }, epochs: 3, split: 2 },
-  { name: 'parallel tempering, 3 replicas, 2 sweeps', options: { pt: true, batchSize: B, replicas: 3, sweepsPerUpdate: 2, ...schedules }, epochs: 2, split: 1 },
-  { name: 'parallel tempering with 4 chains and sparsity', options: { pt: true, batchSize: B, chains: 4, replicas: 4, sparsityCost: 0.2, ...schedules }, epochs: 3, split: 1 },
+  { name: 'CD-1', options: { ...LEGACY_FIT_OPTIONS, batchSize: B, k: 1, ...schedules }, epochs: 2, split: 1 },
+  { name: 'PCD-3 with sparsity', options: { ...LEGACY_FIT_OPTIONS, batchSize: B, k: 3, persistent: true, chains: B, sparsityCost: 0.3, sparsityTarget: 0.2, sparsityDecay: 0.8, ...schedules }, epochs: 3, split: 1 },
+  { name: 'PCD-2 with 7 chains', options: { ...LEGACY_FIT_OPTIONS, batchSize: B, k: 2, persistent: true, chains: 7, ...schedules }, epochs: 2, split: 1 },
+  { name: 'PCD-1 with 3 chains, threshold binarization', options: { ...LEGACY_FIT_OPTIONS, batchSize: B, persistent: true, chains: 3, binarize: 'threshold', ...schedules }, epochs: 3, split: 2 },
+  { name: 'parallel tempering, 3 replicas, 2 sweeps', options: { ...LEGACY_PT_FIT_OPTIONS, pt: true, batchSize: B, replicas: 3, sweepsPerUpdate: 2, ...schedules }, epochs: 2, split: 1 },
+  { name: 'parallel tempering with 4 chains and sparsity', options: { ...LEGACY_PT_FIT_OPTIONS, pt: true, batchSize: B, chains: 4, replicas: 4, sparsityCost: 0.2, ...schedules }, epochs: 3, split: 1 },
   // The practical guide's momentum (0.5 for 5 epochs, then 0.9) switches at the resumed epoch.
-  { name: "CD-2 with momentum 'hinton' resumed at epoch 5", options: { batchSize: B, k: 2, momentum: 'hinton', learningRate: 0.05 }, epochs: 7, split: 5 },
+  { name: "CD-2 with momentum 'hinton' resumed at epoch 5", options: { ...LEGACY_FIT_OPTIONS, batchSize: B, k: 2, momentum: 'hinton', learningRate: 0.05 }, epochs: 7, split: 5 },
   // A named linear schedule (its horizon fixed, so the stopped run decays alike) and centered offsets in the state.
   {
     name: 'PCD-1 centered with a linear learning rate',
-    options: { batchSize: B, persistent: true, centered: { rate: 0.1 }, learningRate: { schedule: 'linear', rate: 0.2, epochs: 3 }, momentum: 0.5 },
+    options: { ...LEGACY_FIT_OPTIONS, batchSize: B, persistent: true, chains: B, centered: { rate: 0.1 }, learningRate: { schedule: 'linear', rate: 0.2, epochs: 3 }, momentum: 0.5 },
     epochs: 3,
     split: 1,
   },
@@ -134,7 +135,7 @@ describe('checkpoints', () => {
   let state: TrainingState;
   beforeAll(async () => {
     const states: TrainingState[] = [];
-    await model().fit(intensities, { epochs: 5, batchSize: B, k: 1, persistent: true, chains: 6, checkpointEvery: 2, onCheckpoint: (s) => void states.push(s) });
+    await model().fit(intensities, { ...LEGACY_FIT_OPTIONS, epochs: 5, batchSize: B, k: 1, persistent: true, chains: 6, checkpointEvery: 2, onCheckpoint: (s) => void states.push(s) });
     // Every 2nd epoch and the last.
     expect(states.map((s) => s.epoch)).toEqual([2, 4, 5]);
     state = states[1];
@@ -157,7 +158,7 @@ describe('checkpoints', () => {
   it('refuse a resume whose options, model or data differ, naming what differs, and change nothing', async () => {
     const m = model();
     const before = await m.readParams();
-    const base = { epochs: 6, batchSize: B, k: 1, persistent: true, chains: 6, resume: state };
+    const base = { ...LEGACY_FIT_OPTIONS, epochs: 6, batchSize: B, k: 1, persistent: true, chains: 6, resume: state };
     await expect(m.fit(intensities, { ...base, batchSize: 4 })).rejects.toThrow(/resume: the checkpoint was trained with batchSize = 5, these options give 4/);
     await expect(m.fit(intensities, { ...base, chains: 5 })).rejects.toThrow(/chains = 6, these options give 5/);
     await expect(m.fit(intensities, { ...base, persistent: false, chains: undefined })).rejects.toThrow(/method = "pcd", these options give "cd"/);
@@ -202,7 +203,7 @@ describe('checkpoints', () => {
     const m = model();
     const states: TrainingState[] = [];
     const run = m.train(intensities, {
-      epochs: 3, batchSize: B, updatesPerSubmit: 1, onCheckpoint: (s) => void states.push(s),
+      ...LEGACY_FIT_OPTIONS, epochs: 3, batchSize: B, updatesPerSubmit: 1, onCheckpoint: (s) => void states.push(s),
       onProgress: (p) => {
         if (p.epoch === 1 && p.epochStep === 2) run.cancel();
       },
@@ -217,7 +218,7 @@ describe('centered and scheduled checkpoints', () => {
   it('record the offsets and the linear schedule, and read them back', async () => {
     const states: TrainingState[] = [];
     const learningRate = { schedule: 'linear', rate: 0.2 } as const;
-    const r = await model().fit(intensities, { epochs: 2, batchSize: B, persistent: true, centered: true, learningRate, momentum: 0, onCheckpoint: (s) => void states.push(s) });
+    const r = await model().fit(intensities, { ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: B, persistent: true, chains: B, centered: true, learningRate, momentum: 0, onCheckpoint: (s) => void states.push(s) });
     // lr · (1 − e / 2): 0.2 then 0.1.
     expect(r.epochs.map((e) => e.learningRate)).toEqual([0.2, 0.1]);
     const s = states[1];

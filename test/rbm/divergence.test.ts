@@ -10,6 +10,7 @@ import { BufferOwner } from '../../src/gpu/buffers';
 import { DivergenceError as PublicDivergenceError, ModelBusyError as PublicModelBusyError } from '../../src/index';
 import { takeGPUErrors, testDevice } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
+import { LEGACY_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -121,7 +122,7 @@ describe('divergence', () => {
     for (const pt of [false, true]) {
       const live = BufferOwner.live;
       const model = RBM.create(device, { visible: V, hidden: H, seed: 9 });
-      const o = { epochs: 50, batchSize: 4, learningRate: 1e38, momentum: 0.9, binarize: 'none' as const };
+      const o = { ...LEGACY_FIT_OPTIONS, epochs: 50, batchSize: 4, learningRate: 1e38, momentum: 0.9, binarize: 'none' as const };
       const t0 = performance.now();
       const e = (await rejection(pt ? fitPT(model, data, { ...o, replicas: 3 }) : model.fit(data, o))) as DivergenceError;
       console.log(`Bernoulli${pt ? ' PT' : ''}, learning rate 1e38 (${(performance.now() - t0).toFixed(0)} ms): ${e.message}`);
@@ -171,9 +172,9 @@ describe('one run at a time', () => {
     const data = randomBinary(40 * V, 0.4, mulberry32(10));
     const model = RBM.create(device, { visible: V, hidden: H, seed: 11 });
     const before = await model.readParams();
-    const first = model.train(data, { epochs: 1000, batchSize: 4, binarize: 'none', updatesPerSubmit: 2 });
+    const first = model.train(data, { ...LEGACY_FIT_OPTIONS, epochs: 1000, batchSize: 4, binarize: 'none', updatesPerSubmit: 2 });
     expect(model.isTraining).toBe(true);
-    const o = { epochs: 1, batchSize: 4, binarize: 'none' as const };
+    const o = { ...LEGACY_FIT_OPTIONS, epochs: 1, batchSize: 4, binarize: 'none' as const };
     for (const second of [
       () => model.train(data, o).result,
       () => model.fit(data, o),
@@ -210,7 +211,7 @@ describe('huge epoch counts', () => {
     const model = RBM.create(device, { visible: V, hidden: H, seed: 13 });
     let calls = 0;
     const run = model.train(data, {
-      epochs: 2147483647, batchSize: 4, binarize: 'none',
+      ...LEGACY_FIT_OPTIONS, epochs: 2147483647, batchSize: 4, binarize: 'none',
       learningRate: (e) => {
         calls++;
         return 0.01 / (1 + e);
@@ -235,7 +236,7 @@ describe('huge epoch counts', () => {
     const bad = 1003;
     const e = await rejection(
       model.fit(data, {
-        epochs: 1010, batchSize: 4, binarize: 'none', updatesPerSubmit: 1,
+        ...LEGACY_FIT_OPTIONS, epochs: 1010, batchSize: 4, binarize: 'none', updatesPerSubmit: 1,
         learningRate: (ep) => (ep === bad ? Number.NaN : 0.05),
         onEpoch: async (s) => {
           if (s.epoch === bad - 1) afterEpoch = (await model.readParams()).W;

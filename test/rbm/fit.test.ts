@@ -10,6 +10,7 @@ import { readFloat32 } from '../../src/gpu/buffers';
 import { testDevice } from '../helpers/device';
 import { mulberry32, randomBinary } from '../helpers/random';
 import { maxRelError } from '../helpers/compare';
+import { LEGACY_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -56,7 +57,7 @@ describe('fit', () => {
     const data = randomBinary(N * V, 0.4, mulberry32(persistent ? 2 : 1));
     const model = RBM.create(device, { visible: V, hidden: H, seed: 31, weightScale: 0.2 });
     const cpu = new CpuRBM(V, H, await model.readParams(), 31);
-    const opts = { epochs: 2, batchSize: B, k: 2, persistent, learningRate: (e: number) => 0.1 / (1 + e), momentum: 0.5, weightDecay: 1e-3, binarize: 'none' as const, updatesPerSubmit: 3 };
+    const opts = { ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: B, k: 2, persistent, chains: B, learningRate: (e: number) => 0.1 / (1 + e), momentum: 0.5, weightDecay: 1e-3, binarize: 'none' as const, updatesPerSubmit: 3 };
     const result = await model.fit(data, opts);
     const cpuRecon: number[] = [];
     for (let e = 0; e < 2; e++) {
@@ -85,7 +86,7 @@ describe('fit', () => {
     const model = RBM.create(device, { visible: V, hidden: 8 });
     const events: number[] = [];
     const run = model.train(data, {
-      epochs: 50, batchSize: 5, binarize: 'none', updatesPerSubmit: 4,
+      ...LEGACY_FIT_OPTIONS, epochs: 50, batchSize: 5, binarize: 'none', updatesPerSubmit: 4,
       onProgress: (p) => {
         events.push(p.step);
         if (p.step >= 12) run.cancel();
@@ -108,7 +109,7 @@ describe('fit', () => {
     const model = RBM.create(device, { visible: V, hidden: 4 });
     let pausedAt = -1;
     const run = model.train(data, {
-      epochs: 3, batchSize: 4, binarize: 'none', updatesPerSubmit: 2,
+      ...LEGACY_FIT_OPTIONS, epochs: 3, batchSize: 4, binarize: 'none', updatesPerSubmit: 2,
       onProgress: (p) => {
         if (pausedAt < 0) {
           run.pause();

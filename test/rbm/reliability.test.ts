@@ -9,6 +9,7 @@ import { freshDevice, testDevice } from '../helpers/device';
 import { mulberry32, randomBinary } from '../helpers/random';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { LEGACY_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -113,7 +114,7 @@ describe('device loss', () => {
     const data = randomBinary(400 * V, 0.3, mulberry32(2));
     const model = RBM.create(lost, { visible: V, hidden: 16, seed: 3 });
     const run = model.train(data, {
-      epochs: 1000, batchSize: 10, binarize: 'none', updatesPerSubmit: 5,
+      ...LEGACY_FIT_OPTIONS, epochs: 1000, batchSize: 10, binarize: 'none', updatesPerSubmit: 5,
       onEpoch: (e) => {
         if (e.epoch === 1) lost.destroy();
       },
@@ -143,7 +144,7 @@ describe('soak', () => {
     const heapBefore = process?.memoryUsage?.().heapUsed ?? 0;
     let buffersDuring = 0;
     const r = await model.fit(data, {
-      epochs: 200, batchSize: 4, binarize: 'none', updatesPerSubmit: 100,
+      ...LEGACY_FIT_OPTIONS, epochs: 200, batchSize: 4, binarize: 'none', updatesPerSubmit: 100,
       onEpoch: (e) => {
         if (e.epoch === 100) buffersDuring = BufferOwner.live;
       },

@@ -19,6 +19,7 @@ import { binarizeThreshold } from '../../src/data/binarize';
 import type { FitOptions } from '../../src/rbm/fit';
 import { testDevice, takeGPUErrors } from '../helpers/device';
 import { mulberry32 } from '../helpers/random';
+import { LEGACY_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 let device: GPUDevice;
 const made: { dispose(): void }[] = [];
@@ -48,12 +49,12 @@ function patterns(rows: number, V: number, seed: number): Float32Array {
 }
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-const FIT: FitOptions = { epochs: 3, batchSize: 16, learningRate: 0.1 };
+const FIT: FitOptions = { ...LEGACY_FIT_OPTIONS, epochs: 3, batchSize: 16, learningRate: 0.1 };
 
 describe('greedy training', () => {
   it("trains layer 2 on exactly layer 1's P(h|v): replaying it with plain RBMs gives bit-identical parameters", async () => {
     const data = patterns(64, 16, 3);
-    const fit: FitOptions = { epochs: 3, batchSize: 16, learningRate: 0.1 };
+    const fit: FitOptions = { ...LEGACY_FIT_OPTIONS, epochs: 3, batchSize: 16, learningRate: 0.1 };
     const stack = keep(RBMStack.create(device, { sizes: [16, 8, 6], seed: 5 }));
     const starts: number[] = [];
     const result = await stack.fit(data, { layers: fit, onLayerStart: (i) => void starts.push(i.layer) });
@@ -83,10 +84,10 @@ describe('greedy training', () => {
   it('`from` trains only the layers above it, on the up-pass through the trained ones below', async () => {
     const data = patterns(64, 24, 9);
     const stack = keep(RBMStack.create(device, { sizes: [24, 12, 8], seed: 2 }));
-    await stack.fit(data, { layers: (l) => ({ epochs: l === 0 ? 3 : 2, batchSize: 16, learningRate: 0.1 }) });
+    await stack.fit(data, { layers: (l) => ({ ...LEGACY_FIT_OPTIONS, epochs: l === 0 ? 3 : 2, batchSize: 16, learningRate: 0.1 }) });
     const [bottom, top] = await Promise.all([stack.layers[0].readParams(), stack.layers[1].readParams()]);
     const seen: number[] = [];
-    const again = await stack.fit(data, { layers: { epochs: 1, batchSize: 16 }, from: 1, onLayerStart: (i) => void seen.push(i.layer) });
+    const again = await stack.fit(data, { layers: { ...LEGACY_FIT_OPTIONS, epochs: 1, batchSize: 16 }, from: 1, onLayerStart: (i) => void seen.push(i.layer) });
     expect(seen).toEqual([1]);
     expect(again.layers).toHaveLength(1);
     expect((await stack.layers[0].readParams()).W).toEqual(bottom.W);
@@ -174,7 +175,7 @@ describe('a Gaussian bottom layer', () => {
     const data = Float32Array.from({ length: 64 * V }, (_, e) => (e % V < 5 ? 1 : -1) * (Math.floor(e / V) % 2 ? 1 : -1) + 0.3 * (rand() - 0.5));
     const stack = keep(RBMStack.create(device, { sizes: [V, 6, 4], seed: 3, visibleType: 'gaussian' }));
     expect(stack.layers.map((m) => m.visibleType)).toEqual(['gaussian', 'bernoulli']);
-    const r = await stack.fit(data, { layers: (l) => ({ epochs: 2, batchSize: 16, learningRate: l === 0 ? 0.005 : 0.1 }) });
+    const r = await stack.fit(data, { layers: (l) => ({ ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: 16, learningRate: l === 0 ? 0.005 : 0.1 }) });
     expect(r.layers).toHaveLength(2);
     const s = await stack.sample({ chains: 3, steps: 4, seed: 1 });
     expect(s.probabilities.some((x) => x < 0 || x > 1)).toBe(true);
@@ -278,7 +279,7 @@ describe('quality on the bundled digits', () => {
     const trainX = rows(train);
     const testX = rows(test);
     const stack = keep(RBMStack.create(device, { sizes: [V, 64, 32], seed: 1 }));
-    const r = await stack.fit(trainX, { layers: { epochs: 2, batchSize: 50, learningRate: 0.1 } });
+    const r = await stack.fit(trainX, { layers: { ...LEGACY_FIT_OPTIONS, epochs: 2, batchSize: 50, learningRate: 0.1 } });
     const e = r.layers[1].reconError;
     expect(e[e.length - 1]).toBeLessThan(e[0]);
     const f = await stack.features(trainX);

@@ -13,6 +13,7 @@ import type { TileShape } from '../../src/gpu/kernels';
 import { readFloat32 } from '../../src/gpu/buffers';
 import { testDevice, takeGPUErrors } from '../helpers/device';
 import { mulberry32, randomBinary, randomNormal } from '../helpers/random';
+import { LEGACY_FIT_OPTIONS, LEGACY_PT_FIT_OPTIONS } from '../helpers/legacy-fit';
 
 let device: GPUDevice;
 beforeAll(async () => {
@@ -421,7 +422,7 @@ describe('training with a parallel-tempering negative phase', () => {
     const model = RBM.create(device, { visible: Vn, hidden: Hn, seed: 41, weightScale: 0.5 });
     const start = await model.readParams();
     const opts = {
-      epochs: EPOCHS, batchSize: B, betas, learningRate: 0.1, momentum: 0.5, weightDecay: 1e-3,
+      ...LEGACY_PT_FIT_OPTIONS, epochs: EPOCHS, batchSize: B, betas, learningRate: 0.1, momentum: 0.5, weightDecay: 1e-3,
       binarize: 'none' as const, updatesPerSubmit: 3,
     };
     const result = await fitPT(model, data, opts);
@@ -490,7 +491,7 @@ describe('training with a parallel-tempering negative phase', () => {
     const ll0 = averageLogLikelihood({ visible: Vn, hidden: 8, ...(await model.readParams()) }, data, N);
     // Momentum 0.5 throughout: with 'hinton' (0.9 from epoch 5) and this rate, PCD and PT chains both oscillate.
     const r = await fitPT(model, data, {
-      epochs: EPOCHS, batchSize: B, replicas: REPLICAS, learningRate: 0.05, momentum: 0.5, binarize: 'none',
+      ...LEGACY_PT_FIT_OPTIONS, epochs: EPOCHS, batchSize: B, replicas: REPLICAS, learningRate: 0.05, momentum: 0.5, binarize: 'none',
       onEpoch: (e) => {
         epochAcceptance.push(e.swapAcceptance);
       },
@@ -501,7 +502,7 @@ describe('training with a parallel-tempering negative phase', () => {
     const ll = averageLogLikelihood({ visible: Vn, hidden: 8, ...p }, data, N);
     // For reference only: PCD-1 with the same settings.
     const pcdModel = RBM.create(device, { visible: Vn, hidden: 8, seed: 5 });
-    await pcdModel.fit(data, { epochs: EPOCHS, batchSize: B, persistent: true, learningRate: 0.05, momentum: 0.5, binarize: 'none' });
+    await pcdModel.fit(data, { ...LEGACY_FIT_OPTIONS, epochs: EPOCHS, batchSize: B, persistent: true, chains: B, learningRate: 0.05, momentum: 0.5, binarize: 'none' });
     const llPCD = averageLogLikelihood({ visible: Vn, hidden: 8, ...(await pcdModel.readParams()) }, data, N);
     pcdModel.dispose();
     console.log(
@@ -545,7 +546,7 @@ describe('training with a parallel-tempering negative phase', () => {
       const model = RBM.create(device, { visible: Vn, hidden: 8, seed: 5 });
       const betas: number[][] = [];
       const r = await fitPT(model, data, {
-        epochs: EPOCHS, batchSize: 20, replicas: 4, ladder: 'geometric', betaMin: 0.95, adapt: { targetAcceptance: 0.4 },
+        ...LEGACY_PT_FIT_OPTIONS, epochs: EPOCHS, batchSize: 20, replicas: 4, ladder: 'geometric', betaMin: 0.95, adapt: { targetAcceptance: 0.4 },
         learningRate: 0.05, momentum: 0.5, binarize: 'none',
         onEpoch: (e) => {
           betas.push(e.betas);
@@ -590,7 +591,7 @@ describe('training with a parallel-tempering negative phase', () => {
     const controller = new AbortController();
     const progress: number[] = [];
     const r = await fitPT(model, data, {
-      epochs: 3, batchSize: B, replicas: 4, updatesPerSubmit: 4, signal: controller.signal,
+      ...LEGACY_PT_FIT_OPTIONS, epochs: 3, batchSize: B, replicas: 4, updatesPerSubmit: 4, signal: controller.signal,
       onProgress: (p) => {
         progress.push(p.step);
         if (p.step >= 8) controller.abort();
