@@ -161,7 +161,8 @@ export async function runTrainStack(args: string[]): Promise<number> {
       ...(s.chains !== undefined ? { chains: s.chains } : {}),
       ...(s.dataBudget !== undefined ? { dataBudgetBytes: s.dataBudget } : {}),
       learningRate: s.lrSchedule === 'linear' ? { schedule: 'linear', rate: s.lr } : s.lr,
-      ...(s.centered !== undefined ? { centered: { rate: s.centered } } : {}),
+      // Off spelled out: fit's default for binary units is centered.
+      centered: s.centered !== undefined ? { rate: s.centered } : false,
       momentum: s.momentum,
       weightDecay: s.weightDecay,
       ...(s.sparsityTarget !== undefined ? { sparsityTarget: s.sparsityTarget } : {}),

@@ -678,7 +678,8 @@ export async function runTrain(args: string[]): Promise<number> {
       // Linear: the named schedule, so checkpoints record it and --resume continues it.
       learningRate: s.lrSchedule === 'linear' ? { schedule: 'linear' as const, rate: s.lr, epochs: s.epochs } : s.lr,
       momentum: s.momentum,
-      ...(s.centered !== undefined ? { centered: { rate: s.centered } } : {}),
+      // Off spelled out: fit's default for binary units is centered.
+      centered: s.centered !== undefined ? { rate: s.centered } : false,
       weightDecay: s.weightDecay,
       sparsityTarget: s.sparsityTarget,
       sparsityCost: s.sparsityCost,

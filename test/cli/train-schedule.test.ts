@@ -55,6 +55,17 @@ describe('train --lr-schedule linear --centered', () => {
     expectCleanFailure(await runCli(['train', '--resume', ckpt, '--epochs', '3', '--out', out]), 2, /--epochs 3 conflicts with the checkpoint's linear --lr-schedule/);
   });
 
+  it('--no-centered trains the plain gradient (fit\'s own default for binary units is centered)', async () => {
+    const out = join(dir, 'plain.safetensors');
+    const ckpt = join(dir, 'plain.ckpt.safetensors');
+    const r = await runCli(['train', '--limit', '100', '--hidden', '6', '--epochs', '1', '--no-centered', '--out', out, '--checkpoint', ckpt, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(r)).toMatchObject({ centered: false, method: 'pcd' });
+    const { state } = checkpointFromSafetensors(await readFile(ckpt));
+    expect(state.settings.centered).toBeUndefined();
+    expect(state.offsets).toBeUndefined();
+  });
+
   it('refuses contradictory or unsupported combinations with one line', async () => {
     const out = join(dir, 'x.safetensors');
     expectCleanFailure(await runCli(['train', '--visible', 'gaussian', '--centered', '--out', out]), 2, /--centered supports binary \(bernoulli\) visible units only/);
