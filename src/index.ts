@@ -66,7 +66,7 @@ export type {
 } from './rbm/trajectory';
 export type { AISEstimate } from './host/ais-math';
 export {
-  logZBounds, convergedLogZ, drawReverseStart, boundsConverged, logMeanSigma, stopReason, planNextRound, nextRefinement, poolBounds,
+  logZBounds, convergedLogZ, drawReverseStart, boundsConverged, logMeanSigma, stopReason, planNextRound, nextRefinement, noiseDominates, poolBounds,
   batchSeed, DEFAULT_BOUNDS_BETAS, DEFAULT_LOGZ_TOLERANCE, DEFAULT_MAX_BETAS, DEFAULT_MAX_RUNS,
 } from './rbm/loglik-bounds';
 export type {

@@ -339,15 +339,56 @@ export type Refinement = 'betas' | 'runs';
 
 /**
  * The band is about gap/2 + 3σ from the estimate: the gap is the schedule's
- * bias (doubling βs roughly halves it), σ the runs' noise (doubling runs
- * divides it by √2, and a few lucky runs no longer set the estimate). Refine
- * whichever is larger: runs when either side's 3σ exceeds half the gap.
+ * bias (doubling βs roughly halves it), σ the runs' noise. Whether the band
+ * is noise: either side's 3σ exceeds half the gap.
  */
-export function nextRefinement(b: Pick<LogZBounds, 'gap' | 'sigmaForward' | 'sigmaReverse'>): Refinement {
-  return SIGMAS * Math.max(b.sigmaForward, b.sigmaReverse) > Math.abs(b.gap) / 2 ? 'runs' : 'betas';
+export function noiseDominates(b: Pick<LogZBounds, 'gap' | 'sigmaForward' | 'sigmaReverse'>): boolean {
+  return SIGMAS * Math.max(b.sigmaForward, b.sigmaReverse) > Math.abs(b.gap) / 2;
 }
 
-export type RoundSummary = Pick<LogZBounds, 'logZ' | 'logZLow' | 'logZHigh' | 'gap' | 'betas' | 'seconds' | 'essForward' | 'runs' | 'sigmaForward' | 'sigmaReverse'> & {
+/**
+ * Doubling the schedule must raise the runs' agreement (the effective sample
+ * size as a fraction of the runs, the smaller side's) by at least this factor
+ * to be preferred over adding runs while the band is noise.
+ */
+const SCHEDULE_ESS_GAIN = 1.25;
+/**
+ * Added runs must raise the pooled effective sample size (the smaller side's)
+ * by at least this factor (ideally 2) to be added again: below it the weights
+ * are too heavy-tailed for more runs to help, and the schedule is too short.
+ */
+const RUNS_ESS_GAIN = 1.5;
+
+const essFraction = (b: RoundSummary): number => Math.min(b.essForward, b.essReverse) / b.runs;
+
+/**
+ * What the next round refines. The schedule, unless the band is the runs'
+ * noise (noiseDominates) and the schedule has stopped helping with it:
+ * doubling βs last time left the runs' agreement (ESS fraction) within
+ * SCHEDULE_ESS_GAIN of where it was, as when a few runs find a mode the
+ * others miss. Short schedules leave every run's weight noisy, which more
+ * βs fix and more runs do not; a multi-modal model's weights stay lopsided
+ * however long the schedule, and only more runs even them out. Runs are
+ * not added again once adding them stopped raising the ESS (RUNS_ESS_GAIN).
+ */
+export function nextRefinement(rounds: readonly RoundSummary[]): Refinement {
+  const b = rounds[rounds.length - 1];
+  if (!noiseDominates(b) || !addingRunsHelps(rounds)) return 'betas';
+  const half = rounds.filter((r) => 2 * r.betas === b.betas);
+  return half.length > 0 && essFraction(b) < SCHEDULE_ESS_GAIN * essFraction(half[half.length - 1]) ? 'runs' : 'betas';
+}
+
+/** False when the last round added runs and the pooled ESS (smaller side) grew by less than RUNS_ESS_GAIN. */
+function addingRunsHelps(rounds: readonly RoundSummary[]): boolean {
+  const b = rounds[rounds.length - 1];
+  const prev = rounds[rounds.length - 2];
+  if (prev === undefined || prev.betas !== b.betas || prev.runs >= b.runs) return true;
+  return Math.min(b.essForward, b.essReverse) >= RUNS_ESS_GAIN * Math.min(prev.essForward, prev.essReverse);
+}
+
+export type RoundSummary = Pick<
+  LogZBounds, 'logZ' | 'logZLow' | 'logZHigh' | 'gap' | 'betas' | 'seconds' | 'essForward' | 'essReverse' | 'runs' | 'sigmaForward' | 'sigmaReverse'
+> & {
   /** Runs this round annealed itself (the rest were pooled from earlier rounds at the same schedule); default runs. */
   addedRuns?: number;
 };
@@ -366,10 +407,11 @@ export interface RefineLimits {
 /**
  * After the last of `rounds`: why refinement stops, or the next round (its βs
  * and runs per direction, and whether its runs are added to the last round's).
- * In this order: fixed, converged, the wanted refinement (nextRefinement) past
- * its ceiling (runs past maxRuns fall back to doubling βs; βs past maxBetas
- * stop, 'max-betas': more runs do not shrink a gap), stalled, budget (the next
- * round, at the last one's cost per run and β, would end past it).
+ * In this order: fixed, converged, the wanted refinement (nextRefinement)
+ * past its ceiling (runs past maxRuns: double βs instead; βs past maxBetas:
+ * add runs if the band is noise and they still help, else stop, 'max-betas'),
+ * stalled, budget (the next round, at the last one's cost per run and β,
+ * would end past it).
  */
 export function planNextRound(
   rounds: readonly RoundSummary[],
@@ -378,10 +420,13 @@ export function planNextRound(
   const b = rounds[rounds.length - 1];
   if (o.fixed) return { stop: 'fixed' };
   if (boundsConverged(b, o.tolerance)) return { stop: 'converged' };
-  const maxRuns = o.maxRuns ?? b.runs;
-  let step = nextRefinement(b);
-  if (step === 'runs' && 2 * b.runs > maxRuns) step = 'betas';
-  if (step === 'betas' && 2 * b.betas > o.maxBetas) return { stop: 'max-betas' };
+  const roomForRuns = 2 * b.runs <= (o.maxRuns ?? b.runs);
+  let step = nextRefinement(rounds);
+  if (step === 'runs' && !roomForRuns) step = 'betas';
+  if (step === 'betas' && 2 * b.betas > o.maxBetas) {
+    if (!(roomForRuns && noiseDominates(b) && addingRunsHelps(rounds))) return { stop: 'max-betas' };
+    step = 'runs';
+  }
   if (step === 'betas' && o.stopOnStall !== false && stalled(rounds, o.tolerance)) return { stop: 'stalled' };
   const next = step === 'betas' ? { betas: 2 * b.betas, runs: b.runs, addRuns: false } : { betas: b.betas, runs: 2 * b.runs, addRuns: true };
   const added = step === 'betas' ? next.runs : b.runs;

@@ -9,7 +9,7 @@ import { exactLogZ } from '../../src/rbm/logz';
 import { canSampleExactly, exactSampler, exactSamples, exactSamplesFromParams } from '../../src/rbm/exact-sample';
 import {
   batchSeed, boundsConverged, combine, convergedLogZ, DEFAULT_LOGZ_TOLERANCE, drawReverseStart, logMeanSigma, logZBounds, nextRefinement,
-  planNextRound, poolBounds, stopReason, type ReverseStart,
+  noiseDominates, planNextRound, poolBounds, stopReason, type ReverseStart,
 } from '../../src/rbm/loglik-bounds';
 import type { AISResult } from '../../src/rbm/ais';
 import { loadBundledMnistNode } from '../../src/data/assets-node';
@@ -221,7 +221,7 @@ describe('the band from both sides', () => {
 
   const round = (betas: number, gap: number, seconds = 1, essForward = 90, sigma = 0, runs = 100) => ({
     betas, gap, logZ: 0, logZLow: -gap / 2 - 0.1, logZHigh: gap / 2 + 0.1, seconds: { forward: seconds, reverse: seconds, start: 0, total: 2 * seconds },
-    essForward, runs, sigmaForward: sigma, sigmaReverse: sigma / 2,
+    essForward, essReverse: essForward, runs, sigmaForward: sigma, sigmaReverse: sigma / 2,
   });
 
   it('stops doubling when converged, at maxBetas, when the gap stalls, or before the budget runs out', () => {
@@ -244,27 +244,39 @@ describe('the band from both sides', () => {
     expect(stopReason([round(1000, 2, 2)], { ...o, elapsedSeconds: 10, budgetSeconds: 19 })).toBeUndefined();
   });
 
-  it('refines the runs when the band is their noise, the schedule when it is the gap', () => {
+  it('refines the runs when the band is their noise and the schedule stopped evening the runs out, else the schedule', () => {
     // 3σ = 0.9 > gap/2 = 0.5: noise; 3σ = 0.3 < 0.5: bias.
-    expect(nextRefinement({ gap: 1, sigmaForward: 0.3, sigmaReverse: 0 })).toBe('runs');
-    expect(nextRefinement({ gap: -1, sigmaForward: 0, sigmaReverse: 0.3 })).toBe('runs');
-    expect(nextRefinement({ gap: 1, sigmaForward: 0.1, sigmaReverse: 0.1 })).toBe('betas');
+    expect(noiseDominates({ gap: 1, sigmaForward: 0.3, sigmaReverse: 0 })).toBe(true);
+    expect(noiseDominates({ gap: -1, sigmaForward: 0, sigmaReverse: 0.3 })).toBe(true);
+    expect(noiseDominates({ gap: 1, sigmaForward: 0.1, sigmaReverse: 0.1 })).toBe(false);
+    const noisy = (betas: number, ess: number, runs = 100) => round(betas, 1, 1, ess, 0.4, runs);
+    // The first schedule doubles: nothing yet says more βs will not help.
+    expect(nextRefinement([noisy(1000, 10)])).toBe('betas');
+    // Doubling βs left the ESS fraction where it was (10 %): add runs; it went from 10 % to 20 %: βs again.
+    expect(nextRefinement([noisy(1000, 10), noisy(2000, 10)])).toBe('runs');
+    expect(nextRefinement([noisy(1000, 10), noisy(2000, 20)])).toBe('betas');
+    expect(nextRefinement([round(1000, 1, 1, 10), round(2000, 1, 1, 10)])).toBe('betas'); // not noise: the gap
+    // Added runs that did not raise the pooled ESS by half: the weights are heavy-tailed, back to βs.
+    expect(nextRefinement([noisy(1000, 10), noisy(2000, 10), noisy(2000, 14, 200)])).toBe('betas');
+    expect(nextRefinement([noisy(1000, 10), noisy(2000, 10), noisy(2000, 16, 200)])).toBe('runs');
     const o = { tolerance: 0.3, maxBetas: 64_000, maxRuns: 400 };
-    // Noise: as many runs again at the same schedule, pooled.
-    expect(planNextRound([round(1000, 1, 2, 10, 0.4)], o)).toEqual({ betas: 1000, runs: 200, addRuns: true });
+    expect(planNextRound([noisy(1000, 10)], o)).toEqual({ betas: 2000, runs: 100, addRuns: false });
+    // Noise the schedule no longer evens out: as many runs again at the same schedule, pooled.
+    expect(planNextRound([noisy(1000, 10), noisy(2000, 10)], o)).toEqual({ betas: 2000, runs: 200, addRuns: true });
     // Runs at their ceiling: the schedule doubles instead, with every run so far.
-    expect(planNextRound([round(1000, 1, 2, 10, 0.4, 400)], o)).toEqual({ betas: 2000, runs: 400, addRuns: false });
+    expect(planNextRound([noisy(1000, 10, 400), noisy(2000, 40, 400)], o)).toEqual({ betas: 4000, runs: 400, addRuns: false });
     // No maxRuns: runs are never added (the old doubling of the schedule alone).
-    expect(planNextRound([round(1000, 1, 2, 10, 0.4)], { tolerance: 0.3, maxBetas: 64_000 })).toEqual({ betas: 2000, runs: 100, addRuns: false });
+    expect(planNextRound([noisy(1000, 10), noisy(2000, 10)], { tolerance: 0.3, maxBetas: 64_000 })).toEqual({ betas: 4000, runs: 100, addRuns: false });
     // Bias at the schedule's ceiling stops even with room for runs: more runs do not close a gap.
     expect(planNextRound([round(64_000, 2)], o)).toEqual({ stop: 'max-betas' });
-    // Noise at the schedule's ceiling still adds runs.
-    expect(planNextRound([round(64_000, 1, 2, 10, 0.4)], o)).toEqual({ betas: 64_000, runs: 200, addRuns: true });
+    // Noise at the schedule's ceiling adds runs, while they raise the ESS.
+    expect(planNextRound([noisy(64_000, 10)], o)).toEqual({ betas: 64_000, runs: 200, addRuns: true });
+    expect(planNextRound([noisy(64_000, 10), noisy(64_000, 12, 200)], o)).toEqual({ stop: 'max-betas' });
     // The budget prices the next round at the last one's cost per run and β: that round added
     // 100 runs × 1000 βs in 4 s to make 200, so 200 more cost 8 s (ends at 18) and 200 runs at 2000 βs 16 s.
-    const noisy = { ...round(1000, 1, 2, 10, 0.4, 200), addedRuns: 100 };
-    expect(planNextRound([noisy], { ...o, elapsedSeconds: 10, budgetSeconds: 18.5 })).toEqual({ betas: 1000, runs: 400, addRuns: true });
-    expect(planNextRound([noisy], { ...o, elapsedSeconds: 10, budgetSeconds: 17.5 })).toEqual({ stop: 'budget' });
+    const pooled = [round(500, 1, 1, 20, 0.4, 200), { ...round(1000, 1, 2, 20, 0.4, 200), addedRuns: 100 }];
+    expect(planNextRound(pooled, { ...o, elapsedSeconds: 10, budgetSeconds: 18.5 })).toEqual({ betas: 1000, runs: 400, addRuns: true });
+    expect(planNextRound(pooled, { ...o, elapsedSeconds: 10, budgetSeconds: 17.5 })).toEqual({ stop: 'budget' });
     const biased = { ...round(1000, 2, 2, 90, 0, 200), addedRuns: 100 };
     expect(planNextRound([biased], { ...o, elapsedSeconds: 10, budgetSeconds: 26.5 })).toEqual({ betas: 2000, runs: 200, addRuns: false });
     expect(planNextRound([biased], { ...o, elapsedSeconds: 10, budgetSeconds: 25.5 })).toEqual({ stop: 'budget' });
@@ -339,12 +351,12 @@ describe('forward and reverse AIS against exact log Z', () => {
     const p = randomParams(20, 10, 1, 31);
     const m = gpuModel(p);
     const marginals = new Float64Array(20).fill(0.5);
-    // Few runs and a schedule that cannot double: only added runs can narrow the band.
+    // Few runs and a schedule that cannot double: only added runs can narrow the noisy band.
     const r = await convergedLogZ(m, { marginals, betas: 25, maxBetas: 25, runs: 8, maxRuns: 64, tolerance: 1e-4 });
     expect(r.rounds.map((b) => b.betas)).toEqual(r.rounds.map(() => 25));
     expect(r.rounds.map((b) => b.runs)).toEqual([8, 16, 32, 64].slice(0, r.rounds.length));
     expect(r.rounds.length).toBeGreaterThan(1);
-    for (const b of r.rounds.slice(0, -1)) expect(nextRefinement(b)).toBe('runs');
+    for (const b of r.rounds.slice(0, -1)) expect(noiseDominates(b)).toBe(true);
     // Round 2 = round 1's runs and 8 new ones: seed batchSeed(1, 1), exact starts drawn with it.
     const sampler = await exactSampler(m);
     const added = await logZBounds(m, {
