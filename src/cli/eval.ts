@@ -159,7 +159,8 @@ const logLikelihoodStep: EvalStep = {
     const stray = useAis ? undefined : aisFlagsWithoutAis(v);
     if (stray) throw new UsageError(`--${stray} only applies to --ais; add --ais`);
     if (useAis) {
-      aisFlags(v);
+      const a = aisFlags(v);
+      if (a.maxRuns !== undefined && a.maxRuns < a.runs) throw new UsageError(`--max-runs (${a.maxRuns}) must be at least --runs (${a.runs})`);
       const bounds = BOUNDS_FLAGS.find((f) => v[f] !== undefined);
       if (flag(v, 'reverse') && bounds) {
         throw new UsageError(`--${bounds} applies to the two-sided estimate; --reverse runs reverse AIS alone (drop one)`);

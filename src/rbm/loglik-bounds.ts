@@ -32,7 +32,7 @@ import { canSampleExactly, exactSampler, MAX_EXACT_SAMPLE_UNITS } from './exact-
 import { aisEstimate, reverseAISEstimate } from '../host/ais-math';
 import { parallelTempering, PT_SEED_SALT } from './tempering';
 import type { ModelParams } from './params';
-import { checkFiniteNumber, checkSize } from './validate';
+import { checkFiniteNumber, checkSize, OptionError } from './validate';
 
 /** Where reverse AIS starts: exact model samples, tempered chains, or data rows with burn-in. */
 export type ReverseStartKind = 'exact' | 'tempering' | 'data';
@@ -500,7 +500,7 @@ export async function convergedLogZ(model: ModelParams, options: ConvergedLogZOp
   checkSize('runs', runs);
   if (options.maxRuns !== undefined) {
     checkSize('maxRuns', options.maxRuns);
-    if (options.maxRuns < runs) throw new RangeError(`maxRuns (${options.maxRuns}) must be at least runs (${runs})`);
+    if (options.maxRuns < runs) throw new OptionError(`maxRuns (${options.maxRuns}) must be at least runs (${runs})`, ['maxRuns', 'runs']);
     const r: SizeFactor = { value: options.maxRuns, option: 'maxRuns' };
     checkStorageFactors(model.device, 'AIS visible states', [r, { value: model.visible, what: 'visible units' }]);
     checkStorageFactors(model.device, 'AIS hidden states', [r, { value: model.hidden, what: 'hidden units' }]);
