@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RBM } from '../../src/rbm/model';
 import { RECOMMENDED_FIT_OPTIONS } from '../../src/rbm/fit';
+import { LEGACY_FIT_OPTIONS } from '../helpers/legacy-fit';
 import { exactLogZ } from '../../src/rbm/logz';
 import { canSampleExactly, exactSampler, exactSamples, exactSamplesFromParams } from '../../src/rbm/exact-sample';
 import {
@@ -380,7 +381,7 @@ describe('forward and reverse AIS against exact log Z', () => {
     async function trained(H: number, epochs: number): Promise<RBM> {
       const m = RBM.create(device, { visible: V, hidden: H, seed: 3 });
       models.push(m);
-      await m.fit(digits, { epochs, batchSize: 50, persistent: true, learningRate: 0.5, weightDecay: 0, binarize: 'none' });
+      await m.fit(digits, { ...LEGACY_FIT_OPTIONS, epochs, batchSize: 50, persistent: true, learningRate: 0.5, weightDecay: 0, binarize: 'none' });
       return m;
     }
 
@@ -419,7 +420,7 @@ describe('forward and reverse AIS against exact log Z', () => {
     it('784-21 trained with the recommended settings: each round\'s band holds the exact log Z, doubling narrows it', async () => {
       const m = RBM.create(device, { visible: V, hidden: 21, seed: 5 });
       models.push(m);
-      await m.fit(digits, { ...RECOMMENDED_FIT_OPTIONS, epochs: 8, binarize: 'none' });
+      await m.fit(digits, { ...RECOMMENDED_FIT_OPTIONS, chains: RECOMMENDED_FIT_OPTIONS.batchSize, epochs: 8, binarize: 'none' });
       const r = await convergedLogZ(m, { data: digits, runs: 50, maxBetas: 2000 });
       expect(r).toMatchObject({ reverseStart: 'exact', runs: 50 });
       const exact = r.enumeratedLogZ!;
